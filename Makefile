@@ -1,0 +1,73 @@
+# msk-autopilot: one entry point for humans and CI.
+#   make demo   run the whole autopilot locally (no AWS account, no Docker)
+#   make test   lint, types, tests, template checks and sam build
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV   := .venv
+TOOLS  := .tools
+PY     := $(VENV)/bin/python
+SAM    := $(TOOLS)/sam/bin/sam
+STAMP  := $(VENV)/.installed
+SAMSTAMP := $(TOOLS)/sam/.installed
+
+# The Lambda runtime is python3.13: use python3.13 from PATH if it runs, else pyenv's copy.
+PYTHON313 := $(shell for c in python3.13 $$(ls -d $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13 2>/dev/null | sort -V | tail -n 1); do \
+	  if "$$c" -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1; then command -v "$$c" || echo "$$c"; break; fi; done)
+
+.PHONY: help
+help:
+	@echo "make demo      run the autopilot end to end on this machine"
+	@echo "make test      ruff, mypy, pytest (unit, integration, template) and sam build"
+	@echo "make build     sam build of every function and the layer"
+	@echo "make lint      ruff and mypy only"
+	@echo "make clean     remove environments and build output"
+
+.PHONY: python313
+python313:
+	@if [ -z "$(PYTHON313)" ]; then \
+	  echo "error: Python 3.13 (the Lambda runtime) was not found." >&2; \
+	  echo "       Install it (e.g. 'pyenv install 3.13' or your OS package python3.13) and retry." >&2; \
+	  exit 1; fi
+
+$(STAMP): requirements-dev.txt layers/autopilot/requirements.txt pyproject.toml | python313
+	@rm -rf $(VENV)
+	$(PYTHON313) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -r layers/autopilot/requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+$(SAMSTAMP): requirements-tools.txt | python313
+	@rm -rf $(TOOLS)/sam
+	$(PYTHON313) -m venv $(TOOLS)/sam
+	$(TOOLS)/sam/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
+	@touch $@
+
+.PHONY: venv
+venv: $(STAMP)
+
+.PHONY: lint
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+.PHONY: pytest
+pytest: $(STAMP) $(SAMSTAMP)
+	PATH="$(dir $(PYTHON313)):$$PATH" SAM_CLI="$(abspath $(SAM))" $(PY) -m pytest -n 2 -q
+
+.PHONY: build
+build: $(SAMSTAMP)
+	PATH="$(dir $(PYTHON313)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) build --parallel --cached
+
+.PHONY: test
+test: lint pytest build
+
+.PHONY: demo
+demo: $(STAMP)
+	$(VENV)/bin/msk-autopilot demo
+
+.PHONY: clean
+clean:
+	rm -rf $(VENV) $(TOOLS) .aws-sam .mypy_cache .ruff_cache .pytest_cache

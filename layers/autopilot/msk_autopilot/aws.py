@@ -1,0 +1,107 @@
+"""The one boto3 client factory: retries, endpoint, timeouts and cross-account roles.
+
+Every AWS call of the core goes through a `ClientFactory`, so retry behaviour and the endpoint
+are decided in one place. botocore itself honours `AWS_ENDPOINT_URL` and
+`AWS_ENDPOINT_URL_<SERVICE>`, which is how local runs reach the emulator; this module never
+overrides them.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from msk_autopilot import __version__
+from msk_autopilot.settings import RetryMode
+
+__all__ = ["AssumedRole", "ClientFactory"]
+
+# Refresh assumed-role credentials this long before they expire, so a call never starts with
+# credentials that lapse mid-request.
+_CREDENTIAL_MARGIN = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class AssumedRole:
+    """Where a factory's clients act: another account's role, optionally another Region."""
+
+    role_arn: str
+    session_name: str = "msk-autopilot"
+    duration_seconds: int = 3600
+
+
+@dataclass
+class ClientFactory:
+    """Creates and caches boto3 clients that share one retry policy.
+
+    Clients are cached per (service, Region) for the life of the container; boto3 clients are
+    thread-safe, sessions are not, so session work happens under a lock.
+    """
+
+    region: str
+    retry_mode: RetryMode = "standard"
+    max_attempts: int = 5
+    role: AssumedRole | None = None
+    _clients: dict[tuple[str, str], Any] = field(default_factory=dict, init=False, repr=False)
+    _session: boto3.Session | None = field(default=None, init=False, repr=False)
+    _expires: datetime | None = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @property
+    def config(self) -> Config:
+        return Config(
+            retries={"mode": self.retry_mode, "total_max_attempts": self.max_attempts},
+            connect_timeout=5,
+            read_timeout=30,
+            user_agent_extra=f"msk-autopilot/{__version__}",
+        )
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A client for `service` in `region` (default: the factory's Region)."""
+        target = region or self.region
+        with self._lock:
+            session = self._current_session()
+            key = (service, target)
+            if key not in self._clients:
+                self._clients[key] = session.client(service, region_name=target, config=self.config)
+            return self._clients[key]
+
+    def assume(self, role: AssumedRole, region: str | None = None) -> ClientFactory:
+        """A factory whose clients act through `role` (in `region`, default this Region)."""
+        return ClientFactory(
+            region=region or self.region,
+            retry_mode=self.retry_mode,
+            max_attempts=self.max_attempts,
+            role=role,
+        )
+
+    def _current_session(self) -> boto3.Session:
+        now = datetime.now(UTC)
+        if self._session is not None and (self._expires is None or now < self._expires):
+            return self._session
+        if self.role is None:
+            self._session = boto3.Session()
+        else:
+            self._session, self._expires = self._assume_role(self.role)
+        self._clients.clear()
+        return self._session
+
+    def _assume_role(self, role: AssumedRole) -> tuple[boto3.Session, datetime]:
+        sts = boto3.Session().client("sts", region_name=self.region, config=self.config)
+        credentials = sts.assume_role(
+            RoleArn=role.role_arn,
+            RoleSessionName=role.session_name,
+            DurationSeconds=role.duration_seconds,
+        )["Credentials"]
+        session = boto3.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+        expiration: datetime = credentials["Expiration"]
+        return session, expiration - _CREDENTIAL_MARGIN

@@ -1,0 +1,123 @@
+"""`msk-autopilot invoke` runs each function's handler on its sample event, like Lambda."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from msk_autopilot_local.cli import main
+from msk_autopilot_local.invoke import InvokeError, invoke_function
+from msk_autopilot_local.stack import LocalStack
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = {
+    "storage_scaler": ["alarm_state_change", "scheduled_event", "scheduler_event", "scale_request"],
+    "config_rotator": ["scheduled_event", "parameter_store_change", "cloudtrail_update_monitoring"],
+    "scram_rotator": ["secret_rotation_create"],
+    "security_auditor": ["scheduled_event", "cloudtrail_update_monitoring"],
+    "record_consumer": ["msk_records"],
+}
+
+
+@pytest.fixture(autouse=True)
+def _local(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+
+
+def event(name: str) -> dict:
+    return json.loads((ROOT / "events" / f"{name}.json").read_text())
+
+
+@pytest.mark.parametrize(
+    ("function", "sample"), [(f, s) for f, samples in SAMPLES.items() for s in samples]
+)
+def test_each_function_accepts_its_sample_events(function, sample):
+    result = invoke_function(function, event(sample))
+    assert result["status"] != "rejected", result
+
+
+def test_environment_comes_from_the_template():
+    env = LocalStack(ROOT / "template.yaml").function_environment("StorageScalerFunction")
+    assert env["NOTIFICATION_TOPIC_ARN"] == (
+        "arn:aws:sns:us-east-1:123456789012:msk-autopilot-notifications"
+    )
+    assert env["IDEMPOTENCY_TABLE_NAME"] == "msk-autopilot-idempotency"
+    assert env["OPT_IN_TAG_KEY"] == "msk-autopilot:managed"
+    assert env["POWERTOOLS_SERVICE_NAME"] == "storage-scaler"
+    assert env["DRY_RUN"] == "false"
+
+
+def test_logical_ids_work_as_function_names():
+    result = invoke_function("SecurityAuditorFunction", event("scheduled_event"))
+    assert result["status"] == "skipped"
+
+
+def test_a_bad_setting_fails_the_cold_start_with_the_variable_named():
+    with pytest.raises(InvokeError, match="RETRY_MODE='sometimes'"):
+        invoke_function(
+            "storage_scaler", event("scale_request"), env_overrides={"RETRY_MODE": "sometimes"}
+        )
+
+
+def test_unknown_function_lists_the_known_ones():
+    with pytest.raises(InvokeError, match=r"unknown function 'nope'.*storage_scaler"):
+        invoke_function("nope", {})
+
+
+def test_cli_prints_the_handler_result(tmp_path, capsys):
+    env_vars = tmp_path / "env.json"
+    env_vars.write_text(json.dumps({"Parameters": {"DRY_RUN": "true"}}))
+    code = main(
+        ["invoke", "storage_scaler", "-e", "events/scale_request.json", "--env-vars", str(env_vars)]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    result = json.loads(out[out.rindex("\n{\n") :])  # the pretty-printed result comes last
+    assert result["status"] == "skipped"
+    assert result["details"] == {"event": "action:scale"}
+
+
+def test_cli_reports_usage_errors_with_exit_2(tmp_path, capsys):
+    assert main(["invoke", "storage_scaler", "--event", str(tmp_path / "missing.json")]) == 2
+    assert "cannot read event file" in capsys.readouterr().err
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert main(["invoke", "storage_scaler", "--event", str(bad)]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+    assert main(["invoke", "ghost", "--event", "events/scale_request.json"]) == 2
+    assert "unknown function 'ghost'" in capsys.readouterr().err
+
+
+def test_console_script_help_works():
+    out = subprocess.run(
+        [sys.executable, "-m", "msk_autopilot_local.cli", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout
+    assert "invoke" in out
+
+
+@pytest.mark.parametrize("section", ["Parameters", "StorageScalerFunction"])
+def test_env_vars_file_sections_reach_the_function(tmp_path, capsys, section):
+    env_vars = tmp_path / "env.json"
+    env_vars.write_text(json.dumps({section: {"RETRY_MODE": "bogus"}}))
+    code = main(
+        ["invoke", "storage_scaler", "--event", "events/scale_request.json", "-n", str(env_vars)]
+    )
+    assert code == 2
+    assert "RETRY_MODE='bogus'" in capsys.readouterr().err
+
+
+def test_env_vars_of_other_functions_do_not_apply(tmp_path):
+    env_vars = tmp_path / "env.json"
+    env_vars.write_text(json.dumps({"ConfigRotatorFunction": {"RETRY_MODE": "bogus"}}))
+    code = main(
+        ["invoke", "storage_scaler", "--event", "events/scale_request.json", "-n", str(env_vars)]
+    )
+    assert code == 0

@@ -1,0 +1,135 @@
+"""Every sample event parses into its typed model; malformed events get typed errors."""
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from msk_autopilot.events import (
+    AlarmStateChange,
+    CloudTrailApiCall,
+    EventParser,
+    EventValidationError,
+    KafkaEventEnvelope,
+    ParameterStoreChange,
+    ScaleRequest,
+    ScheduledEvent,
+    SecretRotationStep,
+    UnsupportedEventError,
+    event_kind,
+)
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+EVERY_MODEL = EventParser(
+    AlarmStateChange,
+    ScheduledEvent,
+    CloudTrailApiCall,
+    ParameterStoreChange,
+    SecretRotationStep,
+    ScaleRequest,
+    KafkaEventEnvelope,
+)
+CLUSTER = (
+    "arn:aws:kafka:us-east-1:123456789012:cluster/orders/5c9a6e0a-1c2d-4f7e-9a31-2b8f0d4e6a11-2"
+)
+
+
+def sample(name: str) -> dict:
+    return json.loads((EVENTS / name).read_text())
+
+
+@pytest.mark.parametrize(
+    ("name", "model"),
+    [
+        ("alarm_state_change.json", AlarmStateChange),
+        ("scheduled_event.json", ScheduledEvent),
+        ("scheduler_event.json", ScheduledEvent),
+        ("cloudtrail_update_monitoring.json", CloudTrailApiCall),
+        ("parameter_store_change.json", ParameterStoreChange),
+        ("secret_rotation_create.json", SecretRotationStep),
+        ("scale_request.json", ScaleRequest),
+        ("msk_records.json", KafkaEventEnvelope),
+    ],
+)
+def test_every_sample_event_parses_into_its_model(name, model):
+    assert type(EVERY_MODEL(sample(name))) is model
+
+
+def test_alarm_fields_are_typed():
+    alarm = EVERY_MODEL(sample("alarm_state_change.json"))
+    assert isinstance(alarm, AlarmStateChange)
+    assert alarm.detail.state.value == "ALARM"
+    assert alarm.detail.previous_state is not None
+    assert alarm.detail.previous_state.value == "OK"
+    stat = alarm.detail.configuration.metrics[0].metric_stat
+    assert stat is not None
+    assert stat.metric.dimensions == {"Cluster Name": "orders", "Broker ID": "2"}
+    assert alarm.alarm_arn.endswith(":alarm:msk-autopilot-disk-orders-broker-2")
+
+
+def test_first_alarm_transition_has_no_reason_data():
+    event = sample("alarm_state_change.json")
+    del event["detail"]["state"]["reasonData"]
+    del event["detail"]["previousState"]
+    alarm = EVERY_MODEL(event)
+    assert alarm.detail.state.reason_data is None
+    assert alarm.detail.previous_state is None
+
+
+def test_cloudtrail_cluster_arn_is_url_decoded():
+    call = EVERY_MODEL(sample("cloudtrail_update_monitoring.json"))
+    assert isinstance(call, CloudTrailApiCall)
+    assert call.cluster_arn == CLUSTER
+    assert call.succeeded
+
+
+def test_cloudtrail_create_call_takes_the_arn_from_the_response():
+    event = sample("cloudtrail_update_monitoring.json")
+    event["detail"]["eventName"] = "CreateClusterV2"
+    event["detail"]["requestParameters"] = {"clusterName": "orders"}
+    assert EVERY_MODEL(event).cluster_arn == CLUSTER
+
+
+def test_failed_cloudtrail_call_is_marked():
+    event = sample("cloudtrail_update_monitoring.json")
+    event["detail"]["errorCode"] = "BadRequestException"
+    event["detail"]["responseElements"] = None
+    assert not EVERY_MODEL(event).succeeded
+
+
+def test_scheduler_detail_is_a_string():
+    assert EVERY_MODEL(sample("scheduler_event.json")).detail == "{}"
+
+
+def test_a_parser_rejects_kinds_it_does_not_accept():
+    parse = EventParser(ScheduledEvent)
+    with pytest.raises(UnsupportedEventError, match="unsupported event kind 'kafka'"):
+        parse(sample("msk_records.json"))
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda e: e["detail"]["state"].__setitem__("value", "PANIC"), "detail.state.value"),
+        (lambda e: e["detail"].pop("alarmName"), "alarmName"),
+        (lambda e: e.__setitem__("source", "aws.s3"), "source"),
+        (lambda e: e["detail"].__setitem__("state", "ALARM"), "detail.state"),
+    ],
+)
+def test_malformed_alarm_events_name_the_bad_field(mutate, message):
+    event = copy.deepcopy(sample("alarm_state_change.json"))
+    mutate(event)
+    with pytest.raises(EventValidationError, match=message.replace(".", r"\.")):
+        EVERY_MODEL(event)
+
+
+@pytest.mark.parametrize("raw", [None, [], "text", 42])
+def test_non_objects_are_rejected(raw):
+    with pytest.raises(EventValidationError, match="must be a JSON object"):
+        event_kind(raw)
+
+
+def test_unknown_envelopes_are_unsupported():
+    with pytest.raises(UnsupportedEventError, match="'unknown'"):
+        EVERY_MODEL({"hello": "world"})

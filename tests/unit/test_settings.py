@@ -1,0 +1,70 @@
+"""Settings are read from the environment and fail the cold start with one clear message."""
+
+import pytest
+
+from msk_autopilot.settings import (
+    CommonSettings,
+    SecurityAuditorSettings,
+    SettingsError,
+    StorageScalerSettings,
+    load,
+)
+
+TOPIC = "arn:aws:sns:us-east-1:123456789012:msk-autopilot-notifications"
+BASE = {"AWS_REGION": "us-east-1", "NOTIFICATION_TOPIC_ARN": TOPIC}
+
+
+def test_defaults_apply_when_only_required_variables_are_set():
+    settings = load(CommonSettings, BASE)
+    assert settings.region == "us-east-1"
+    assert settings.dry_run is False
+    assert settings.opt_in_tag_key == "msk-autopilot:managed"
+    assert settings.retry_mode == "standard"
+    assert settings.max_attempts == 5
+    assert settings.tracing_enabled is False
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("true", True), ("TRUE", True), ("1", True), ("false", False), ("0", False)],
+)
+def test_booleans_are_parsed(raw, expected):
+    assert load(CommonSettings, {**BASE, "DRY_RUN": raw}).dry_run is expected
+
+
+def test_every_bad_variable_is_named_in_one_error():
+    env = {"AWS_REGION": "us-east-1", "DRY_RUN": "maybe", "RETRY_MODE": "legacy"}
+    with pytest.raises(SettingsError) as caught:
+        load(StorageScalerSettings, env)
+    message = str(caught.value)
+    assert "DRY_RUN='maybe' must be true or false" in message
+    assert "RETRY_MODE='legacy' must be one of standard, adaptive" in message
+    assert "NOTIFICATION_TOPIC_ARN is required" in message
+    assert "IDEMPOTENCY_TABLE_NAME is required" in message
+    assert len(caught.value.problems) == 4
+
+
+def test_an_arn_of_the_wrong_service_is_refused():
+    env = {**BASE, "NOTIFICATION_TOPIC_ARN": "arn:aws:sqs:us-east-1:123456789012:queue"}
+    with pytest.raises(SettingsError, match=r"NOTIFICATION_TOPIC_ARN=.* must be an arn:aws:sns"):
+        load(CommonSettings, env)
+
+
+def test_integer_ranges_are_enforced():
+    with pytest.raises(SettingsError, match="RETRY_MAX_ATTEMPTS='50' must be between 1 and 20"):
+        load(CommonSettings, {**BASE, "RETRY_MAX_ATTEMPTS": "50"})
+    with pytest.raises(SettingsError, match="must be a whole number"):
+        load(CommonSettings, {**BASE, "RETRY_MAX_ATTEMPTS": "five"})
+
+
+def test_lists_are_split_on_commas_and_empty_means_default():
+    env = {**BASE, "REPORT_BUCKET": "reports", "AUDIT_REGIONS": " eu-west-1, us-east-1 ,"}
+    settings = load(SecurityAuditorSettings, {**env, "MEMBER_ACCOUNT_IDS": ""})
+    assert settings.audit_regions == ("eu-west-1", "us-east-1")
+    assert settings.member_accounts == ()
+
+
+def test_settings_are_immutable():
+    settings = load(CommonSettings, BASE)
+    with pytest.raises(AttributeError):
+        settings.dry_run = True  # type: ignore[misc]

@@ -1,0 +1,4 @@
+"""Local tooling for msk-autopilot: command line, emulator, local event source, demo.
+
+Never imported by Lambda code.
+"""

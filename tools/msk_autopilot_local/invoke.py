@@ -1,0 +1,176 @@
+"""`msk-autopilot invoke`: run a function's handler in this process, as Lambda would.
+
+For people without Docker (which `sam local invoke` needs). The environment is the template's
+Globals and function variables, resolved for this machine (see `stack.py`), overridden by an
+`--env-vars` file in `sam local invoke`'s format: `{"Parameters": {...}}` applies to every
+function, `{"<LogicalId>": {...}}` to one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import json
+import os
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from msk_autopilot_local.stack import LocalStack, StackError, find_template
+
+__all__ = ["InvokeError", "LocalContext", "invoke_function", "register"]
+
+
+class InvokeError(RuntimeError):
+    """The function could not be set up or loaded (not: the handler failed)."""
+
+
+@dataclass
+class LocalContext:
+    """The parts of Lambda's context object that handlers and powertools read."""
+
+    function_name: str
+    memory_limit_in_mb: int = 256
+    timeout_seconds: int = 120
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    invoked_function_arn: str = ""
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    _deadline: float = field(default=0.0, repr=False)
+
+    def __post_init__(self) -> None:
+        self._deadline = time.monotonic() + self.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def read_env_vars_file(path: Path, logical_id: str) -> dict[str, str]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise InvokeError(f"cannot read --env-vars file {path}: {error.strerror}") from None
+    except json.JSONDecodeError as error:
+        raise InvokeError(f"--env-vars file {path} is not valid JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise InvokeError(f"--env-vars file {path} must hold a JSON object")
+    merged: dict[str, str] = {}
+    for section in ("Parameters", logical_id):
+        values = document.get(section, {})
+        if not isinstance(values, dict):
+            raise InvokeError(f"--env-vars section {section!r} must be an object")
+        merged.update({str(key): str(value) for key, value in values.items()})
+    return merged
+
+
+@contextlib.contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _load_handler_module(code_dir: Path, logical_id: str) -> ModuleType:
+    source = code_dir / "app.py"
+    if not source.is_file():
+        raise InvokeError(f"{logical_id}: no handler module at {source}")
+    name = f"_msk_autopilot_function_{logical_id}"
+    spec = importlib.util.spec_from_file_location(name, source)
+    if spec is None or spec.loader is None:
+        raise InvokeError(f"{logical_id}: cannot load {source}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.pop(name, None)  # a fresh cold start every time: settings are read at import
+    spec.loader.exec_module(module)
+    return module
+
+
+def invoke_function(
+    function: str,
+    event: Any,
+    *,
+    env_overrides: Mapping[str, str] | None = None,
+    stack: LocalStack | None = None,
+) -> Any:
+    """Cold-start `function` with its template environment and return its handler's result.
+
+    Errors in setting the function up (unknown name, bad settings) raise `InvokeError`; an
+    exception raised by the handler propagates, as it would in Lambda.
+    """
+    stack = stack or LocalStack(find_template())
+    try:
+        logical_id = stack.function_logical_id(function)
+        environment = stack.function_environment(logical_id)
+    except StackError as error:
+        raise InvokeError(str(error)) from None
+    function_name = stack.physical_name(logical_id)
+    environment.update(
+        {
+            "AWS_REGION": stack.region,
+            "AWS_DEFAULT_REGION": stack.region,
+            "AWS_LAMBDA_FUNCTION_NAME": function_name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        }
+    )
+    environment.update(env_overrides or {})
+    context = LocalContext(
+        function_name=function_name,
+        invoked_function_arn=f"arn:aws:lambda:{stack.region}:{stack.account}:function:{function_name}",
+        log_group_name=f"/aws/lambda/{function_name}",
+    )
+    with _environment(environment):
+        try:
+            module = _load_handler_module(stack.function_code_dir(logical_id), logical_id)
+        except ValueError as error:  # SettingsError and friends: the cold start fails
+            raise InvokeError(f"{logical_id} failed its cold start: {error}") from None
+        return module.lambda_handler(event, context)
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        event = json.loads(Path(args.event).read_text(encoding="utf-8"))
+    except OSError as error:
+        print(f"error: cannot read event file {args.event}: {error.strerror}", file=sys.stderr)
+        return 2
+    except json.JSONDecodeError as error:
+        print(f"error: event file {args.event} is not valid JSON: {error}", file=sys.stderr)
+        return 2
+    try:
+        stack = LocalStack(Path(args.template) if args.template else find_template())
+        logical_id = stack.function_logical_id(args.function)
+        overrides = read_env_vars_file(Path(args.env_vars), logical_id) if args.env_vars else {}
+        result = invoke_function(args.function, event, env_overrides=overrides, stack=stack)
+    except (StackError, InvokeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except Exception:  # noqa: BLE001  the handler raised: report it as Lambda would, and fail
+        print(json.dumps({"errorType": "Unhandled", "stackTrace": traceback.format_exc()}))
+        return 1
+    print(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "invoke",
+        help="run a function's handler locally on an event (no Docker needed)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("function", help="folder name (storage_scaler) or logical ID")
+    parser.add_argument("--event", "-e", required=True, help="JSON event file (see events/)")
+    parser.add_argument("--env-vars", "-n", help="JSON overrides, sam local invoke's format")
+    parser.add_argument("--template", "-t", help="SAM template (default: nearest template.yaml)")
+    parser.set_defaults(func=_run)
