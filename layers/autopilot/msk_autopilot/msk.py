@@ -1,0 +1,321 @@
+"""The MSK port: typed cluster snapshots, operations, and the one guarded way to change a cluster.
+
+Every mutating MSK call of the project goes through `MskPort.update`, which re-reads the cluster,
+refuses unless it is ACTIVE with no operation running, passes the CurrentVersion it just read (so
+a concurrent change makes MSK reject ours instead of both applying), honours dry-run, and logs
+and counts the call with its reason. Domain modules decide; this module acts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import msgspec
+from botocore.exceptions import ClientError
+
+from msk_autopilot.observability import MetricUnit, logger, metrics
+
+__all__ = [
+    "ClusterNotFoundError",
+    "ClusterSnapshot",
+    "MskPort",
+    "Operation",
+    "UpdateResult",
+    "UpdateStatus",
+]
+
+# OperationState values of an operation that has not finished yet.
+_RUNNING_STATES = frozenset({"PENDING", "UPDATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS"})
+
+
+class ClusterNotFoundError(LookupError):
+    """The cluster does not exist (any more)."""
+
+
+class _Shape(msgspec.Struct, frozen=True, kw_only=True, rename="pascal"):
+    pass
+
+
+class _Enabled(_Shape, frozen=True, kw_only=True):
+    enabled: bool = False
+
+
+class _Sasl(_Shape, frozen=True, kw_only=True):
+    scram: _Enabled = _Enabled()
+    iam: _Enabled = _Enabled()
+
+
+class _Tls(_Shape, frozen=True, kw_only=True):
+    enabled: bool = False
+    certificate_authority_arn_list: list[str] = []
+
+
+class ClientAuthentication(_Shape, frozen=True, kw_only=True):
+    sasl: _Sasl = _Sasl()
+    tls: _Tls = _Tls()
+    unauthenticated: _Enabled = _Enabled()
+
+
+class _EncryptionAtRest(_Shape, frozen=True, kw_only=True):
+    data_volume_kms_key_id: str | None = msgspec.field(default=None, name="DataVolumeKMSKeyId")
+
+
+class _EncryptionInTransit(_Shape, frozen=True, kw_only=True):
+    client_broker: str | None = None
+    in_cluster: bool | None = None
+
+
+class EncryptionInfo(_Shape, frozen=True, kw_only=True):
+    encryption_at_rest: _EncryptionAtRest = _EncryptionAtRest()
+    encryption_in_transit: _EncryptionInTransit = _EncryptionInTransit()
+
+
+class _LogDestination(_Shape, frozen=True, kw_only=True):
+    enabled: bool = False
+
+
+class _BrokerLogs(_Shape, frozen=True, kw_only=True):
+    cloud_watch_logs: _LogDestination = _LogDestination()
+    firehose: _LogDestination = _LogDestination()
+    s3: _LogDestination = msgspec.field(default=_LogDestination(), name="S3")
+
+
+class LoggingInfo(_Shape, frozen=True, kw_only=True):
+    broker_logs: _BrokerLogs = _BrokerLogs()
+
+
+class _ProvisionedThroughput(_Shape, frozen=True, kw_only=True):
+    enabled: bool = False
+    volume_throughput: int | None = None
+
+
+class _EbsStorage(_Shape, frozen=True, kw_only=True):
+    volume_size: int | None = None
+    provisioned_throughput: _ProvisionedThroughput = _ProvisionedThroughput()
+
+
+class _StorageInfo(_Shape, frozen=True, kw_only=True):
+    ebs_storage_info: _EbsStorage = msgspec.field(default=_EbsStorage(), name="EbsStorageInfo")
+
+
+class _PublicAccess(_Shape, frozen=True, kw_only=True):
+    type: str | None = None
+
+
+class _Connectivity(_Shape, frozen=True, kw_only=True):
+    public_access: _PublicAccess = _PublicAccess()
+
+
+class BrokerNodeGroup(_Shape, frozen=True, kw_only=True):
+    instance_type: str
+    client_subnets: list[str] = []
+    security_groups: list[str] = []
+    storage_info: _StorageInfo = _StorageInfo()
+    connectivity_info: _Connectivity = _Connectivity()
+
+
+class _SoftwareInfo(_Shape, frozen=True, kw_only=True):
+    kafka_version: str | None = None
+    configuration_arn: str | None = None
+    configuration_revision: int | None = None
+
+
+class Provisioned(_Shape, frozen=True, kw_only=True):
+    broker_node_group_info: BrokerNodeGroup
+    number_of_broker_nodes: int
+    current_broker_software_info: _SoftwareInfo = _SoftwareInfo()
+    client_authentication: ClientAuthentication = ClientAuthentication()
+    encryption_info: EncryptionInfo = EncryptionInfo()
+    enhanced_monitoring: str = "DEFAULT"
+    logging_info: LoggingInfo = LoggingInfo()
+    storage_mode: str = "LOCAL"
+
+
+class _VpcConfig(_Shape, frozen=True, kw_only=True):
+    subnet_ids: list[str] = []
+    security_group_ids: list[str] = []
+
+
+class Serverless(_Shape, frozen=True, kw_only=True):
+    vpc_configs: list[_VpcConfig] = []
+
+
+class ClusterSnapshot(_Shape, frozen=True, kw_only=True):
+    """One cluster as DescribeClusterV2/ListClustersV2 report it (the fields we use)."""
+
+    cluster_arn: str
+    cluster_name: str
+    cluster_type: str = "PROVISIONED"
+    state: str
+    current_version: str | None = None
+    tags: dict[str, str] = {}
+    provisioned: Provisioned | None = None
+    serverless: Serverless | None = None
+
+    @classmethod
+    def from_api(cls, cluster_info: Mapping[str, Any]) -> ClusterSnapshot:
+        return msgspec.convert(cluster_info, type=cls, from_attributes=False)
+
+    def opted_in(self, tag_key: str) -> bool:
+        return self.tags.get(tag_key) == "true"
+
+    @property
+    def volume_gib(self) -> int | None:
+        if self.provisioned is None:
+            return None
+        return self.provisioned.broker_node_group_info.storage_info.ebs_storage_info.volume_size
+
+    @property
+    def broker_ids(self) -> list[str]:
+        """MSK numbers a provisioned cluster's brokers 1..N."""
+        count = self.provisioned.number_of_broker_nodes if self.provisioned else 0
+        return [str(broker) for broker in range(1, count + 1)]
+
+
+class Operation(_Shape, frozen=True, kw_only=True):
+    operation_arn: str
+    operation_type: str
+    operation_state: str
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.operation_state in _RUNNING_STATES
+
+
+class UpdateStatus(StrEnum):
+    STARTED = "started"
+    DRY_RUN = "dry_run"
+    NOT_READY = "not_ready"  # not ACTIVE, or another operation runs
+    CONFLICT = "conflict"  # MSK refused: the cluster changed under us or is busy
+    REJECTED = "rejected"  # MSK refused the request itself (bad value, cool-down...)
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    status: UpdateStatus
+    reason: str
+    operation_arn: str | None = None
+
+    @property
+    def started(self) -> bool:
+        return self.status is UpdateStatus.STARTED
+
+
+def _error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _error_message(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Message", "")) or str(error)
+
+
+@dataclass
+class MskPort:
+    """MSK reads and guarded writes through one kafka client."""
+
+    kafka: Any
+
+    def clusters(self) -> Iterator[ClusterSnapshot]:
+        for page in self.kafka.get_paginator("list_clusters_v2").paginate():
+            for info in page.get("ClusterInfoList", []):
+                yield ClusterSnapshot.from_api(info)
+
+    def cluster(self, cluster_arn: str) -> ClusterSnapshot:
+        try:
+            info = self.kafka.describe_cluster_v2(ClusterArn=cluster_arn)["ClusterInfo"]
+        except ClientError as error:
+            if _error_code(error) == "NotFoundException":
+                raise ClusterNotFoundError(cluster_arn) from None
+            raise
+        return ClusterSnapshot.from_api(info)
+
+    def operations(self, cluster_arn: str) -> list[Operation]:
+        found: list[Operation] = []
+        paginator = self.kafka.get_paginator("list_cluster_operations_v2")
+        for page in paginator.paginate(ClusterArn=cluster_arn):
+            found.extend(
+                msgspec.convert(summary, type=Operation)
+                for summary in page.get("ClusterOperationInfoList", [])
+            )
+        return found
+
+    @staticmethod
+    def not_ready_reason(cluster: ClusterSnapshot, operations: Sequence[Operation]) -> str | None:
+        """Why an update may not start now, or None when it may."""
+        if cluster.state != "ACTIVE":
+            return f"cluster is {cluster.state}, not ACTIVE"
+        running = next((op for op in operations if op.running), None)
+        if running is not None:
+            return f"operation {running.operation_type} is {running.operation_state}"
+        return None
+
+    def update(
+        self,
+        cluster_arn: str,
+        action: str,
+        parameters: Mapping[str, Any],
+        *,
+        reason: str,
+        dry_run: bool,
+    ) -> UpdateResult:
+        """Call kafka `action` (e.g. "UpdateBrokerStorage") on a cluster, guarded.
+
+        `parameters` are the call's arguments besides ClusterArn and CurrentVersion, which are
+        filled in from a fresh read of the cluster.
+        """
+        try:
+            cluster = self.cluster(cluster_arn)
+        except ClusterNotFoundError:
+            return self._record(action, UpdateResult(UpdateStatus.NOT_FOUND, "cluster not found"))
+        not_ready = self.not_ready_reason(cluster, self.operations(cluster_arn))
+        if not_ready is not None:
+            return self._record(action, UpdateResult(UpdateStatus.NOT_READY, not_ready))
+        if dry_run:
+            return self._record(action, UpdateResult(UpdateStatus.DRY_RUN, reason))
+        call = getattr(self.kafka, _snake(action))
+        try:
+            response = call(
+                ClusterArn=cluster_arn, CurrentVersion=cluster.current_version, **parameters
+            )
+        except ClientError as error:
+            code = _error_code(error)
+            if code == "NotFoundException":
+                result = UpdateResult(UpdateStatus.NOT_FOUND, "cluster not found")
+            elif code == "ConflictException" or "version" in _error_message(error).lower():
+                result = UpdateResult(UpdateStatus.CONFLICT, f"{code}: {_error_message(error)}")
+            elif code == "BadRequestException":
+                result = UpdateResult(UpdateStatus.REJECTED, f"{code}: {_error_message(error)}")
+            else:
+                raise  # throttling beyond retries, service errors: let Lambda retry the event
+            return self._record(action, result)
+        return self._record(
+            action,
+            UpdateResult(UpdateStatus.STARTED, reason, response.get("ClusterOperationArn")),
+            cluster_arn=cluster_arn,
+        )
+
+    @staticmethod
+    def _record(action: str, result: UpdateResult, cluster_arn: str | None = None) -> UpdateResult:
+        logger.info(
+            "msk update",
+            extra={
+                "action": action,
+                "status": result.status.value,
+                "reason": result.reason,
+                "cluster_arn": cluster_arn,
+                "operation_arn": result.operation_arn,
+            },
+        )
+        metrics.add_metric(name=f"MskUpdate.{result.status.value}", unit=MetricUnit.Count, value=1)
+        return result
+
+
+def _snake(action: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in action).lstrip("_")
