@@ -1,16 +1,17 @@
 """Storage scaler: grows MSK broker storage before disks fill (alarm, sweep or on-demand)."""
 
+from msk_autopilot.aws import ClientFactory
 from msk_autopilot.events import AlarmStateChange, EventParser, ScaleRequest, ScheduledEvent
-from msk_autopilot.outcome import Outcome, Status
+from msk_autopilot.outcome import Outcome
 from msk_autopilot.runtime import LambdaContext, lambda_entry
 from msk_autopilot.settings import StorageScalerSettings, load
+from msk_autopilot.storage.scaler import StorageEvent, build_storage_scaler
 
 SETTINGS = load(StorageScalerSettings)
+SCALER = build_storage_scaler(SETTINGS, ClientFactory.for_settings(SETTINGS))
 parse = EventParser(AlarmStateChange, ScheduledEvent, ScaleRequest)
 
 
 @lambda_entry(parse, settings=SETTINGS, correlation_id_path="id")
-def lambda_handler(
-    event: AlarmStateChange | ScheduledEvent | ScaleRequest, context: LambdaContext
-) -> Outcome:
-    return Outcome(Status.SKIPPED, "storage scaling lands with issue #4", {"event": event.KIND})
+def lambda_handler(event: StorageEvent, context: LambdaContext) -> Outcome:
+    return SCALER.handle(event, dry_run=SETTINGS.dry_run, context=context)

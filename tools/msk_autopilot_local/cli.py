@@ -12,7 +12,12 @@ import sys
 
 __all__ = ["main"]
 
-SUBCOMMAND_MODULES = ("msk_autopilot_local.invoke", "msk_autopilot_local.demo")
+SUBCOMMAND_MODULES = (
+    "msk_autopilot_local.invoke",
+    "msk_autopilot_local.demo",
+    "msk_autopilot_local.simulate",
+    "msk_autopilot_local.plan_storage",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,7 +17,7 @@ import boto3
 from botocore.config import Config
 
 from msk_autopilot import __version__
-from msk_autopilot.settings import RetryMode
+from msk_autopilot.settings import CommonSettings, RetryMode
 
 __all__ = ["AssumedRole", "ClientFactory"]
 
@@ -51,6 +51,14 @@ class ClientFactory:
     _session: boto3.Session | None = field(default=None, init=False, repr=False)
     _expires: datetime | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @classmethod
+    def for_settings(cls, settings: CommonSettings) -> ClientFactory:
+        return cls(
+            region=settings.region,
+            retry_mode=settings.retry_mode,
+            max_attempts=settings.max_attempts,
+        )
 
     @property
     def config(self) -> Config:

@@ -68,6 +68,19 @@ def _integer(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def _number(low: float, high: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            raise ValueError("must be a number") from None
+        if not low <= value <= high:
+            raise ValueError(f"must be between {low:g} and {high:g}")
+        return value
+
+    return parse
+
+
 def _choice(*allowed: str) -> Callable[[str], str]:
     def parse(raw: str) -> str:
         value = raw.strip()
@@ -116,6 +129,27 @@ class CommonSettings:
 @dataclass(frozen=True, kw_only=True)
 class StorageScalerSettings(CommonSettings):
     idempotency_table: str = field(metadata=_env("IDEMPOTENCY_TABLE_NAME", _text))
+    alarm_prefix: str = field(
+        default="msk-autopilot-disk-", metadata=_env("DISK_ALARM_PREFIX", _text)
+    )
+    alarm_threshold_percent: float = field(
+        default=75.0, metadata=_env("DISK_ALARM_THRESHOLD_PERCENT", _number(10, 95))
+    )
+    alarm_evaluation_periods: int = field(
+        default=1, metadata=_env("DISK_ALARM_EVALUATION_PERIODS", _integer(1, 12))
+    )
+    target_percent: float = field(
+        default=60.0, metadata=_env("STORAGE_TARGET_PERCENT", _number(10, 90))
+    )
+    cooldown_hours: float = field(
+        default=6.0, metadata=_env("STORAGE_COOLDOWN_HOURS", _number(6, 72))
+    )
+    max_volume_gib: int = field(
+        default=16384, metadata=_env("STORAGE_MAX_VOLUME_GIB", _integer(10, 16384))
+    )
+    scale_throughput: bool = field(
+        default=False, metadata=_env("STORAGE_SCALE_THROUGHPUT", _boolean)
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

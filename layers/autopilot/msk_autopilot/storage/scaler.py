@@ -1,0 +1,393 @@
+"""The storage scaler: read a cluster, ask the sizing policy, act through the guarded MSK port.
+
+`plan` is the read-only half (used by `msk-autopilot plan-storage` too); `scale` adds the action,
+made idempotent per cluster and decision window with powertools idempotency on DynamoDB so that
+duplicate or concurrent deliveries of the same alarm act once. Independently of that table, the
+MSK port's guard (ACTIVE, no running operation, fresh CurrentVersion) makes a second update
+impossible while the first runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+)
+
+from msk_autopilot.aws import ClientFactory
+from msk_autopilot.events import AlarmStateChange, ScaleRequest, ScheduledEvent
+from msk_autopilot.msk import (
+    ClusterNotFoundError,
+    ClusterSnapshot,
+    MskPort,
+    Operation,
+    UpdateStatus,
+)
+from msk_autopilot.notify import Notifier
+from msk_autopilot.notify import Severity as NotifySeverity
+from msk_autopilot.observability import MetricUnit, logger, metrics
+from msk_autopilot.outcome import Outcome, Status
+from msk_autopilot.settings import StorageScalerSettings
+from msk_autopilot.storage.alarms import AlarmSettings, DiskAlarms, cluster_arn_of_alarm
+from msk_autopilot.storage.metrics import DISK_METRIC, read_disk_usage
+from msk_autopilot.storage.policy import (
+    PolicySettings,
+    Severity,
+    StorageAction,
+    StorageDecision,
+    StorageObservation,
+    decide,
+)
+
+__all__ = [
+    "STORAGE_OPERATION_TYPES",
+    "Plan",
+    "StorageEvent",
+    "StorageScaler",
+    "build_storage_scaler",
+    "decision_window",
+]
+
+type StorageEvent = AlarmStateChange | ScheduledEvent | ScaleRequest
+
+STORAGE_OPERATION_TYPES = frozenset({"UPDATE_BROKER_STORAGE", "UPDATE_STORAGE"})
+# Decisions for one cluster within one window are the same decision: the metric period.
+_WINDOW = timedelta(minutes=5)
+
+
+def decision_window(now: datetime) -> str:
+    start = datetime.fromtimestamp(
+        now.timestamp() // _WINDOW.total_seconds() * _WINDOW.total_seconds(), tz=UTC
+    )
+    return start.isoformat()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A decision, or the reason no decision could be made."""
+
+    cluster: ClusterSnapshot | None
+    decision: StorageDecision | None
+    skipped: str | None = None
+    change_allowed_in_hours: float = 0.0
+
+
+def _last_storage_change(operations: Sequence[Operation]) -> Operation | None:
+    finished = [
+        op
+        for op in operations
+        if op.operation_type in STORAGE_OPERATION_TYPES
+        and op.operation_state == "UPDATE_COMPLETE"
+        and op.end_time is not None
+    ]
+    return max(
+        finished, key=lambda op: op.end_time or datetime.min.replace(tzinfo=UTC), default=None
+    )
+
+
+@dataclass
+class StorageScaler:
+    msk: MskPort
+    cloudwatch: Any
+    notifier: Notifier
+    alarms: DiskAlarms
+    policy: PolicySettings
+    opt_in_tag_key: str
+    # Wraps the act step for idempotency (powertools on DynamoDB in the function).
+    idempotent: Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]
+    # Lets idempotency records of a timed-out invocation expire with the invocation.
+    register_context: Callable[[Any], None] = lambda context: None
+
+    def __post_init__(self) -> None:
+        self._act_once = self.idempotent(self._act)
+
+    def handle(self, event: StorageEvent, *, dry_run: bool, context: Any = None) -> Outcome:
+        """One delivered event: an alarm or a request scales one cluster, a schedule sweeps."""
+        if context is not None:
+            self.register_context(context)
+        match event:
+            case ScheduledEvent():
+                return self.sweep(now=datetime.fromisoformat(event.time), dry_run=dry_run)
+            case ScaleRequest():
+                now = datetime.now(UTC)
+                return self.scale(event.cluster_arn, now=now, dry_run=dry_run or event.dry_run)
+            case AlarmStateChange():
+                return self._on_alarm(event, dry_run=dry_run)
+
+    def _on_alarm(self, event: AlarmStateChange, *, dry_run: bool) -> Outcome:
+        detail = event.detail
+        metric_names = {
+            metric.metric_stat.metric.name
+            for metric in detail.configuration.metrics
+            if metric.metric_stat is not None
+        }
+        cluster_arn = cluster_arn_of_alarm(detail.configuration.description)
+        if cluster_arn is None or metric_names != {DISK_METRIC}:
+            return Outcome(
+                Status.SKIPPED,
+                f"alarm {detail.alarm_name} is not a disk alarm of msk-autopilot",
+                {"alarm": detail.alarm_name},
+            )
+        if detail.state.value != "ALARM":
+            return Outcome(
+                Status.SKIPPED,
+                f"alarm {detail.alarm_name} is {detail.state.value}, not ALARM",
+                {"alarm": detail.alarm_name},
+            )
+        return self.scale(cluster_arn, now=datetime.fromisoformat(event.time), dry_run=dry_run)
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def plan(self, cluster_arn: str, *, now: datetime) -> Plan:
+        try:
+            cluster = self.msk.cluster(cluster_arn)
+        except ClusterNotFoundError:
+            return Plan(None, None, "cluster not found (deleted?)")
+        return self.plan_cluster(cluster, now=now)
+
+    def plan_cluster(self, cluster: ClusterSnapshot, *, now: datetime) -> Plan:
+        if cluster.provisioned is None or cluster.volume_gib is None:
+            return Plan(cluster, None, "serverless clusters have no broker storage to grow")
+        if not cluster.opted_in(self.opt_in_tag_key):
+            return Plan(cluster, None, f"not opted in (tag {self.opt_in_tag_key}=true missing)")
+        operations = self.msk.operations(cluster.cluster_arn)
+        not_ready = self.msk.not_ready_reason(cluster, operations)
+        if not_ready is not None:
+            return Plan(cluster, None, not_ready)
+        usage = read_disk_usage(
+            self.cloudwatch,
+            cluster.cluster_name,
+            cluster.broker_ids,
+            now=now,
+            look_back_hours=self.policy.look_back_hours,
+        )
+        if not any(usage.values()):
+            return Plan(cluster, None, "no KafkaDataLogsDiskUsed samples in the look-back window")
+        last_change = _last_storage_change(operations)
+        wait_hours = 0.0
+        previous_hours = None
+        resized_at = None
+        if last_change is not None and last_change.end_time is not None:
+            resized_at = last_change.end_time
+            if last_change.start_time is not None:
+                previous_hours = (last_change.end_time - last_change.start_time).total_seconds()
+                previous_hours /= 3600
+            elapsed = (now - last_change.end_time).total_seconds() / 3600
+            cooldown = self.policy.planned_cooldown_hours(previous_hours)
+            wait_hours = max(0.0, cooldown - elapsed)
+        ebs = cluster.provisioned.broker_node_group_info.storage_info.ebs_storage_info
+        throughput = ebs.provisioned_throughput
+        observation = StorageObservation(
+            now=now,
+            volume_gib=cluster.volume_gib,
+            broker_count=cluster.provisioned.number_of_broker_nodes,
+            usage=usage,
+            instance_type=cluster.provisioned.broker_node_group_info.instance_type,
+            resized_at=resized_at,
+            hours_until_change_allowed=wait_hours,
+            previous_operation_hours=previous_hours,
+            provisioned_throughput_mibps=throughput.volume_throughput
+            if throughput.enabled
+            else None,
+        )
+        return Plan(cluster, decide(observation, self.policy), None, wait_hours)
+
+    # --- acting --------------------------------------------------------------------------------
+
+    def scale(self, cluster_arn: str, *, now: datetime, dry_run: bool) -> Outcome:
+        """Decide for one cluster and act on the decision, once per decision window."""
+        key = {"cluster_arn": cluster_arn, "window": decision_window(now), "dry_run": dry_run}
+        try:
+            result = self._act_once(request=key, now=now.isoformat())
+        except IdempotencyAlreadyInProgressError:
+            return Outcome(
+                Status.SKIPPED,
+                "another invocation is deciding for this cluster in this window",
+                {"cluster": cluster_arn},
+            )
+        return Outcome(Status(result["status"]), result["reason"], result["details"])
+
+    def _act(self, request: dict[str, Any], now: str) -> dict[str, Any]:
+        return self._decide_and_act(
+            request["cluster_arn"], now=datetime.fromisoformat(now), dry_run=request["dry_run"]
+        ).to_dict()
+
+    def _decide_and_act(self, cluster_arn: str, *, now: datetime, dry_run: bool) -> Outcome:
+        plan = self.plan(cluster_arn, now=now)
+        if plan.decision is None:
+            return Outcome(Status.SKIPPED, plan.skipped or "no decision", {"cluster": cluster_arn})
+        decision = plan.decision
+        details: dict[str, Any] = {"cluster": cluster_arn, "decision": decision.to_dict()}
+        self._count(decision)
+        if decision.severity is not Severity.INFO:
+            self._notify_attention(cluster_arn, decision)
+        cooling_down = plan.change_allowed_in_hours > 0
+        if not decision.resizes:
+            # The policy holds during a cool-down on its own; that is a skip, not "all is well".
+            status = Status.SKIPPED if cooling_down else Status.UNCHANGED
+            return Outcome(status, decision.reason, details)
+        if cooling_down:
+            reason = (
+                f"storage cool-down: next change allowed in {plan.change_allowed_in_hours:.1f} h; "
+                f"{decision.reason}"
+            )
+            return Outcome(Status.SKIPPED, reason, details)
+        action, parameters = self._update_request(decision)
+        result = self.msk.update(
+            cluster_arn, action, parameters, reason=decision.reason, dry_run=dry_run
+        )
+        details["update"] = {"action": action, "status": result.status.value}
+        if result.operation_arn:
+            details["update"]["operation_arn"] = result.operation_arn
+        if result.status is UpdateStatus.DRY_RUN:
+            return Outcome(Status.DRY_RUN, decision.reason, details)
+        if not result.started:
+            return Outcome(Status.SKIPPED, f"update not started: {result.reason}", details)
+        added = decision.new_gib - decision.current_gib
+        metrics.add_metric(name="StorageGiBAdded", unit=MetricUnit.Count, value=added)
+        name = plan.cluster.cluster_name if plan.cluster else cluster_arn
+        self.notifier.publish(
+            f"Growing storage of {name}: {decision.current_gib} -> {decision.new_gib} GiB",
+            details,
+            NotifySeverity.INFO,
+        )
+        return Outcome(Status.ACTED, decision.reason, details)
+
+    def sweep(self, *, now: datetime, dry_run: bool) -> Outcome:
+        """Keep the alarms in step with the fleet, then scale every opted-in cluster."""
+        clusters = list(self.msk.clusters())
+        opted_in = [c for c in clusters if c.opted_in(self.opt_in_tag_key)]
+        alarms = self.alarms.sync(opted_in, dry_run=dry_run)
+        statuses: dict[str, str] = {}
+        for cluster in opted_in:
+            try:
+                statuses[cluster.cluster_arn] = self.scale(
+                    cluster.cluster_arn, now=now, dry_run=dry_run
+                ).status.value
+            except Exception:  # noqa: BLE001  one cluster's failure must not stop the sweep
+                logger.exception("scaling failed", extra={"cluster": cluster.cluster_arn})
+                metrics.add_metric(name="ClusterErrors", unit=MetricUnit.Count, value=1)
+                statuses[cluster.cluster_arn] = "error"
+        acted = sum(status == Status.ACTED.value for status in statuses.values())
+        details = {"clusters": statuses, "alarms": alarms.to_dict(), "seen": len(clusters)}
+        status = Status.ACTED if acted else Status.UNCHANGED
+        reason = f"swept {len(opted_in)} opted-in of {len(clusters)} clusters, grew {acted}"
+        return Outcome(status, reason, details)
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _update_request(decision: StorageDecision) -> tuple[str, dict[str, Any]]:
+        if decision.new_throughput_mibps is not None:
+            return "UpdateStorage", {
+                "VolumeSizeGB": decision.new_gib,
+                "ProvisionedThroughput": {
+                    "Enabled": True,
+                    "VolumeThroughput": decision.new_throughput_mibps,
+                },
+            }
+        return "UpdateBrokerStorage", {
+            "TargetBrokerEBSVolumeInfo": [
+                {"KafkaBrokerNodeId": "ALL", "VolumeSizeGB": decision.new_gib}
+            ]
+        }
+
+    @staticmethod
+    def _count(decision: StorageDecision) -> None:
+        metrics.add_metric(
+            name=f"StorageDecision.{decision.action.value}", unit=MetricUnit.Count, value=1
+        )
+        if decision.driving_broker is not None:
+            driving = decision.driving_broker
+            metrics.add_metric(
+                name="DiskUsedPercentMax", unit=MetricUnit.Percent, value=driving.used_percent
+            )
+            metrics.add_metric(
+                name="DiskForecastPercent",
+                unit=MetricUnit.Percent,
+                value=min(driving.forecast_percent, 1000.0),
+            )
+
+    def _notify_attention(self, cluster_arn: str, decision: StorageDecision) -> None:
+        critical = decision.severity is Severity.CRITICAL
+        if decision.action is StorageAction.CAP_REACHED:
+            subject = "Storage cap reached: the disk cannot grow enough"
+        else:
+            subject = "Storage needs attention"
+        self.notifier.publish(
+            subject,
+            {"cluster": cluster_arn, "decision": decision.to_dict()},
+            NotifySeverity.CRITICAL if critical else NotifySeverity.WARNING,
+        )
+
+
+def build_storage_scaler(
+    settings: StorageScalerSettings, clients: ClientFactory, *, idempotent: bool = True
+) -> StorageScaler:
+    """The scaler the function runs; `idempotent=False` for read-only plans (no table)."""
+    policy = PolicySettings(
+        target_percent=settings.target_percent,
+        trigger_percent=settings.alarm_threshold_percent,
+        cooldown_hours=settings.cooldown_hours,
+        max_gib=settings.max_volume_gib,
+        scale_throughput=settings.scale_throughput,
+    )
+    wrap, register_context = (
+        _idempotency(settings.idempotency_table, clients.client("dynamodb"))
+        if idempotent
+        else (_run_every_time, _ignore_context)
+    )
+    alarms = AlarmSettings(
+        prefix=settings.alarm_prefix,
+        threshold_percent=settings.alarm_threshold_percent,
+        evaluation_periods=settings.alarm_evaluation_periods,
+    )
+    cloudwatch = clients.client("cloudwatch")
+    return StorageScaler(
+        msk=MskPort(clients.client("kafka")),
+        cloudwatch=cloudwatch,
+        notifier=Notifier(clients.client("sns"), settings.notification_topic_arn),
+        alarms=DiskAlarms(cloudwatch, alarms),
+        policy=policy,
+        opt_in_tag_key=settings.opt_in_tag_key,
+        idempotent=wrap,
+        register_context=register_context,
+    )
+
+
+def _run_every_time(function: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    return function
+
+
+def _ignore_context(context: Any) -> None:
+    return None
+
+
+type _Wrapper = Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]
+
+
+def _idempotency(table: str, dynamodb: Any) -> tuple[_Wrapper, Callable[[Any], None]]:
+    from aws_lambda_powertools.utilities.idempotency import (  # noqa: PLC0415  only when acting
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    persistence = DynamoDBPersistenceLayer(table_name=table, boto3_client=dynamodb)
+    # The key already names the decision window; keep records a little longer than it.
+    config = IdempotencyConfig(expires_after_seconds=int(2 * _WINDOW.total_seconds()))
+
+    def wrap(function: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+        wrapped: Callable[..., dict[str, Any]] = idempotent_function(
+            function,
+            data_keyword_argument="request",
+            persistence_store=persistence,
+            config=config,
+        )
+        return wrapped
+
+    return wrap, config.register_lambda_context

@@ -1,0 +1,92 @@
+"""`msk-autopilot plan-storage`: the decision the storage scaler would take now, without acting.
+
+Reads the same settings the function gets from the template (overridable with `--env-vars` or
+environment variables of the same names) and the live cluster and CloudWatch data of whatever
+account the environment points at: AWS, or `msk-autopilot local-aws` via AWS_ENDPOINT_URL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from msk_autopilot_local.invoke import InvokeError, read_env_vars_file
+from msk_autopilot_local.stack import LocalStack, StackError, find_template
+
+__all__ = ["register"]
+
+_FUNCTION = "StorageScalerFunction"
+
+
+def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from msk_autopilot.aws import ClientFactory  # noqa: PLC0415  keeps --help fast
+    from msk_autopilot.settings import StorageScalerSettings, load  # noqa: PLC0415
+    from msk_autopilot.storage.scaler import build_storage_scaler  # noqa: PLC0415
+
+    stack = LocalStack(Path(args.template) if args.template else find_template())
+    environment = stack.function_environment(_FUNCTION)
+    environment.update({k: v for k, v in os.environ.items() if k in environment})
+    environment["AWS_REGION"] = args.region or os.environ.get("AWS_REGION", stack.region)
+    if args.env_vars:
+        environment.update(read_env_vars_file(Path(args.env_vars), _FUNCTION))
+    settings = load(StorageScalerSettings, environment)
+    scaler = build_storage_scaler(settings, ClientFactory.for_settings(settings), idempotent=False)
+    now = datetime.now(UTC)
+    if args.cluster:
+        plans = [scaler.plan(args.cluster, now=now)]
+    else:
+        plans = [scaler.plan_cluster(cluster, now=now) for cluster in scaler.msk.clusters()]
+    rows = []
+    for plan in plans:
+        decision = plan.decision
+        rows.append(
+            {
+                "cluster": plan.cluster.cluster_name if plan.cluster else args.cluster,
+                "action": decision.action.value if decision else "skip",
+                "current_gib": decision.current_gib if decision else None,
+                "new_gib": decision.new_gib if decision else None,
+                "severity": decision.severity.value if decision else None,
+                "reason": decision.reason if decision else plan.skipped,
+                "decision": decision.to_dict() if decision else None,
+            }
+        )
+    return rows
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        rows = _rows(args)
+    except (StackError, InvokeError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(rows, indent=2, default=str))
+        return 0
+    print(f"{'cluster':<24} {'action':<12} {'GiB now':>8} {'GiB new':>8}  reason")
+    for row in rows:
+        now_gib = "" if row["current_gib"] is None else str(row["current_gib"])
+        new_gib = "" if row["new_gib"] is None else str(row["new_gib"])
+        print(
+            f"{row['cluster']:<24} {row['action']:<12} {now_gib:>8} {new_gib:>8}  {row['reason']}"
+        )
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "plan-storage",
+        help="show the storage scaler's decision for each cluster now, without acting",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--cluster", help="one cluster ARN (default: every cluster)")
+    parser.add_argument("--region", help="AWS Region (default: AWS_REGION or us-east-1)")
+    parser.add_argument("--env-vars", "-n", help="JSON overrides, sam local invoke's format")
+    parser.add_argument("--template", "-t", help="SAM template (default: nearest template.yaml)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.set_defaults(func=_run)

@@ -1,0 +1,322 @@
+"""`msk-autopilot simulate`: replay a disk-usage trace through a storage scaling policy.
+
+    msk-autopilot simulate --trace FILE [--policy autopilot|msk-native] [--target PCT]
+                           [--cooldown-hours H] [--json]
+    msk-autopilot simulate --suite [...]     every shipped trace, both policies, one table
+
+A trace is a CSV file (full specification in `msk_autopilot_local.traces`): header lines
+`# volume_gib: N`, `# duration_hours: H` and optionally `# history_hours: H`, then rows
+`hour,retention_hours,broker_<id>,...` giving, from that hour on, the retention and the GiB per
+hour written to each broker. The simulator derives disk usage minute by minute: the data written
+during the last retention window, at most the volume size (a full disk refuses writes). Both
+policies live in the same world:
+
+- a storage change runs for 30 minutes, then the new size is available;
+- after it completes, a cool-down (6 h unless `--cooldown-hours`) allows no further change;
+- volumes never shrink and never exceed 16384 GiB.
+
+Policies:
+
+- `autopilot`: the real `msk_autopilot.storage.policy.decide`, called the way the storage scaler
+  is: every 15 minutes and whenever the highest broker utilization crosses the alarm
+  threshold (`PolicySettings.trigger_percent`) upwards, skipped while an operation runs or the
+  cool-down lasts (the I/O layer's guards), given the KafkaDataLogsDiskUsed samples of its
+  look-back at a 10-minute period.
+- `msk-native`: MSK's documented auto scaling: every minute, when the highest broker utilization
+  is at or above the target, add max(10 GiB, 10 % of the current size, rounded up).
+
+Figures per run: minutes at 100 % (some broker refused writes), peak utilization, minutes above
+85 %, provisioned GiB-hours over all brokers (what EBS bills) and storage operations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from bisect import bisect_left
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Literal, get_args
+
+from msk_autopilot.storage.policy import (
+    MAX_VOLUME_GIB,
+    MIN_STEP_GIB,
+    PolicySettings,
+    StorageObservation,
+    UsageSample,
+    decide,
+)
+from msk_autopilot_local.traces import Trace, TraceError, TraceSegment, load_trace, shipped_traces
+
+__all__ = [
+    "PolicyName",
+    "SimulationResult",
+    "comparison_table",
+    "register",
+    "run",
+    "run_suite",
+    "simulate",
+]
+
+PolicyName = Literal["autopilot", "msk-native"]
+POLICIES: tuple[PolicyName, ...] = get_args(PolicyName)
+
+OPERATION_MINUTES = 30  # an UpdateBrokerStorage operation, start to new size available
+SCHEDULE_MINUTES = 15  # the storage scaler's schedule
+METRIC_PERIOD_MINUTES = 10  # GetMetricData period the scaler reads KafkaDataLogsDiskUsed at
+HIGH_PERCENT = 85.0  # "minutes above 85 %"
+NATIVE_STEP_PERCENT = 10  # MSK auto scaling adds max(10 GiB, 10 % of current)
+_EPOCH = datetime(2025, 1, 1, tzinfo=UTC)  # simulated minute 0; only differences matter
+_INSTANCE_TYPE = "kafka.m5.2xlarge"  # throughput is not simulated
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    trace: str
+    policy: PolicyName
+    hours: float
+    minutes_full: int  # minutes in which some broker's disk was full and refused writes
+    peak_percent: float  # highest utilization of any broker
+    minutes_above_85: int
+    gib_hours: float  # provisioned storage, all brokers
+    operations: int  # storage changes started
+    final_gib: int  # volume size per broker at the end
+
+
+def simulate(
+    trace: Trace,
+    policy: PolicyName,
+    *,
+    target_percent: float = 60.0,
+    cooldown_hours: float = 6.0,
+) -> SimulationResult:
+    """Replay `trace` minute by minute under `policy`; deterministic."""
+    settings = PolicySettings(target_percent=target_percent, cooldown_hours=cooldown_hours)
+    cooldown_minutes = round(cooldown_hours * 60)
+    disks = _Disks(trace)
+    autopilot = _Autopilot(trace.broker_ids, settings) if policy == "autopilot" else None
+    volume = trace.volume_gib
+    operation_ends: int | None = None  # minute the running operation completes
+    operation_target = volume
+    change_allowed_at = -trace.history_minutes
+    resized_at: int | None = None
+    minutes_full = minutes_high = operations = 0
+    peak = gib_minutes = 0.0
+    segment = 0
+    # Minutes before 0 replay the first row's ingest as history: they fill the disks and the
+    # metric look-back, and are neither scored nor acted on.
+    for minute in range(-trace.history_minutes, trace.duration_minutes):
+        while (
+            segment + 1 < len(trace.segments) and trace.segments[segment + 1].start_minute <= minute
+        ):
+            segment += 1
+        if minute == operation_ends:
+            volume, resized_at, operation_ends = operation_target, minute, None
+            change_allowed_at = minute + cooldown_minutes
+        refused = disks.advance(minute, trace.segments[segment], volume)
+        percents = [100.0 * used / volume for used in disks.used]
+        highest = max(percents)
+        if autopilot is not None:
+            autopilot.record(minute, percents)
+        if minute < 0:
+            if refused:
+                raise TraceError(f"trace {trace.name}: the history overfills {volume} GiB volumes")
+            continue
+        minutes_full += refused
+        minutes_high += highest > HIGH_PERCENT
+        peak = max(peak, highest)
+        gib_minutes += volume * len(trace.broker_ids)
+        if operation_ends is not None or minute < change_allowed_at:
+            continue
+        if autopilot is not None:
+            new_gib = autopilot.choose(minute, volume, resized_at)
+        else:
+            new_gib = _native_size(volume, highest, target_percent)
+        if new_gib is not None:
+            operation_target, operation_ends = new_gib, minute + OPERATION_MINUTES
+            operations += 1
+    return SimulationResult(
+        trace=trace.name,
+        policy=policy,
+        hours=trace.duration_minutes / 60,
+        minutes_full=minutes_full,
+        peak_percent=round(peak, 2),
+        minutes_above_85=minutes_high,
+        gib_hours=round(gib_minutes / 60, 1),
+        operations=operations,
+        final_gib=volume,
+    )
+
+
+def _native_size(volume: int, highest_percent: float, target_percent: float) -> int | None:
+    """MSK auto scaling's next size, or None when it would not act."""
+    if highest_percent < target_percent:
+        return None
+    step = max(MIN_STEP_GIB, math.ceil(volume * NATIVE_STEP_PERCENT / 100))
+    new_gib = min(volume + step, MAX_VOLUME_GIB)
+    return new_gib if new_gib - volume >= MIN_STEP_GIB else None
+
+
+class _Disks:
+    """Each broker's data logs: GiB written per minute, expired after the retention window."""
+
+    def __init__(self, trace: Trace) -> None:
+        self._offset = trace.history_minutes  # list index of minute 0
+        slots = trace.history_minutes + trace.duration_minutes
+        self._written = [[0.0] * slots for _ in trace.broker_ids]
+        self._oldest = [0] * len(trace.broker_ids)  # first index not yet expired
+        self.used = [0.0] * len(trace.broker_ids)
+
+    def advance(self, minute: int, segment: TraceSegment, volume: int) -> bool:
+        """Expire and write one minute; True when some broker had to refuse writes."""
+        index = minute + self._offset
+        expire_through = index - segment.retention_minutes
+        refused = False
+        for broker, rate in enumerate(segment.ingest_gib_per_hour):
+            written = self._written[broker]
+            oldest = self._oldest[broker]
+            used = self.used[broker]
+            while oldest <= expire_through:
+                used -= written[oldest]
+                oldest += 1
+            wanted = rate / 60
+            stored = min(wanted, max(0.0, volume - used))
+            refused |= stored < wanted - 1e-9
+            written[index] = stored
+            self._oldest[broker] = oldest
+            self.used[broker] = used + stored
+        return refused
+
+
+class _Autopilot:
+    """The storage scaler's view: metric samples, its alarm, its schedule, the real policy."""
+
+    def __init__(self, broker_ids: tuple[str, ...], settings: PolicySettings) -> None:
+        self._broker_ids = broker_ids
+        self._settings = settings
+        self._sample_minutes: list[int] = []
+        self._samples: list[list[UsageSample]] = [[] for _ in broker_ids]
+        self._alarm_on = False
+        self._alarm_fired = False  # went into ALARM since the last evaluation could act
+        self._operations = 0
+
+    def record(self, minute: int, percents: list[float]) -> None:
+        if minute % METRIC_PERIOD_MINUTES == 0:
+            at = _EPOCH + timedelta(minutes=minute)
+            self._sample_minutes.append(minute)
+            for samples, percent in zip(self._samples, percents, strict=True):
+                samples.append(UsageSample(at, percent))
+        alarm_on = max(percents) >= self._settings.trigger_percent
+        self._alarm_fired = alarm_on and not self._alarm_on
+        self._alarm_on = alarm_on
+
+    def choose(self, minute: int, volume: int, resized_at: int | None) -> int | None:
+        """The new size the scaler would set at `minute`, or None (not run, or no change)."""
+        if minute % SCHEDULE_MINUTES != 0 and not self._alarm_fired:
+            return None
+        first = bisect_left(self._sample_minutes, minute - self._settings.look_back_hours * 60)
+        observation = StorageObservation(
+            now=_EPOCH + timedelta(minutes=minute),
+            volume_gib=volume,
+            broker_count=len(self._broker_ids),
+            usage={
+                broker: samples[first:]
+                for broker, samples in zip(self._broker_ids, self._samples, strict=True)
+            },
+            instance_type=_INSTANCE_TYPE,
+            resized_at=None if resized_at is None else _EPOCH + timedelta(minutes=resized_at),
+            previous_operation_hours=OPERATION_MINUTES / 60 if self._operations else None,
+        )
+        decision = decide(observation, self._settings)
+        if not decision.resizes:
+            return None
+        self._operations += 1
+        return decision.new_gib
+
+
+def run_suite(
+    *,
+    policies: tuple[PolicyName, ...] = POLICIES,
+    target_percent: float = 60.0,
+    cooldown_hours: float = 6.0,
+) -> list[SimulationResult]:
+    """Every shipped trace under every policy in `policies`."""
+    return [
+        simulate(trace, policy, target_percent=target_percent, cooldown_hours=cooldown_hours)
+        for trace in shipped_traces()
+        for policy in policies
+    ]
+
+
+def comparison_table(results: list[SimulationResult]) -> str:
+    """A Markdown table of `results`; autopilot rows compare their cost with msk-native's."""
+    native_cost = {r.trace: r.gib_hours for r in results if r.policy == "msk-native"}
+    lines = [
+        "| trace | policy | min at 100 % | peak % | min > 85 % | GiB-hours | vs msk-native | ops "
+        "| final GiB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        baseline = native_cost.get(r.trace)
+        versus = (
+            f"{100 * (r.gib_hours / baseline - 1):+.1f} %"
+            if baseline and r.policy != "msk-native"
+            else ""
+        )
+        lines.append(
+            f"| {r.trace} | {r.policy} | {r.minutes_full} | {r.peak_percent:.1f} "
+            f"| {r.minutes_above_85} | {r.gib_hours:,.0f} | {versus} | {r.operations} "
+            f"| {r.final_gib} |"
+        )
+    return "\n".join(lines)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "simulate",
+        help="replay disk-usage traces through the storage policy or MSK's auto scaling",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--trace", type=Path, metavar="FILE", help="a trace CSV to replay")
+    source.add_argument(
+        "--suite", action="store_true", help="replay every shipped trace and compare"
+    )
+    parser.add_argument(
+        "--policy", choices=POLICIES, help="one policy only (default: both, compared)"
+    )
+    parser.add_argument(
+        "--target", type=float, default=60.0, metavar="PCT", help="target utilization (60)"
+    )
+    parser.add_argument(
+        "--cooldown-hours",
+        type=float,
+        default=6.0,
+        metavar="H",
+        help="cool-down after each storage change, for both policies (6, at least 6)",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    policies: tuple[PolicyName, ...] = (args.policy,) if args.policy else POLICIES
+    options = {"target_percent": args.target, "cooldown_hours": args.cooldown_hours}
+    try:
+        if args.suite:
+            results = run_suite(policies=policies, **options)
+        else:
+            trace = load_trace(args.trace)
+            results = [simulate(trace, policy, **options) for policy in policies]
+    except ValueError as error:  # TraceError, or settings out of range
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps([asdict(result) for result in results], indent=2))
+    else:
+        print(comparison_table(results))
+    return 0
