@@ -8,6 +8,9 @@ import pytest
 
 from msk_autopilot.observability import logger
 
+# The MSK emulator's fixtures (msk_emulator, msk_emulator_server, msk_emulator_http).
+pytest_plugins = ["msk_autopilot_local.emulator.testing"]
+
 
 class _CurrentStdout:
     """Writes to whatever sys.stdout is now: pytest swaps it per test and phase, while

@@ -1,17 +1,20 @@
 """`msk-autopilot demo`: the autopilot end to end on this machine, with no AWS account.
 
-It grows as the functions do: today it cold-starts every function on every sample event it
-accepts (events/), exactly as Lambda would deliver them, and prints what each one decided.
+Everything runs against `local-aws` started in this process (never a real account): a fleet is
+seeded, a disk fills on one cluster, and every function is cold-started on the events that
+trigger it (events/), exactly as Lambda would deliver them; the demo prints what each decided.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
+import logging
+from datetime import timedelta
 from pathlib import Path
 
 from msk_autopilot_local.invoke import invoke_function
+from msk_autopilot_local.local_aws import local_aws, pointed_at
 from msk_autopilot_local.stack import LocalStack, find_template
 
 __all__ = ["register", "run_demo"]
@@ -30,17 +33,44 @@ TRIGGERS = {
 _QUIET = {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"}
 
 
+FLEET = {
+    "clusters": [
+        {
+            "name": "orders",
+            "brokers": 3,
+            "volumeSizeGiB": 1000,
+            "subnets": ["subnet-a", "subnet-b", "subnet-c"],
+            "tags": {"msk-autopilot:managed": "true"},
+        }
+    ]
+}
+
+
 def run_demo(stack: LocalStack) -> list[tuple[str, str, str, str]]:
     """Invoke every function on its sample events; returns (function, event, status, reason)."""
+    from msk_autopilot_local.emulator import control, put_linear_series  # noqa: PLC0415
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the server's access log
     rows = []
-    # Local credentials: nothing here may reach a real AWS account.
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
-    for function, samples in TRIGGERS.items():
-        for sample in samples:
-            event = json.loads((stack.root / "events" / f"{sample}.json").read_text())
-            result = invoke_function(function, event, stack=stack, env_overrides=_QUIET)
-            rows.append((function, sample, result["status"], result["reason"]))
+    with local_aws(stack, fleet=FLEET) as account, pointed_at(account):
+        now = control.clock.now()
+        put_linear_series(  # the orders disks fill at 5 % an hour
+            account.client("cloudwatch"),
+            "orders",
+            broker_ids=[1, 2, 3],
+            start=now - timedelta(hours=6),
+            end=now,
+            start_value=40,
+            end_value=70,
+            period_seconds=300,
+        )
+        for function, samples in TRIGGERS.items():
+            for sample in samples:
+                event = json.loads((stack.root / "events" / f"{sample}.json").read_text())
+                if event.get("detail-type") == "Scheduled Event":
+                    event["time"] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+                result = invoke_function(function, event, stack=stack, env_overrides=_QUIET)
+                rows.append((function, sample, result["status"], result["reason"]))
     return rows
 
 

@@ -1,0 +1,106 @@
+"""A local account for the storage scaler: the MSK emulator, the app's resources, one fleet."""
+
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from msk_autopilot_local.app_resources import create_app_resources
+from msk_autopilot_local.emulator import put_linear_series, seed_fleet
+from msk_autopilot_local.invoke import invoke_function
+from msk_autopilot_local.stack import LocalStack
+
+
+ROOT = Path(__file__).resolve().parents[3]
+REGION = "us-east-1"
+TAG = "msk-autopilot:managed"
+
+
+@pytest.fixture
+def aws(monkeypatch, msk_emulator) -> boto3.Session:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.chdir(ROOT)
+    session = boto3.Session(region_name=REGION)
+    create_app_resources(LocalStack(ROOT / "template.yaml"), session)
+    return session
+
+
+@pytest.fixture
+def notifications(aws) -> Callable[[], list[dict[str, Any]]]:
+    """Reads what the functions published to the notification topic (through an SQS queue)."""
+    sns, sqs = aws.client("sns"), aws.client("sqs")
+    topic = sns.create_topic(Name="msk-autopilot-notifications")["TopicArn"]
+    queue = sqs.create_queue(QueueName="notifications-inbox")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn["QueueArn"])
+
+    def read() -> list[dict[str, Any]]:
+        found = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return found
+            for message in batch:
+                body = json.loads(message["Body"])
+                found.append({"subject": body.get("Subject"), **json.loads(body["Message"])})
+                sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+
+    return read
+
+
+@pytest.fixture
+def cluster_spec() -> Callable[..., dict[str, Any]]:
+    """A fleet-seed entry for a three-broker cluster, opted in unless told otherwise."""
+
+    def spec(name: str, *, opted_in: bool = True, volume: int = 1000) -> dict[str, Any]:
+        return {
+            "name": name,
+            "brokers": 3,
+            "volumeSizeGiB": volume,
+            "subnets": ["subnet-a", "subnet-b", "subnet-c"],
+            "tags": {TAG: "true"} if opted_in else {},
+        }
+
+    return spec
+
+
+@pytest.fixture
+def fleet(aws):
+    def create(*clusters: dict) -> dict[str, str]:
+        return seed_fleet(aws, {"clusters": list(clusters)}).clusters
+
+    return create
+
+
+@pytest.fixture
+def disk(aws, msk_emulator):
+    """Writes a rising KafkaDataLogsDiskUsed series ending at the emulator's now."""
+
+    def rising(cluster_name: str, start: float, end: float, hours: float = 6.0) -> None:
+        now = msk_emulator.clock.now()
+        put_linear_series(
+            aws.client("cloudwatch"),
+            cluster_name,
+            broker_ids=[1, 2, 3],
+            start=now - timedelta(hours=hours),
+            end=now,
+            start_value=start,
+            end_value=end,
+            period_seconds=300,
+        )
+
+    return rising
+
+
+@pytest.fixture
+def invoke(aws):
+    def run(event: dict, **env: str) -> dict:
+        return invoke_function("storage_scaler", event, env_overrides=env)
+
+    return run

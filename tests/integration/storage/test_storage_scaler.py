@@ -1,0 +1,310 @@
+"""The storage scaler end to end: real handler, MSK emulator, moto CloudWatch/SNS/DynamoDB."""
+
+import copy
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from msk_autopilot.aws import ClientFactory
+from msk_autopilot.settings import StorageScalerSettings, load
+from msk_autopilot.storage.scaler import build_storage_scaler
+from msk_autopilot_local.cli import main
+
+ROOT = Path(__file__).resolve().parents[3]
+TAG = "msk-autopilot:managed"
+
+ALARM = json.loads((ROOT / "events/alarm_state_change.json").read_text())
+SCHEDULE = json.loads((ROOT / "events/scheduled_event.json").read_text())
+PREFIX = "msk-autopilot-disk-"
+TOPIC = "arn:aws:sns:us-east-1:123456789012:msk-autopilot-notifications"
+
+
+def alarm_event(cluster_arn: str, cluster_name: str, now, broker: str = "1", state="ALARM"):
+    event = copy.deepcopy(ALARM)
+    name = f"{PREFIX}{cluster_name}-broker-{broker}"
+    event["time"] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    event["resources"] = [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"]
+    detail = event["detail"]
+    detail["alarmName"] = name
+    detail["state"]["value"] = state
+    detail["configuration"]["description"] = (
+        f"msk-autopilot disk alarm: KafkaDataLogsDiskUsed of broker {broker} of "
+        f"{cluster_name} ({cluster_arn})"
+    )
+    dims = detail["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"]
+    dims.update({"Cluster Name": cluster_name, "Broker ID": broker})
+    return event
+
+
+def schedule_event(now):
+    return {**SCHEDULE, "time": now.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def storage_operations(kafka, arn):
+    ops = kafka.list_cluster_operations_v2(ClusterArn=arn)["ClusterOperationInfoList"]
+    return [op for op in ops if op["OperationType"] in {"UPDATE_BROKER_STORAGE", "UPDATE_STORAGE"}]
+
+
+def volume(kafka, arn) -> int:
+    info = kafka.describe_cluster_v2(ClusterArn=arn)["ClusterInfo"]
+    return info["Provisioned"]["BrokerNodeGroupInfo"]["StorageInfo"]["EbsStorageInfo"]["VolumeSize"]
+
+
+def test_alarm_grows_storage_ahead_of_the_forecast(
+    aws, cluster_spec, fleet, disk, invoke, msk_emulator, notifications
+):
+    arn = fleet(cluster_spec("orders"))["orders"]
+    disk("orders", 40, 70)  # 50 GiB/h on 1000 GiB: would fill within the cool-down
+    result = invoke(alarm_event(arn, "orders", msk_emulator.clock.now()))
+    assert result["status"] == "acted", result
+    decision = result["details"]["decision"]
+    assert decision["action"] == "grow"
+    assert decision["new_gib"] >= 1000 + 10
+    # the new size keeps the forecast at the horizon under the 60 % target
+    assert decision["new_forecast_percent"] <= 60.0
+    kafka = aws.client("kafka")
+    assert kafka.describe_cluster_v2(ClusterArn=arn)["ClusterInfo"]["State"] == "UPDATING"
+    msk_emulator.complete_operations()
+    assert volume(kafka, arn) == decision["new_gib"]
+    (message,) = notifications()
+    assert "1000 -> " in message["subject"]
+    assert message["cluster"] == arn
+
+
+def test_sweep_creates_alarms_and_scales_only_opted_in_clusters(
+    aws, cluster_spec, fleet, disk, invoke, msk_emulator
+):
+    arns = fleet(cluster_spec("orders"), cluster_spec("payments", opted_in=False))
+    disk("orders", 40, 70)
+    disk("payments", 40, 70)
+    result = invoke(schedule_event(msk_emulator.clock.now()))
+    assert result["status"] == "acted", result
+    assert result["details"]["clusters"] == {arns["orders"]: "acted"}
+    assert sorted(result["details"]["alarms"]["created"]) == [
+        f"{PREFIX}orders-broker-{b}" for b in (1, 2, 3)
+    ]
+    kafka = aws.client("kafka")
+    assert len(storage_operations(kafka, arns["orders"])) == 1
+    assert storage_operations(kafka, arns["payments"]) == []
+    alarms = aws.client("cloudwatch").describe_alarms(AlarmNamePrefix=PREFIX)["MetricAlarms"]
+    alarm = next(a for a in alarms if a["AlarmName"].endswith("orders-broker-2"))
+    assert alarm["Threshold"] == 75.0
+    assert alarm["MetricName"] == "KafkaDataLogsDiskUsed"
+    assert {d["Name"]: d["Value"] for d in alarm["Dimensions"]} == {
+        "Cluster Name": "orders",
+        "Broker ID": "2",
+    }
+
+
+def test_cool_down_is_respected_after_a_change(
+    aws, cluster_spec, fleet, disk, invoke, msk_emulator
+):
+    arn = fleet(cluster_spec("orders"))["orders"]
+    disk("orders", 40, 70)
+    assert invoke(alarm_event(arn, "orders", msk_emulator.clock.now()))["status"] == "acted"
+    msk_emulator.complete_operations()
+    msk_emulator.clock.advance(3600)  # one hour later: still inside the 6 h cool-down
+    new_size = volume(aws.client("kafka"), arn)
+    disk("orders", 40, 95, hours=1)  # usage at the new size races up
+    result = invoke(alarm_event(arn, "orders", msk_emulator.clock.now()))
+    assert result["status"] == "skipped", result
+    assert "cool-down" in result["reason"]
+    assert len(storage_operations(aws.client("kafka"), arn)) == 1
+    assert volume(aws.client("kafka"), arn) == new_size
+
+
+def test_no_update_while_an_operation_runs(aws, cluster_spec, fleet, disk, invoke, msk_emulator):
+    arn = fleet(cluster_spec("orders"))["orders"]
+    msk_emulator.configure(operation_seconds=3600)
+    disk("orders", 40, 70)
+    assert invoke(alarm_event(arn, "orders", msk_emulator.clock.now()))["status"] == "acted"
+    msk_emulator.clock.advance(600)  # next decision window, operation still running
+    result = invoke(alarm_event(arn, "orders", msk_emulator.clock.now(), broker="2"))
+    assert result["status"] == "skipped"
+    assert "UPDATING" in result["reason"]
+    assert len(storage_operations(aws.client("kafka"), arn)) == 1
+
+
+def test_cap_reached_grows_to_the_cap_and_alerts(
+    aws, cluster_spec, fleet, disk, invoke, msk_emulator, notifications
+):
+    arn = fleet(cluster_spec("big", volume=16000))["big"]
+    disk("big", 50, 80)
+    result = invoke(alarm_event(arn, "big", msk_emulator.clock.now()))
+    decision = result["details"]["decision"]
+    assert decision["action"] == "cap_reached"
+    assert decision["severity"] == "critical"
+    assert decision["new_gib"] == 16384
+    assert result["status"] == "acted"
+    severities = {message["severity"] for message in notifications()}
+    assert "CRITICAL" in severities
+
+
+def test_ten_identical_alarm_events_update_once(
+    aws, cluster_spec, fleet, disk, invoke, msk_emulator
+):
+    arn = fleet(cluster_spec("orders"))["orders"]
+    disk("orders", 40, 70)
+    event = alarm_event(arn, "orders", msk_emulator.clock.now())
+    results = [invoke(event) for _ in range(10)]
+    assert [r["status"] for r in results].count("acted") == 10  # the recorded outcome, replayed
+    assert len(storage_operations(aws.client("kafka"), arn)) == 1
+
+
+def test_concurrent_deliveries_update_once(
+    aws, cluster_spec, fleet, disk, msk_emulator, monkeypatch
+):
+    arn = fleet(cluster_spec("orders"))["orders"]
+    disk("orders", 40, 70)
+    settings = load(
+        StorageScalerSettings,
+        {
+            "AWS_REGION": "us-east-1",
+            "NOTIFICATION_TOPIC_ARN": TOPIC,
+            "IDEMPOTENCY_TABLE_NAME": "msk-autopilot-idempotency",
+        },
+    )
+    now = msk_emulator.clock.now()
+    statuses: list[str] = []
+    barrier = threading.Barrier(10)
+
+    def deliver() -> None:
+        scaler = build_storage_scaler(settings, ClientFactory.for_settings(settings))
+        barrier.wait()
+        statuses.append(scaler.scale(arn, now=now, dry_run=False).status.value)
+
+    threads = [threading.Thread(target=deliver) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(statuses) == 10
+    assert len(storage_operations(aws.client("kafka"), arn)) == 1
+    assert set(statuses) <= {"acted", "skipped"}
+
+
+def test_dry_run_decides_the_same_without_changing_anything(
+    aws, cluster_spec, fleet, disk, invoke, msk_emulator
+):
+    arn = fleet(cluster_spec("orders"))["orders"]
+    disk("orders", 40, 70)
+    now = msk_emulator.clock.now()
+    dry = invoke(alarm_event(arn, "orders", now), DRY_RUN="true")
+    assert dry["status"] == "dry_run"
+    assert storage_operations(aws.client("kafka"), arn) == []
+    assert volume(aws.client("kafka"), arn) == 1000
+    real = invoke(alarm_event(arn, "orders", now))
+    assert real["details"]["decision"]["new_gib"] == dry["details"]["decision"]["new_gib"]
+
+
+def test_alarms_follow_thresholds_opt_outs_and_deleted_clusters(
+    aws, cluster_spec, fleet, invoke, msk_emulator
+):
+    arns = fleet(cluster_spec("orders"), cluster_spec("payments"))
+    cloudwatch = aws.client("cloudwatch")
+    cloudwatch.put_metric_alarm(  # someone else's alarm under our prefix: never touched
+        AlarmName=f"{PREFIX}handmade",
+        Namespace="AWS/Kafka",
+        MetricName="KafkaDataLogsDiskUsed",
+        Statistic="Maximum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=90,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+    invoke(schedule_event(msk_emulator.clock.now()))
+    names = {a["AlarmName"] for a in cloudwatch.describe_alarms()["MetricAlarms"]}
+    assert len(names) == 7
+    result = invoke(schedule_event(msk_emulator.clock.now()), DISK_ALARM_THRESHOLD_PERCENT="65")
+    assert len(result["details"]["alarms"]["updated"]) == 6
+    kafka = aws.client("kafka")
+    kafka.untag_resource(ResourceArn=arns["payments"], TagKeys=[TAG])
+    kafka.delete_cluster(ClusterArn=arns["orders"])
+    result = invoke(schedule_event(msk_emulator.clock.now()))
+    assert len(result["details"]["alarms"]["deleted"]) == 6
+    remaining = {a["AlarmName"] for a in cloudwatch.describe_alarms()["MetricAlarms"]}
+    assert remaining == {f"{PREFIX}handmade"}
+
+
+@pytest.mark.parametrize(
+    ("setup", "reason"),
+    [
+        ("unknown", "cluster not found"),
+        ("no-metrics", "no KafkaDataLogsDiskUsed samples"),
+        ("not-opted-in", "not opted in"),
+        ("creating", "not ACTIVE"),
+        ("serverless", "serverless"),
+    ],
+)
+def test_clusters_that_cannot_be_scaled_are_skipped_with_a_reason(
+    aws, cluster_spec, fleet, disk, invoke, msk_emulator, setup, reason
+):
+    arn = (
+        "arn:aws:kafka:us-east-1:123456789012:cluster/ghost/00000000-0000-0000-0000-000000000000-1"
+    )
+    if setup == "no-metrics":
+        arn = fleet(cluster_spec("quiet"))["quiet"]
+    elif setup == "not-opted-in":
+        arn = fleet(cluster_spec("mine", opted_in=False))["mine"]
+        disk("mine", 40, 70)
+    elif setup == "creating":
+        msk_emulator.configure(cluster_create_seconds=3600)
+        arn = aws.client("kafka").create_cluster_v2(
+            ClusterName="young",
+            Tags={TAG: "true"},
+            Provisioned={
+                "BrokerNodeGroupInfo": {
+                    "InstanceType": "kafka.m5.large",
+                    "ClientSubnets": ["subnet-a", "subnet-b", "subnet-c"],
+                    "StorageInfo": {"EbsStorageInfo": {"VolumeSize": 100}},
+                },
+                "KafkaVersion": "3.6.0",
+                "NumberOfBrokerNodes": 3,
+            },
+        )["ClusterArn"]
+    elif setup == "serverless":
+        arn = fleet(
+            {"name": "lite", "serverless": True, "subnets": ["a", "b"], "tags": {TAG: "true"}}
+        )["lite"]
+    result = invoke({"action": "scale", "clusterArn": arn})
+    assert result["status"] == "skipped", result
+    assert reason in result["reason"]
+
+
+def test_foreign_and_recovering_alarms_are_skipped(aws, cluster_spec, fleet, invoke, msk_emulator):
+    arn = fleet(cluster_spec("orders"))["orders"]
+    now = msk_emulator.clock.now()
+    ok = invoke(alarm_event(arn, "orders", now, state="OK"))
+    assert ok["status"] == "skipped"
+    assert "not ALARM" in ok["reason"]
+    foreign = alarm_event(arn, "orders", now)
+    foreign["detail"]["configuration"]["description"] = "CPU too high"
+    foreign["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]["name"] = "CpuUser"
+    result = invoke(foreign)
+    assert result["status"] == "skipped"
+    assert "not a disk alarm" in result["reason"]
+
+
+def test_malformed_events_are_rejected(aws, invoke):
+    assert invoke({"action": "scale"})["status"] == "rejected"
+    assert invoke({"detail-type": "CloudWatch Alarm State Change"})["status"] == "rejected"
+
+
+def test_plan_storage_shows_the_decision_without_acting(
+    aws, cluster_spec, fleet, disk, msk_emulator, capsys
+):
+    arns = fleet(cluster_spec("orders"), cluster_spec("idle"))
+    disk("orders", 40, 70)
+    assert main(["plan-storage", "--json"]) == 0
+    rows = {row["cluster"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows["orders"]["action"] == "grow"
+    assert rows["orders"]["new_gib"] > 1000
+    assert rows["idle"]["action"] == "skip"
+    assert "no KafkaDataLogsDiskUsed samples" in rows["idle"]["reason"]
+    assert storage_operations(aws.client("kafka"), arns["orders"]) == []
+    assert main(["plan-storage", "--cluster", arns["orders"]]) == 0
+    table = capsys.readouterr().out
+    assert "orders" in table
+    assert "grow" in table

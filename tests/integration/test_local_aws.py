@@ -1,0 +1,91 @@
+"""`msk-autopilot local-aws` as a user runs it: a separate process, a port, a fleet, a signal."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def fleet_file(tmp_path) -> Path:
+    path = tmp_path / "fleet.json"
+    cluster = {"name": "orders", "brokers": 3, "subnets": ["a", "b", "c"]}
+    path.write_text(json.dumps({"clusters": [cluster, {**cluster, "name": "payments"}]}))
+    return path
+
+
+def start(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "msk_autopilot_local.cli", "local-aws", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def test_serves_the_app_resources_and_the_seeded_fleet_until_sigterm(fleet_file):
+    port = free_port()
+    server = start("--port", str(port), "--seed", str(fleet_file))
+    try:
+        lines = []
+        for line in server.stdout:
+            lines.append(line.strip())
+            if line.startswith("ready"):
+                break
+        assert lines[-1] == f"ready http://127.0.0.1:{port}", lines
+        assert sum(line.startswith("cluster ") for line in lines) == 2
+        session = boto3.Session(
+            aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1"
+        )
+        endpoint = f"http://127.0.0.1:{port}"
+        kafka = session.client("kafka", endpoint_url=endpoint)
+        clusters = kafka.list_clusters_v2()["ClusterInfoList"]
+        assert {c["ClusterName"] for c in clusters} == {"orders", "payments"}
+        assert {c["State"] for c in clusters} == {"ACTIVE"}
+        topics = session.client("sns", endpoint_url=endpoint).list_topics()["Topics"]
+        assert {
+            "TopicArn": "arn:aws:sns:us-east-1:123456789012:msk-autopilot-notifications"
+        } in topics
+        tables = session.client("dynamodb", endpoint_url=endpoint).list_tables()["TableNames"]
+        assert "msk-autopilot-idempotency" in tables
+        queues = session.client("sqs", endpoint_url=endpoint).list_queues()["QueueUrls"]
+        assert any(url.endswith("/msk-autopilot-storage-scaler-dlq") for url in queues)
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=20) == 0
+        assert "stopped" in server.stdout.read()
+    finally:
+        if server.poll() is None:
+            server.kill()
+
+
+def test_a_bad_fleet_file_is_a_clear_error(tmp_path):
+    bad = tmp_path / "fleet.yaml"
+    bad.write_text("clusters: [unclosed")
+    server = start("--port", str(free_port()), "--seed", str(bad))
+    assert server.wait(timeout=60) == 2
+    assert "not valid JSON/YAML" in server.stderr.read()
+
+
+def test_a_taken_port_is_a_clear_error():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        server = start("--port", str(taken.getsockname()[1]))
+        assert server.wait(timeout=60) == 2
+        assert "cannot serve on 127.0.0.1" in server.stderr.read()

@@ -1,0 +1,133 @@
+"""MSK control-plane emulator: moto's ``kafka`` service extended to the MSK API this project uses.
+
+Activation
+----------
+In-process (tests)::
+
+    from moto import mock_aws
+    from msk_autopilot_local.emulator import control, install
+
+    with mock_aws():
+        install()                      # idempotent; moto's kafka backend becomes MskBackend
+        kafka = boto3.client("kafka", region_name="eu-west-1")
+        ...
+        control.complete_operations()  # finish everything that is running
+
+or, in pytest, ``pytest_plugins = ["msk_autopilot_local.emulator.testing"]`` and the
+``msk_emulator`` fixture (see ``testing``). Server mode::
+
+    server = start_server(port=0)        # all moto services + the emulator, on 127.0.0.1
+    boto3.client("kafka", endpoint_url=server.endpoint_url, region_name="us-east-1")
+    server.stop()
+
+Accounts and Regions are moto's: 123456789012 by default, any Region; each account/Region pair
+has its own clusters and configurations.
+
+Behaviour
+---------
+* Lifecycle: a new cluster is CREATING and becomes ACTIVE ``cluster_create_seconds`` later
+  (default 0: from the next call on). Every update (storage, configuration, security, monitoring,
+  connectivity, broker count/type, Kafka version) starts an operation: the cluster turns UPDATING
+  (REBOOTING_BROKER for RebootBroker) with ``ActiveOperationArn`` set, and after
+  ``operation_seconds`` (default 300) of emulated time the operation is UPDATE_COMPLETE, the new
+  settings show in DescribeCluster/DescribeClusterV2/ListClusters(V2)/ListNodes, and the cluster
+  is ACTIVE again. ``CurrentVersion`` changes when an update is accepted and when it ends; any
+  update with another version is refused ("The version of the cluster isn't current...").
+  DeleteCluster answers DELETING and the cluster is gone from the next call on.
+* Storage: UpdateBrokerStorage/UpdateStorage need kafkaBrokerNodeId "ALL", whole GiB, at most
+  16384 GiB, growth of at least 10 GiB (shrinking gets the same error), provisioned throughput
+  of 250 MiB/s up to the broker type's maximum on kafka.m5.4xlarge+/kafka.m7g.2xlarge+ only, and
+  no volume change within ``storage_cooldown_seconds`` (default 6 h) after the last one ended.
+* Operations: ListClusterOperations(V2)/DescribeClusterOperation(V2) report every update with
+  OperationType (UPDATE_BROKER_STORAGE, UPDATE_STORAGE, UPDATE_BROKER_COUNT, UPDATE_BROKER_TYPE,
+  UPDATE_CLUSTER_CONFIGURATION, UPDATE_CLUSTER_KAFKA_VERSION, UPDATE_CONNECTIVITY,
+  UPDATE_MONITORING, UPDATE_SECURITY, REBOOT_NODE), OperationState (UPDATE_IN_PROGRESS,
+  UPDATE_COMPLETE, UPDATE_FAILED), start/end time, source/target cluster info and ErrorInfo.
+* Errors use MSK's shapes: status 400/404/409, ``x-amzn-ErrorType`` and the JSON body
+  ``{"message", "invalidParameter"}``. Operations the emulator lacks (topics, replicators, VPC
+  connections, ...) answer 501 ``NotImplementedException``.
+
+Control (Python)
+----------------
+``control.clock.now()`` / ``control.clock.advance(seconds)``; ``control.configure(
+cluster_create_seconds=..., operation_seconds=..., storage_cooldown_seconds=...)``;
+``control.fail_next_operation(error_code=..., error_string=...)`` (the next operation to start is
+accepted, then ends UPDATE_FAILED with that ErrorInfo and the cluster keeps its old settings);
+``control.complete_operations()`` (advance the clock until nothing is pending);
+``control.reset()`` (real time, default settings, no faults, no MSK resources).
+
+Control (HTTP, server mode), all JSON
+-------------------------------------
+``GET  /_msk_emulator/clock``                  -> ``{"now": ISO-8601}``
+``POST /_msk_emulator/clock/advance``          ``{"seconds": N}`` -> ``{"now": ...}``
+``POST /_msk_emulator/operations/complete``    -> ``{"now": ...}``
+``POST /_msk_emulator/faults/next-operation``  ``{"errorCode": "...", "errorString": "..."}``
+``GET  /_msk_emulator/settings``               -> the settings below
+``POST /_msk_emulator/settings``               ``{"clusterCreateSeconds": 0,
+"operationSeconds": 300, "storageCooldownSeconds": 21600}`` (any subset) -> all settings
+``POST /_msk_emulator/reset``                  as ``control.reset()``
+Bad input gets 400, an unknown path 404, a wrong method 405, each with ``{"message": ...}``.
+moto's own ``POST /moto-api/reset`` clears every service's resources but not the emulator's
+clock, settings and faults.
+
+Fleet seed
+----------
+``seed_fleet(session_or_clients, spec)`` creates configurations and clusters through boto3 and
+returns their ARNs (``SeededFleet``). Spec (JSON or YAML; only ``name`` is required)::
+
+    configurations:
+      - name: base
+        kafkaVersions: ["3.6.0"]
+        serverProperties: |
+          auto.create.topics.enable=false
+          min.insync.replicas=2
+    clusters:
+      - name: orders
+        brokers: 3                        # default: one per subnet
+        instanceType: kafka.m5.4xlarge    # default kafka.m5.large
+        volumeSizeGiB: 1000               # default 1000
+        provisionedThroughput: 593        # MiB/s; omit for none
+        kafkaVersion: 3.6.0               # default 3.6.0
+        storageMode: LOCAL
+        subnets: [subnet-a, subnet-b, subnet-c]
+        securityGroups: [sg-1]
+        configuration: base               # latest revision, or {name: base, revision: 1}
+        encryption: {kmsKeyId: "arn:aws:kms:...", clientBroker: TLS, inCluster: true}
+        authentication: {iam: true, scram: true, unauthenticated: false,
+                         tlsCertificateAuthorities: ["arn:aws:acm-pca:..."]}
+        enhancedMonitoring: PER_TOPIC_PER_BROKER
+        openMonitoring: {jmxExporter: true, nodeExporter: true}
+        logging: {cloudWatchLogGroup: msk-orders, s3Bucket: logs, s3Prefix: msk/,
+                  firehoseDeliveryStream: msk-logs}
+        publicAccess: true                # applied after creation, as MSK requires
+        tags: {team: payments}
+        scramUsers: [alice, bob]          # AmazonMSK_<cluster>_<user> secrets under a new CMK
+      - name: events
+        serverless: true                  # serverless keys: name, subnets, securityGroups, tags
+        subnets: [subnet-a, subnet-b]
+
+Metrics
+-------
+``put_broker_metrics(cloudwatch, cluster_name, broker_id, {"KafkaDataLogsDiskUsed": 71.5},
+timestamp)`` and ``put_linear_series(cloudwatch, cluster_name, broker_ids=[1, 2, 3], start=...,
+end=..., start_value=40, end_value=85)`` write ``AWS/Kafka`` data points with the dimensions
+"Cluster Name" and "Broker ID" into moto's CloudWatch, for GetMetricData to read back.
+"""
+
+from .control import EmulatorControl, control, install
+from .metrics import broker_dimensions, put_broker_metrics, put_linear_series
+from .seed import SeededFleet, seed_fleet
+from .server import EmulatorServer, start_server
+
+__all__ = [
+    "EmulatorControl",
+    "EmulatorServer",
+    "SeededFleet",
+    "broker_dimensions",
+    "control",
+    "install",
+    "put_broker_metrics",
+    "put_linear_series",
+    "seed_fleet",
+    "start_server",
+]

@@ -1,0 +1,308 @@
+"""Create a fleet of MSK clusters in the emulator from a JSON/YAML description.
+
+Everything goes through ordinary boto3 clients (kafka, and kms/secretsmanager for SCRAM users),
+so the same spec seeds the in-process emulator and a running emulator server. See the package
+docstring for the spec format.
+"""
+
+import json
+import secrets
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+import boto3
+from moto.core.models import botocore_stubber
+
+from .control import control
+from .server import CONTROL_PREFIX
+
+DEFAULT_SUBNETS = (
+    "subnet-0a1b2c3d4e5f60001",
+    "subnet-0a1b2c3d4e5f60002",
+    "subnet-0a1b2c3d4e5f60003",
+)
+CLUSTER_KEYS = {
+    "name",
+    "serverless",
+    "kafkaVersion",
+    "brokers",
+    "instanceType",
+    "volumeSizeGiB",
+    "provisionedThroughput",
+    "storageMode",
+    "subnets",
+    "securityGroups",
+    "configuration",
+    "encryption",
+    "authentication",
+    "enhancedMonitoring",
+    "openMonitoring",
+    "logging",
+    "publicAccess",
+    "tags",
+    "scramUsers",
+}
+SERVERLESS_KEYS = {"name", "serverless", "subnets", "securityGroups", "tags"}
+CONFIGURATION_KEYS = {"name", "serverProperties", "kafkaVersions", "description"}
+
+
+@dataclass
+class SeededFleet:
+    """ARNs of what ``seed_fleet`` created, by name."""
+
+    clusters: dict[str, str] = field(default_factory=dict)
+    configurations: dict[str, str] = field(default_factory=dict)
+    scram_secrets: dict[str, list[str]] = field(default_factory=dict)
+
+
+def seed_fleet(
+    session_or_clients: boto3.session.Session | Mapping[str, Any], spec: Mapping[str, Any]
+) -> SeededFleet:
+    """Create the configurations and clusters of ``spec``; return their ARNs.
+
+    ``session_or_clients`` is a boto3 Session or a mapping with "kafka" (and, for SCRAM users,
+    "kms" and "secretsmanager") clients. The spec's form (keys, names, references) is checked
+    before anything is created; the emulator then checks each request as MSK does. When this
+    returns, every cluster is ACTIVE with all its settings applied: the emulator's operations
+    are completed (in-process through the control API, against a server through its
+    ``/_msk_emulator/operations/complete`` endpoint).
+    """
+    _check_spec(spec)
+    clients = _clients(session_or_clients, spec)
+    kafka = clients["kafka"]
+    control_url = _control_url(kafka)
+    fleet = SeededFleet()
+    for configuration in spec.get("configurations", []):
+        created = kafka.create_configuration(
+            Name=configuration["name"],
+            ServerProperties=configuration["serverProperties"].encode(),
+            KafkaVersions=configuration.get("kafkaVersions", []),
+            Description=configuration.get("description", ""),
+        )
+        fleet.configurations[configuration["name"]] = created["Arn"]
+    for cluster in spec.get("clusters", []):
+        request = _cluster_request(cluster, fleet.configurations, kafka)
+        fleet.clusters[cluster["name"]] = kafka.create_cluster_v2(**request)["ClusterArn"]
+    _complete_operations(control_url)
+    scram_clusters = [c for c in spec.get("clusters", []) if c.get("scramUsers")]
+    if scram_clusters:
+        key_id = clients["kms"].create_key(Description="msk-autopilot seeded SCRAM secrets")[
+            "KeyMetadata"
+        ]["KeyId"]
+        for cluster in scram_clusters:
+            fleet.scram_secrets[cluster["name"]] = _seed_scram_users(
+                clients, fleet.clusters[cluster["name"]], cluster, key_id
+            )
+    for cluster in spec.get("clusters", []):
+        if cluster.get("publicAccess"):
+            arn = fleet.clusters[cluster["name"]]
+            version = kafka.describe_cluster_v2(ClusterArn=arn)["ClusterInfo"]["CurrentVersion"]
+            kafka.update_connectivity(
+                ClusterArn=arn,
+                CurrentVersion=version,
+                ConnectivityInfo={"PublicAccess": {"Type": "SERVICE_PROVIDED_EIPS"}},
+            )
+    _complete_operations(control_url)
+    return fleet
+
+
+def _check_spec(spec: Mapping[str, Any]) -> None:
+    unknown = set(spec) - {"clusters", "configurations"}
+    if unknown:
+        raise ValueError(f"Unknown fleet spec keys: {sorted(unknown)}.")
+    configuration_names = set()
+    for configuration in spec.get("configurations", []):
+        _check_keys(configuration, CONFIGURATION_KEYS, "configuration")
+        if "name" not in configuration or "serverProperties" not in configuration:
+            raise ValueError("Every configuration needs a name and serverProperties.")
+        configuration_names.add(configuration["name"])
+    names = set()
+    for cluster in spec.get("clusters", []):
+        if "name" not in cluster:
+            raise ValueError("Every cluster needs a name.")
+        allowed = SERVERLESS_KEYS if cluster.get("serverless") else CLUSTER_KEYS
+        _check_keys(cluster, allowed, f"cluster {cluster['name']}")
+        if cluster["name"] in names:
+            raise ValueError(f"Cluster {cluster['name']} appears twice.")
+        names.add(cluster["name"])
+        reference = cluster.get("configuration")
+        if reference is not None:
+            name = reference if isinstance(reference, str) else reference.get("name")
+            if name not in configuration_names:
+                raise ValueError(f"Cluster {cluster['name']} uses unknown configuration {name!r}.")
+        if cluster.get("scramUsers") and not cluster.get("authentication", {}).get("scram"):
+            raise ValueError(
+                f"Cluster {cluster['name']} has scramUsers but authentication.scram is off."
+            )
+
+
+def _check_keys(item: Mapping[str, Any], allowed: set[str], what: str) -> None:
+    unknown = set(item) - allowed
+    if unknown:
+        raise ValueError(f"Unknown keys for {what}: {sorted(unknown)}. Allowed: {sorted(allowed)}.")
+
+
+def _clients(
+    session_or_clients: boto3.session.Session | Mapping[str, Any], spec: Mapping[str, Any]
+) -> dict[str, Any]:
+    needed = ["kafka"]
+    if any(cluster.get("scramUsers") for cluster in spec.get("clusters", [])):
+        needed += ["kms", "secretsmanager"]
+    if isinstance(session_or_clients, boto3.session.Session):
+        return {name: session_or_clients.client(name) for name in needed}
+    missing = [name for name in needed if name not in session_or_clients]
+    if missing:
+        raise ValueError(f"seed_fleet needs clients for: {', '.join(missing)}.")
+    return dict(session_or_clients)
+
+
+def _cluster_request(
+    cluster: Mapping[str, Any], configurations: dict[str, str], kafka: Any
+) -> dict[str, Any]:
+    subnets = list(cluster.get("subnets", DEFAULT_SUBNETS))
+    security_groups = list(cluster.get("securityGroups", []))
+    request: dict[str, Any] = {
+        "ClusterName": cluster["name"],
+        "Tags": dict(cluster.get("tags", {})),
+    }
+    if cluster.get("serverless"):
+        vpc_config: dict[str, Any] = {"SubnetIds": subnets}
+        if security_groups:
+            vpc_config["SecurityGroupIds"] = security_groups
+        request["Serverless"] = {
+            "VpcConfigs": [vpc_config],
+            "ClientAuthentication": {"Sasl": {"Iam": {"Enabled": True}}},
+        }
+        return request
+    group: dict[str, Any] = {
+        "ClientSubnets": subnets,
+        "InstanceType": cluster.get("instanceType", "kafka.m5.large"),
+        "SecurityGroups": security_groups,
+    }
+    if not group["InstanceType"].startswith("express."):
+        ebs: dict[str, Any] = {"VolumeSize": cluster.get("volumeSizeGiB", 1000)}
+        if cluster.get("provisionedThroughput"):
+            ebs["ProvisionedThroughput"] = {
+                "Enabled": True,
+                "VolumeThroughput": cluster["provisionedThroughput"],
+            }
+        group["StorageInfo"] = {"EbsStorageInfo": ebs}
+    provisioned: dict[str, Any] = {
+        "BrokerNodeGroupInfo": group,
+        "KafkaVersion": cluster.get("kafkaVersion", "3.6.0"),
+        "NumberOfBrokerNodes": cluster.get("brokers", len(subnets)),
+        "EnhancedMonitoring": cluster.get("enhancedMonitoring", "DEFAULT"),
+        "StorageMode": cluster.get("storageMode", "LOCAL"),
+        "ClientAuthentication": _authentication(cluster.get("authentication", {})),
+        "EncryptionInfo": _encryption(cluster.get("encryption", {})),
+    }
+    if "openMonitoring" in cluster:
+        exporters = cluster["openMonitoring"]
+        provisioned["OpenMonitoring"] = {
+            "Prometheus": {
+                "JmxExporter": {"EnabledInBroker": bool(exporters.get("jmxExporter"))},
+                "NodeExporter": {"EnabledInBroker": bool(exporters.get("nodeExporter"))},
+            }
+        }
+    if "logging" in cluster:
+        provisioned["LoggingInfo"] = {"BrokerLogs": _broker_logs(cluster["logging"])}
+    reference = cluster.get("configuration")
+    if reference is not None:
+        name = reference if isinstance(reference, str) else reference["name"]
+        arn = configurations[name]
+        revision = reference.get("revision") if isinstance(reference, Mapping) else None
+        if revision is None:
+            revision = kafka.describe_configuration(Arn=arn)["LatestRevision"]["Revision"]
+        provisioned["ConfigurationInfo"] = {"Arn": arn, "Revision": revision}
+    request["Provisioned"] = provisioned
+    return request
+
+
+def _authentication(auth: Mapping[str, Any]) -> dict[str, Any]:
+    authorities = list(auth.get("tlsCertificateAuthorities", []))
+    scram, iam = bool(auth.get("scram")), bool(auth.get("iam"))
+    return {
+        "Sasl": {"Scram": {"Enabled": scram}, "Iam": {"Enabled": iam}},
+        "Tls": {"Enabled": bool(authorities), "CertificateAuthorityArnList": authorities},
+        "Unauthenticated": {
+            "Enabled": bool(auth.get("unauthenticated", not (scram or iam or authorities)))
+        },
+    }
+
+
+def _encryption(encryption: Mapping[str, Any]) -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "EncryptionInTransit": {
+            "ClientBroker": encryption.get("clientBroker", "TLS"),
+            "InCluster": encryption.get("inCluster", True),
+        }
+    }
+    if "kmsKeyId" in encryption:
+        info["EncryptionAtRest"] = {"DataVolumeKMSKeyId": encryption["kmsKeyId"]}
+    return info
+
+
+def _broker_logs(logging: Mapping[str, Any]) -> dict[str, Any]:
+    logs: dict[str, Any] = {}
+    if "cloudWatchLogGroup" in logging:
+        logs["CloudWatchLogs"] = {"Enabled": True, "LogGroup": logging["cloudWatchLogGroup"]}
+    if "s3Bucket" in logging:
+        logs["S3"] = {
+            "Enabled": True,
+            "Bucket": logging["s3Bucket"],
+            "Prefix": logging.get("s3Prefix", ""),
+        }
+    if "firehoseDeliveryStream" in logging:
+        logs["Firehose"] = {"Enabled": True, "DeliveryStream": logging["firehoseDeliveryStream"]}
+    return logs
+
+
+def _seed_scram_users(
+    clients: dict[str, Any], cluster_arn: str, cluster: Mapping[str, Any], key_id: str
+) -> list[str]:
+    secret_arns = [
+        clients["secretsmanager"].create_secret(
+            Name=f"AmazonMSK_{cluster['name']}_{user}",
+            KmsKeyId=key_id,
+            SecretString=json.dumps({"username": user, "password": secrets.token_urlsafe(16)}),
+        )["ARN"]
+        for user in cluster["scramUsers"]
+    ]
+    for start in range(0, len(secret_arns), 10):
+        response = clients["kafka"].batch_associate_scram_secret(
+            ClusterArn=cluster_arn, SecretArnList=secret_arns[start : start + 10]
+        )
+        if response.get("UnprocessedScramSecrets"):
+            raise RuntimeError(f"SCRAM secrets were refused: {response['UnprocessedScramSecrets']}")
+    return secret_arns
+
+
+def _control_url(kafka: Any) -> str | None:
+    """The server's "complete operations" URL, or None for the in-process emulator.
+
+    An AWS endpoint is acceptable only while moto intercepts the calls: this never seeds a real
+    account.
+    """
+    endpoint = urlparse(kafka.meta.endpoint_url)
+    if endpoint.hostname and endpoint.hostname.endswith(".amazonaws.com"):
+        if not botocore_stubber.enabled:
+            raise RuntimeError("seed_fleet only seeds the MSK emulator, never a real AWS account.")
+        return None
+    if endpoint.scheme not in ("http", "https"):
+        raise ValueError(f"Unsupported emulator endpoint {kafka.meta.endpoint_url}.")
+    return f"{endpoint.scheme}://{endpoint.netloc}{CONTROL_PREFIX}/operations/complete"
+
+
+def _complete_operations(control_url: str | None) -> None:
+    if control_url is None:
+        control.complete_operations()
+        return
+    # S310: the URL is the emulator's own http(s) endpoint, checked in _control_url.
+    request = urllib.request.Request(  # noqa: S310
+        control_url, data=b"{}", method="POST", headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        response.read()

@@ -1,0 +1,163 @@
+"""moto's threaded server with the MSK emulator and its HTTP control endpoints."""
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from .control import control, install
+
+CONTROL_PREFIX = "/_msk_emulator"
+# HTTP names of the settings (camelCase, like the AWS JSON APIs) -> EmulatorSettings fields.
+SETTING_NAMES = {
+    "clusterCreateSeconds": "cluster_create_seconds",
+    "operationSeconds": "operation_seconds",
+    "storageCooldownSeconds": "storage_cooldown_seconds",
+}
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class ControlError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ControlEndpoints:
+    """WSGI middleware answering ``/_msk_emulator/...`` and passing everything else to moto."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        self.app = app
+        self.routes: dict[tuple[str, str], Callable[[dict[str, Any]], dict[str, Any]]] = {
+            ("GET", "/clock"): lambda _: self._now(),
+            ("POST", "/clock/advance"): self._advance_clock,
+            ("POST", "/operations/complete"): self._complete_operations,
+            ("POST", "/faults/next-operation"): self._fail_next_operation,
+            ("GET", "/settings"): lambda _: self._settings(),
+            ("POST", "/settings"): self._configure,
+            ("POST", "/reset"): self._reset,
+        }
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path != CONTROL_PREFIX and not path.startswith(CONTROL_PREFIX + "/"):
+            return self.app(environ, start_response)
+        request = Request(environ)
+        try:
+            payload = self._dispatch(request, path.removeprefix(CONTROL_PREFIX))
+            status = 200
+        except ControlError as error:
+            payload, status = {"message": str(error)}, error.status
+        response = Response(json.dumps(payload), status=status, mimetype="application/json")
+        return response(environ, start_response)
+
+    def _dispatch(self, request: Request, route: str) -> dict[str, Any]:
+        handler = self.routes.get((request.method, route))
+        if handler is None:
+            if any(path == route for _, path in self.routes):
+                raise ControlError(
+                    405, f"{request.method} is not allowed on {CONTROL_PREFIX}{route}."
+                )
+            raise ControlError(404, f"No emulator control endpoint {CONTROL_PREFIX}{route}.")
+        body = request.get_data()
+        try:
+            document = json.loads(body) if body.strip() else {}
+        except ValueError:
+            raise ControlError(400, "The request body is not valid JSON.") from None
+        if not isinstance(document, dict):
+            raise ControlError(400, "The request body must be a JSON object.")
+        try:
+            return handler(document)
+        except (TypeError, ValueError) as error:
+            raise ControlError(400, str(error)) from None
+
+    @staticmethod
+    def _now() -> dict[str, Any]:
+        return {"now": control.clock.now().isoformat()}
+
+    @staticmethod
+    def _settings() -> dict[str, Any]:
+        values = control.settings.as_dict()
+        return {http_name: values[field] for http_name, field in SETTING_NAMES.items()}
+
+    def _advance_clock(self, document: dict[str, Any]) -> dict[str, Any]:
+        seconds = document.get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise ControlError(400, 'Send {"seconds": N} with a non-negative number N.')
+        control.clock.advance(seconds)
+        return self._now()
+
+    def _complete_operations(self, _: dict[str, Any]) -> dict[str, Any]:
+        control.complete_operations()
+        return self._now()
+
+    @staticmethod
+    def _fail_next_operation(document: dict[str, Any]) -> dict[str, Any]:
+        error_code, error_string = document.get("errorCode"), document.get("errorString")
+        if not isinstance(error_code, str) or not isinstance(error_string, str):
+            raise ControlError(400, 'Send {"errorCode": "...", "errorString": "..."} as strings.')
+        control.fail_next_operation(error_code=error_code, error_string=error_string)
+        return {}
+
+    def _configure(self, document: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(document) - set(SETTING_NAMES))
+        if unknown:
+            raise ValueError(
+                f"Unknown settings: {', '.join(unknown)}. Known: {', '.join(SETTING_NAMES)}."
+            )
+        control.configure(**{SETTING_NAMES[name]: value for name, value in document.items()})
+        return self._settings()
+
+    @staticmethod
+    def _reset(_: dict[str, Any]) -> dict[str, Any]:
+        control.reset()
+        return {}
+
+
+class _EmulatorMotoServer(ThreadedMotoServer):
+    # ThreadedMotoServer builds its WSGI app inside _server_entry and offers no other hook, so
+    # this override repeats its three steps with the app wrapped in ControlEndpoints.
+    def _server_entry(self) -> None:
+        app = ControlEndpoints(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(
+            self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+        )
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+
+class EmulatorServer:
+    """A running emulator server: ``endpoint_url`` for boto3, ``stop()`` to shut it down."""
+
+    def __init__(self, server: ThreadedMotoServer) -> None:
+        self._server = server
+        self.host, self.port = server.get_host_and_port()
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+def start_server(port: int = 0, host: str = "127.0.0.1") -> EmulatorServer:
+    """Serve every moto service, with the MSK emulator, on ``host:port`` in a daemon thread.
+
+    Port 0 picks a free port (read it from ``.port`` / ``.endpoint_url``).
+    """
+    install()
+    server = _EmulatorMotoServer(ip_address=host, port=port, verbose=False)
+    server.start()
+    return EmulatorServer(server)

@@ -1,0 +1,167 @@
+"""`msk-autopilot local-aws`: a local AWS account with a faithful MSK, for functions and people.
+
+Starts moto's server with the MSK emulator on 127.0.0.1, creates the application's own resources
+(topic, queues, tables, buckets) under the names the functions' default environment uses, seeds
+clusters from a fleet file, prints `ready http://127.0.0.1:PORT` and serves until SIGINT/SIGTERM.
+
+Point anything at it with AWS_ENDPOINT_URL=http://127.0.0.1:PORT (and any non-empty credentials).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from msk_autopilot_local.stack import LocalStack, StackError, find_template
+
+__all__ = ["LocalAws", "local_aws", "register"]
+
+DEFAULT_PORT = 5055
+_SEED_SERVICES = ("kafka", "kms", "secretsmanager")
+
+
+@dataclass
+class LocalAws:
+    """A running local account: where it listens and what was created in it."""
+
+    endpoint_url: str
+    region: str
+    resources: dict[str, str]
+    clusters: dict[str, str] = field(default_factory=dict)
+
+    def client(self, service: str) -> Any:
+        return _EndpointClients(self.endpoint_url, self.region).client(service)
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """What a process needs to talk to this account instead of AWS."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+        }
+
+
+class _EndpointClients:
+    """boto3 clients bound to the local endpoint, whatever the environment says."""
+
+    def __init__(self, endpoint_url: str, region: str) -> None:
+        import boto3  # noqa: PLC0415  keeps `msk-autopilot --help` fast
+
+        self._session = boto3.Session(
+            aws_access_key_id="local",
+            aws_secret_access_key="local",  # noqa: S106  the emulator accepts any credentials
+            region_name=region,
+        )
+        self._endpoint_url = endpoint_url
+
+    def client(self, service: str) -> Any:
+        return self._session.client(service, endpoint_url=self._endpoint_url)
+
+
+def read_fleet(path: Path) -> Mapping[str, Any]:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise StackError(f"cannot read fleet file {path}: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise StackError(f"fleet file {path} is not valid JSON/YAML: {error}") from None
+    if not isinstance(document, dict):
+        raise StackError(f"fleet file {path} must hold an object with 'clusters'")
+    return document
+
+
+@contextlib.contextmanager
+def local_aws(
+    stack: LocalStack, *, port: int = 0, fleet: Mapping[str, Any] | None = None
+) -> Iterator[LocalAws]:
+    """Serve a local account for the duration of the block, then stop it."""
+    from msk_autopilot_local.app_resources import create_app_resources  # noqa: PLC0415
+    from msk_autopilot_local.emulator import seed_fleet, start_server  # noqa: PLC0415
+
+    if port:
+        _check_port_free(port)
+    server = start_server(port=port)
+    try:
+        clients = _EndpointClients(server.endpoint_url, stack.region)
+        account = LocalAws(
+            endpoint_url=server.endpoint_url,
+            region=stack.region,
+            resources=create_app_resources(stack, clients),
+        )
+        if fleet:
+            seed_clients = {name: clients.client(name) for name in _SEED_SERVICES}
+            account.clusters = seed_fleet(seed_clients, fleet).clusters
+        yield account
+    finally:
+        server.stop()
+
+
+def _check_port_free(port: int) -> None:
+    """The server binds in a background thread, where a taken port would go unnoticed."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        stack = LocalStack(Path(args.template) if args.template else find_template())
+        fleet = read_fleet(Path(args.seed)) if args.seed else None
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        with local_aws(stack, port=args.port, fleet=fleet) as account:
+            for name, arn in account.clusters.items():
+                print(f"cluster {name} {arn}", flush=True)
+            print(f"ready {account.endpoint_url}", flush=True)
+            stop.wait()
+    except (StackError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # the port is taken, most often
+        print(f"error: cannot serve on 127.0.0.1:{args.port}: {error}", file=sys.stderr)
+        return 2
+    print("stopped", flush=True)
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "local-aws",
+        help="serve a local AWS account with a faithful MSK on 127.0.0.1",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="default %(default)s")
+    parser.add_argument("--seed", help="fleet file (JSON or YAML) of clusters to create")
+    parser.add_argument("--template", "-t", help="SAM template (default: nearest template.yaml)")
+    parser.set_defaults(func=_run)
+
+
+@contextlib.contextmanager
+def pointed_at(account: LocalAws) -> Iterator[None]:
+    """Point this process's AWS clients at `account` for the duration of the block."""
+    saved = {name: os.environ.get(name) for name in account.environment}
+    os.environ.update(account.environment)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
