@@ -14,7 +14,6 @@ from msk_autopilot_local.emulator import put_linear_series, seed_fleet
 from msk_autopilot_local.invoke import invoke_function
 from msk_autopilot_local.stack import LocalStack
 
-
 ROOT = Path(__file__).resolve().parents[3]
 REGION = "us-east-1"
 TAG = "msk-autopilot:managed"
