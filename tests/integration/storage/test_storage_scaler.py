@@ -308,3 +308,35 @@ def test_plan_storage_shows_the_decision_without_acting(
     table = capsys.readouterr().out
     assert "orders" in table
     assert "grow" in table
+
+
+def test_provisioned_throughput_grows_with_size_when_enabled(
+    aws, fleet, disk, invoke, msk_emulator
+):
+    spec = {
+        "name": "fast",
+        "brokers": 3,
+        "volumeSizeGiB": 1000,
+        "instanceType": "kafka.m5.4xlarge",
+        "provisionedThroughput": 300,
+        "subnets": ["subnet-a", "subnet-b", "subnet-c"],
+        "tags": {TAG: "true"},
+    }
+    arn = fleet(spec)["fast"]
+    disk("fast", 40, 70)
+    result = invoke(
+        alarm_event(arn, "fast", msk_emulator.clock.now()), STORAGE_SCALE_THROUGHPUT="true"
+    )
+    assert result["status"] == "acted", result
+    decision = result["details"]["decision"]
+    assert result["details"]["update"]["action"] == "UpdateStorage"
+    assert 300 < decision["new_throughput_mibps"] <= 593  # m5.4xlarge's maximum
+    msk_emulator.complete_operations()
+    ebs = aws.client("kafka").describe_cluster_v2(ClusterArn=arn)["ClusterInfo"]["Provisioned"][
+        "BrokerNodeGroupInfo"
+    ]["StorageInfo"]["EbsStorageInfo"]
+    assert ebs["VolumeSize"] == decision["new_gib"]
+    assert ebs["ProvisionedThroughput"] == {
+        "Enabled": True,
+        "VolumeThroughput": decision["new_throughput_mibps"],
+    }
