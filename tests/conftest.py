@@ -1,9 +1,24 @@
-"""Fixtures shared by every test suite."""
+"""Fixtures and instrumentation shared by every test suite.
 
+Every AWS call any test makes passes through a recorder that
+- remembers every secret value it sees (SecretString, passwords), so that each test can check
+  that none of them ever reached a log line (the secrets scan), and
+- when a function handler is running (AWS_LAMBDA_FUNCTION_NAME is set, as `invoke` sets it),
+  appends the IAM action it needed to a call log, from which tests/least_privilege checks each
+  function's IAM policy against what the functions really call.
+"""
+
+import contextlib
 import json
+import logging
+import os
 import sys
+import threading
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
+import botocore.client
 import pytest
 
 from msk_autopilot.observability import logger
@@ -11,19 +26,100 @@ from msk_autopilot.observability import logger
 # The MSK emulator's fixtures (msk_emulator, msk_emulator_server, msk_emulator_http).
 pytest_plugins = ["msk_autopilot_local.emulator.testing"]
 
+# tests/least_privilege reads what the whole main run recorded, so it runs after it, alone
+# (`make test` sets the variable for that second run).
+if not os.environ.get("MSK_AUTOPILOT_LEAST_PRIVILEGE"):
+    collect_ignore = ["least_privilege"]
+
+# --- the call recorder -----------------------------------------------------------------------
+
+CALL_LOG_DIR = Path(os.environ.get("MSK_AUTOPILOT_CALL_LOG_DIR", ".pytest-calls"))
+_SECRETS: set[str] = set()
+_LOGGED: list[str] = []  # every log line of the current test
+_LOCK = threading.Lock()
+# botocore signing names whose IAM prefix differs
+_IAM_PREFIX = {"monitoring": "cloudwatch"}
+# API operations authorised by an IAM action of another name
+_IAM_ACTION = {
+    "s3:HeadObject": "s3:GetObject",
+    "s3:HeadBucket": "s3:ListBucket",
+    "s3:ListObjectsV2": "s3:ListBucket",
+}
+_SECRET_KEYS = {"SecretString", "RandomPassword", "password", "Password"}
+_SECRET_MIN_LENGTH = 8  # shorter values would match innocent text
+
+
+def _remember_secrets(value: Any) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in _SECRET_KEYS and isinstance(item, str) and len(item) >= _SECRET_MIN_LENGTH:
+                _SECRETS.add(item)
+                with contextlib.suppress(ValueError):  # a JSON secret: its password too
+                    _remember_secrets(json.loads(item))
+            else:
+                _remember_secrets(item)
+    elif isinstance(value, list):
+        for item in value:
+            _remember_secrets(item)
+
+
+def _record_call(client: Any, operation: str) -> None:
+    function = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+    if not function:
+        return
+    model = client.meta.service_model
+    prefix = _IAM_PREFIX.get(model.signing_name, model.signing_name)
+    action = _IAM_ACTION.get(f"{prefix}:{operation}", f"{prefix}:{operation}")
+    CALL_LOG_DIR.mkdir(exist_ok=True)
+    line = json.dumps({"function": function, "action": action})
+    with _LOCK, (CALL_LOG_DIR / f"calls-{os.getpid()}.jsonl").open("a") as log:
+        log.write(line + "\n")
+
+
+_make_api_call = botocore.client.BaseClient._make_api_call
+
+
+def _recording_api_call(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+    _remember_secrets(api_params)
+    _record_call(self, operation_name)
+    response = _make_api_call(self, operation_name, api_params)
+    _remember_secrets(response)
+    return response
+
+
+botocore.client.BaseClient._make_api_call = _recording_api_call
+
+# --- log capture -----------------------------------------------------------------------------
+
 
 class _CurrentStdout:
-    """Writes to whatever sys.stdout is now: pytest swaps it per test and phase, while
-    powertools' log handler would keep the stream it was created with."""
+    """Writes to whatever sys.stdout is now (pytest swaps it per test and phase, while
+    powertools' log handler keeps the stream it was created with) and keeps a copy."""
 
     def write(self, text: str) -> int:
+        _LOGGED.append(text)
         return sys.stdout.write(text)
 
     def flush(self) -> None:
         sys.stdout.flush()
 
 
+class _KeepRecords(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        _LOGGED.append(f"{record.getMessage()} {record.__dict__}")
+
+
 logger.registered_handler.stream = _CurrentStdout()
+logging.getLogger().addHandler(_KeepRecords(level=logging.DEBUG))
+
+
+@pytest.fixture(autouse=True)
+def _no_secret_in_logs():
+    """The secrets scan: no secret value seen in any AWS call may appear in any log line."""
+    _LOGGED.clear()
+    yield
+    leaked = {secret for secret in _SECRETS for line in _LOGGED if secret in line}
+    assert not leaked, f"{len(leaked)} secret value(s) appeared in log output"
 
 
 @pytest.fixture

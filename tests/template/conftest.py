@@ -1,23 +1,16 @@
 """The SAM template, transformed offline to the CloudFormation that would be deployed."""
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
+
+from msk_autopilot_local.cfn import transform_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
-
-
-class _OfflinePolicyLoader:
-    """The template names managed policies by ARN only, so no IAM look-up is needed."""
-
-    def load(self) -> dict[str, str]:
-        return {}
 
 
 @pytest.fixture(scope="session")
@@ -25,20 +18,9 @@ def sam_template() -> dict[str, Any]:
     return yaml_parse(TEMPLATE.read_text())
 
 
-def packaged(template: dict[str, Any]) -> dict[str, Any]:
-    """The template as `sam package` leaves it: code locations are S3 objects."""
-    result = json.loads(json.dumps(template))
-    for logical_id, resource in result["Resources"].items():
-        for key in ("CodeUri", "ContentUri"):
-            if key in resource.get("Properties", {}):
-                resource["Properties"][key] = f"s3://msk-autopilot-artifacts/{logical_id}.zip"
-    return result
-
-
 @pytest.fixture(scope="session")
-def transformed(sam_template) -> dict[str, Any]:
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    return transform(packaged(sam_template), {}, _OfflinePolicyLoader())
+def transformed() -> dict[str, Any]:
+    return transform_template(TEMPLATE)
 
 
 @pytest.fixture(scope="session")

@@ -1,13 +1,13 @@
 """What the deployed CloudFormation must satisfy: lint-clean, runtimes, retries, dead letters,
 encryption, retention, and IAM without wildcards that only changes opted-in clusters."""
 
-import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+from msk_autopilot_local.cfn import policy_document
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -55,16 +55,6 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _document(document: Any, parameters: dict[str, str]) -> dict[str, Any]:
-    """A policy document; a !Sub JSON string is substituted with parameter defaults."""
-    if isinstance(document, dict) and "Fn::Sub" in document:
-        text = document["Fn::Sub"]
-        text = re.sub(r"\$\{(\w+)\}", lambda m: parameters.get(m.group(1), "PLACEHOLDER"), text)
-        text = re.sub(r"\$\{([\w:]+)\}", "PLACEHOLDER", text)
-        return json.loads(text)
-    return document
-
-
 def policy_statements(template: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """Every statement of every IAM and resource policy, with the resource that holds it."""
     parameters = {k: str(v.get("Default", "")) for k, v in template["Parameters"].items()}
@@ -76,7 +66,7 @@ def policy_statements(template: dict[str, Any]) -> list[tuple[str, dict[str, Any
             if key in props:
                 documents.append(props[key])
         for document in documents:
-            for statement in _as_list(_document(document, parameters)["Statement"]):
+            for statement in _as_list(policy_document(document, parameters)["Statement"]):
                 found.append((logical_id, statement))
     return found
 
