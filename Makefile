@@ -10,6 +10,7 @@ PY     := $(VENV)/bin/python
 SAM    := $(TOOLS)/sam/bin/sam
 STAMP  := $(VENV)/.installed
 SAMSTAMP := $(TOOLS)/sam/.installed
+CHECKOVSTAMP := $(TOOLS)/checkov/.installed
 
 # The Lambda runtime is python3.13: use python3.13 from PATH if it runs, else pyenv's copy.
 PYTHON313 := $(shell for c in python3.13 $$(ls -d $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13 2>/dev/null | sort -V | tail -n 1); do \
@@ -21,6 +22,8 @@ help:
 	@echo "make test      ruff, mypy, pytest (unit, integration, template) and sam build"
 	@echo "make build     sam build of every function and the layer"
 	@echo "make lint      ruff and mypy only"
+	@echo "make bench     consumer throughput and cold-start benchmarks"
+	@echo "make fuzz      10,000 fuzzed events per function handler"
 	@echo "make clean     remove environments and build output"
 
 .PHONY: python313
@@ -44,6 +47,12 @@ $(SAMSTAMP): requirements-tools.txt | python313
 	$(TOOLS)/sam/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
 	@touch $@
 
+$(CHECKOVSTAMP): requirements-checkov.txt | python313
+	@rm -rf $(TOOLS)/checkov
+	$(PYTHON313) -m venv $(TOOLS)/checkov
+	$(TOOLS)/checkov/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	@touch $@
+
 .PHONY: venv
 venv: $(STAMP)
 
@@ -54,8 +63,16 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 .PHONY: pytest
-pytest: $(STAMP) $(SAMSTAMP)
-	PATH="$(dir $(PYTHON313)):$$PATH" SAM_CLI="$(abspath $(SAM))" $(PY) -m pytest -n 2 -q
+# The least-privilege check reads the AWS calls the whole main run recorded, so it runs second.
+pytest: $(STAMP) $(SAMSTAMP) $(CHECKOVSTAMP)
+	rm -rf .pytest-calls
+	PATH="$(dir $(PYTHON313)):$$PATH" SAM_CLI="$(abspath $(SAM))" \
+	  CHECKOV_CLI="$(abspath $(TOOLS)/checkov/bin/checkov)" $(PY) -m pytest -n 2 -q
+	MSK_AUTOPILOT_LEAST_PRIVILEGE=1 $(PY) -m pytest -q tests/least_privilege
+
+.PHONY: fuzz
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -n 2 -q tests/fuzz
 
 .PHONY: build
 build: $(SAMSTAMP)
@@ -63,6 +80,11 @@ build: $(SAMSTAMP)
 
 .PHONY: test
 test: lint pytest build
+
+.PHONY: bench
+bench: $(STAMP)
+	$(PY) bench/consumer_bench.py --enforce-targets
+	$(PY) bench/cold_start.py
 
 .PHONY: demo
 demo: $(STAMP)

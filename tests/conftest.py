@@ -33,7 +33,7 @@ if not os.environ.get("MSK_AUTOPILOT_LEAST_PRIVILEGE"):
 
 # --- the call recorder -----------------------------------------------------------------------
 
-CALL_LOG_DIR = Path(os.environ.get("MSK_AUTOPILOT_CALL_LOG_DIR", ".pytest-calls"))
+CALL_LOG_DIR = Path(__file__).resolve().parents[1] / ".pytest-calls"
 _SECRETS: set[str] = set()
 _LOGGED: list[str] = []  # every log line of the current test
 _LOCK = threading.Lock()

@@ -1,14 +1,26 @@
-"""Security auditor: audits every MSK cluster and fixes what is safe to fix."""
+"""Security auditor: audits every MSK cluster and fixes what is safe to fix.
 
+A schedule audits every cluster of the configured accounts and Regions; a CloudTrail event for a
+kafka call that changes security re-audits just the cluster it names.
+"""
+
+from msk_autopilot.audit.runner import SecurityAuditor
+from msk_autopilot.aws import ClientFactory
 from msk_autopilot.events import CloudTrailApiCall, EventParser, ScheduledEvent
-from msk_autopilot.outcome import Outcome, Status
+from msk_autopilot.outcome import Outcome
 from msk_autopilot.runtime import LambdaContext, lambda_entry
 from msk_autopilot.settings import SecurityAuditorSettings, load
 
 SETTINGS = load(SecurityAuditorSettings)
+CLIENTS = ClientFactory(
+    region=SETTINGS.region, retry_mode=SETTINGS.retry_mode, max_attempts=SETTINGS.max_attempts
+)
 parse = EventParser(ScheduledEvent, CloudTrailApiCall)
 
 
 @lambda_entry(parse, settings=SETTINGS, correlation_id_path="id")
 def lambda_handler(event: ScheduledEvent | CloudTrailApiCall, context: LambdaContext) -> Outcome:
-    return Outcome(Status.SKIPPED, "security audit lands with issue #6", {"event": event.KIND})
+    auditor = SecurityAuditor.for_function(SETTINGS, CLIENTS, context.invoked_function_arn)
+    if isinstance(event, CloudTrailApiCall):
+        return auditor.audit_changed_cluster(event)
+    return auditor.audit_everything()

@@ -42,7 +42,10 @@ def event(name: str) -> dict:
 )
 def test_each_function_accepts_its_sample_events(function, sample):
     result = invoke_function(function, event(sample))
-    assert result["status"] != "rejected", result
+    if function == "record_consumer":  # answers Lambda's partial batch response
+        assert result == {"batchItemFailures": []}
+    else:
+        assert result["status"] != "rejected", result
 
 
 def test_environment_comes_from_the_template():

@@ -18,6 +18,8 @@ SUBCOMMAND_MODULES = (
     "msk_autopilot_local.simulate",
     "msk_autopilot_local.plan_storage",
     "msk_autopilot_local.local_aws",
+    "msk_autopilot_local.audit_cli",
+    "msk_autopilot_local.config_push",
 )
 
 

@@ -70,8 +70,19 @@ def run_demo(stack: LocalStack) -> list[tuple[str, str, str, str]]:
                 if event.get("detail-type") == "Scheduled Event":
                     event["time"] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
                 result = invoke_function(function, event, stack=stack, env_overrides=_QUIET)
-                rows.append((function, sample, result["status"], result["reason"]))
+                rows.append((function, sample, *_summary(result)))
     return rows
+
+
+def _summary(result: dict[str, object]) -> tuple[str, str]:
+    """(status, reason) of an outcome, or of a record batch's partial batch response."""
+    if "batchItemFailures" in result:
+        failures = result["batchItemFailures"]
+        assert isinstance(failures, list)
+        if not failures:
+            return "acted", "every record archived or quarantined"
+        return "partial", f"{len(failures)} partition(s) to be redelivered"
+    return str(result["status"]), str(result["reason"])
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
 from typing import Any, Literal, cast
 
 __all__ = [
@@ -154,35 +155,165 @@ class StorageScalerSettings(CommonSettings):
 
 @dataclass(frozen=True, kw_only=True)
 class ConfigRotatorSettings(CommonSettings):
+    """The configuration rotator: where desired configurations live and what drift does."""
+
+    @staticmethod
+    def _parameter_path(raw: str) -> str:
+        value = raw.strip()
+        if not re.match(r"^/[A-Za-z0-9_.\-/]*/$", value) or "//" in value:
+            raise ValueError("must be a Parameter Store path that starts and ends with '/'")
+        return value
+
+    # Notices already sent (see msk_autopilot.config.notices) are remembered in this table.
     idempotency_table: str = field(metadata=_env("IDEMPOTENCY_TABLE_NAME", _text))
     parameter_prefix: str = field(
-        default="/msk-autopilot/configurations/", metadata=_env("CONFIG_PARAMETER_PREFIX", _text)
+        default="/msk-autopilot/configurations/",
+        metadata=_env("CONFIG_PARAMETER_PREFIX", _parameter_path),
     )
     configuration_tag_key: str = field(
         default="msk-autopilot:configuration", metadata=_env("CONFIG_TAG_KEY", _text)
+    )
+    drift_action: Literal["repair", "report"] = field(
+        default="repair", metadata=_env("CONFIG_DRIFT_ACTION", _choice("repair", "report"))
     )
 
 
 @dataclass(frozen=True, kw_only=True)
 class ScramRotatorSettings(CommonSettings):
-    pass
+    """The SCRAM rotator: how testSecret checks credentials against the brokers."""
+
+    @staticmethod
+    def _callable_path(raw: str) -> str:
+        value = raw.strip()
+        if not re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", value):
+            raise ValueError("must be module:function")
+        return value
+
+    authenticator: str = field(
+        default="msk_autopilot.scram.handshake:authenticate",
+        metadata=_env("SCRAM_AUTHENTICATOR", _callable_path),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
 class SecurityAuditorSettings(CommonSettings):
+    """The security auditor: where it audits, what it may fix, where its report goes."""
+
+    # The controls msk_autopilot.audit.remediate can fix in place (a test keeps them equal).
+    REMEDIABLE_CONTROLS = ("MSK.2", "MSK.4", "AUTOPILOT.1", "AUTOPILOT.3")
+
+    @staticmethod
+    def _account_ids(raw: str) -> tuple[str, ...]:
+        accounts = _names(raw)
+        if not all(re.fullmatch(r"\d{12}", account) for account in accounts):
+            raise ValueError("must be comma-separated 12-digit account IDs")
+        return accounts
+
+    @staticmethod
+    def _remediable(raw: str) -> tuple[str, ...]:
+        controls = _names(raw)
+        unknown = [c for c in controls if c not in SecurityAuditorSettings.REMEDIABLE_CONTROLS]
+        if unknown:
+            allowed = ", ".join(SecurityAuditorSettings.REMEDIABLE_CONTROLS)
+            raise ValueError(f"names controls that cannot be fixed in place ({allowed} can)")
+        return controls
+
     audit_regions: tuple[str, ...] = field(default=(), metadata=_env("AUDIT_REGIONS", _names))
     member_accounts: tuple[str, ...] = field(
-        default=(), metadata=_env("MEMBER_ACCOUNT_IDS", _names)
+        default=(), metadata=_env("MEMBER_ACCOUNT_IDS", _account_ids)
     )
     member_role_name: str = field(
         default="msk-autopilot-audit", metadata=_env("MEMBER_ROLE_NAME", _text)
     )
     report_bucket: str = field(metadata=_env("REPORT_BUCKET", _text))
+    remediate_controls: tuple[str, ...] = field(
+        default=(), metadata=_env("REMEDIATE_CONTROLS", _remediable)
+    )
+    broker_log_group: str = field(default="", metadata=_env("BROKER_LOG_GROUP", _text))
+
+    def __post_init__(self) -> None:
+        if "AUTOPILOT.3" in self.remediate_controls and not self.broker_log_group:
+            raise SettingsError(
+                ["BROKER_LOG_GROUP is required when REMEDIATE_CONTROLS has AUTOPILOT.3"]
+            )
 
 
 @dataclass(frozen=True, kw_only=True)
 class RecordConsumerSettings(CommonSettings):
-    pass
+    """The MSK record consumer: how keys and values are decoded and where records go."""
+
+    @staticmethod
+    def _schema_file(raw: str) -> Path:
+        path = Path(raw.strip())
+        if not path.is_file():
+            raise ValueError("must name an existing schema file")
+        return path
+
+    @staticmethod
+    def _http_url(raw: str) -> str:
+        value = raw.strip().rstrip("/")
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @staticmethod
+    def _hook(raw: str) -> str:
+        value = raw.strip()
+        if not re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", value):
+            raise ValueError("must be module:function")
+        return value
+
+    value_format: Literal["json", "avro", "raw"] = field(
+        default="raw", metadata=_env("VALUE_FORMAT", _choice("json", "avro", "raw"))
+    )
+    value_schema: Path | None = field(default=None, metadata=_env("VALUE_SCHEMA", _schema_file))
+    key_format: Literal["json", "avro", "raw"] = field(
+        default="raw", metadata=_env("KEY_FORMAT", _choice("json", "avro", "raw"))
+    )
+    key_schema: Path | None = field(default=None, metadata=_env("KEY_SCHEMA", _schema_file))
+    avro_wire_format: Literal["plain", "confluent", "glue"] = field(
+        default="plain",
+        metadata=_env("AVRO_WIRE_FORMAT", _choice("plain", "confluent", "glue")),
+    )
+    schema_registry: Literal["none", "confluent", "glue"] = field(
+        default="none", metadata=_env("SCHEMA_REGISTRY", _choice("none", "confluent", "glue"))
+    )
+    schema_registry_url: str = field(default="", metadata=_env("SCHEMA_REGISTRY_URL", _http_url))
+    # Kafka's default message.max.bytes; a larger key or value is quarantined, not decoded.
+    max_value_bytes: int = field(
+        default=1_048_576, metadata=_env("MAX_VALUE_BYTES", _integer(1, 6 * 1024 * 1024))
+    )
+    sink: Literal["s3", "eventbridge", "discard"] = field(
+        default="s3", metadata=_env("SINK", _choice("s3", "eventbridge", "discard"))
+    )
+    archive_bucket: str = field(default="", metadata=_env("ARCHIVE_BUCKET", _text))
+    event_bus_name: str = field(default="", metadata=_env("EVENT_BUS_NAME", _text))
+    failure_bucket: str = field(metadata=_env("FAILURE_BUCKET", _text))
+    record_hook: str = field(default="", metadata=_env("RECORD_HOOK", _hook))
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        if self.sink == "s3" and not self.archive_bucket:
+            problems.append("ARCHIVE_BUCKET is required when SINK=s3")
+        if self.sink == "eventbridge" and not self.event_bus_name:
+            problems.append("EVENT_BUS_NAME is required when SINK=eventbridge")
+        for part, payload_format, schema in (
+            ("KEY", self.key_format, self.key_schema),
+            ("VALUE", self.value_format, self.value_schema),
+        ):
+            if payload_format == "raw" and schema is not None:
+                problems.append(f"{part}_SCHEMA applies only to {part}_FORMAT=json or avro")
+            if payload_format == "avro" and schema is None and self.schema_registry == "none":
+                problems.append(f"{part}_FORMAT=avro needs {part}_SCHEMA or a SCHEMA_REGISTRY")
+        if self.schema_registry not in ("none", self.avro_wire_format):
+            problems.append(
+                f"SCHEMA_REGISTRY={self.schema_registry} needs "
+                f"AVRO_WIRE_FORMAT={self.schema_registry} (the schema id is in that prefix)"
+            )
+        if self.schema_registry == "confluent" and not self.schema_registry_url:
+            problems.append("SCHEMA_REGISTRY_URL is required when SCHEMA_REGISTRY=confluent")
+        if problems:
+            raise SettingsError(problems)
 
 
 def load[S: CommonSettings](settings_type: type[S], environ: Mapping[str, str] | None = None) -> S:

@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
 from msk_autopilot.aws import ClientFactory
 from msk_autopilot.settings import StorageScalerSettings, load
@@ -340,3 +341,21 @@ def test_provisioned_throughput_grows_with_size_when_enabled(
         "Enabled": True,
         "VolumeThroughput": decision["new_throughput_mibps"],
     }
+
+
+def test_a_failed_invocation_leaves_no_idempotency_record_behind(
+    aws, cluster_spec, fleet, disk, invoke, msk_emulator
+):
+    arn = fleet(cluster_spec("orders"))["orders"]
+    disk("orders", 40, 70)
+    sns = aws.client("sns")
+    topic = "arn:aws:sns:us-east-1:123456789012:msk-autopilot-notifications"
+    sns.delete_topic(TopicArn=topic)  # the notification after the update fails
+    event = alarm_event(arn, "orders", msk_emulator.clock.now())
+    with pytest.raises(ClientError, match=r"NotFound"):
+        invoke(event)
+    sns.create_topic(Name="msk-autopilot-notifications")
+    retried = invoke(event)  # Lambda's retry is decided afresh, not replayed as the failure
+    assert retried["status"] == "skipped"
+    assert "UPDATING" in retried["reason"]
+    assert len(storage_operations(aws.client("kafka"), arn)) == 1

@@ -1,0 +1,350 @@
+"""What the audit reads from AWS: clusters per account and Region, and the data controls ask for.
+
+ListClustersV2 already carries nearly every setting the controls check. The rest is fetched by
+`RegionEvidence` only when a check first asks for it, in as few calls as AWS allows, and kept
+for the run (failures too, so a denied call is not repeated for every cluster):
+
+- KMS keys: one DescribeKey per distinct key, shared by data volumes and SCRAM secrets;
+- security groups: one paginated DescribeSecurityGroups for every group of the Region's clusters;
+- Kafka versions: one ListKafkaVersions; scaling policies: one DescribeScalingPolicies
+  (ServiceNamespace kafka), asked only for clusters not opted in to msk-autopilot;
+- SCRAM secrets: one ListSecrets (names starting AmazonMSK_, the prefix MSK requires, in the
+  cluster's account and Region, so the list holds every secret a cluster can use). Only if one of
+  them is not under a customer managed key does ListScramSecrets run, per SCRAM cluster, to find
+  which clusters use it;
+- cluster policies: GetClusterPolicy per cluster, the one call AWS offers no list form of.
+
+Every call through `AuditTarget.client` is counted (a botocore `before-call` hook) into the
+counter of the enclosing `counting_api_calls()` block.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from botocore.exceptions import BotoCoreError, ClientError
+
+from msk_autopilot.audit.controls import DataUnavailable, IpPermission, security_group_ids
+from msk_autopilot.aws import ClientFactory
+from msk_autopilot.msk import ClusterSnapshot
+
+__all__ = [
+    "AuditTarget",
+    "RegionEvidence",
+    "RegionInventory",
+    "UnreadableCluster",
+    "counted",
+    "counting_api_calls",
+    "describe_error",
+    "describe_one",
+    "list_clusters",
+]
+
+# The counters of the enclosing counting_api_calls() blocks, innermost last.
+_COUNTERS: ContextVar[tuple[Counter[str], ...]] = ContextVar("msk_autopilot_calls", default=())
+_AWS_SECRETS_KEY = "alias/aws/secretsmanager"
+_MSK_SECRET_PREFIX = "AmazonMSK_"  # noqa: S105  a name prefix, not a password
+_STORAGE_DIMENSION = "kafka:broker-storage:VolumeSize"
+# Values per EC2 filter are capped (200 in the EC2 API reference for Describe* filters).
+_FILTER_VALUES = 200
+
+
+def _count_call(event_name: str, **_: Any) -> None:
+    operation = event_name.removeprefix("before-call.")
+    for calls in _COUNTERS.get():
+        calls[operation] += 1
+
+
+def counted(client: Any) -> Any:
+    """`client`, with its calls counted; registering twice is a no-op (clients are cached)."""
+    client.meta.events.register("before-call", _count_call, unique_id="msk-autopilot-call-count")
+    return client
+
+
+@contextmanager
+def counting_api_calls() -> Iterator[Counter[str]]:
+    """Counts every call of counted clients made inside the block, by "service.Operation";
+    blocks nest (an outer block counts the calls of inner ones too)."""
+    calls: Counter[str] = Counter()
+    token = _COUNTERS.set((*_COUNTERS.get(), calls))
+    try:
+        yield calls
+    finally:
+        _COUNTERS.reset(token)
+
+
+def describe_error(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        code = details.get("Code", "Unknown")
+        message = details.get("Message", "")
+        return f"{error.operation_name} failed: {code}: {message}".rstrip(": ")
+    return f"{type(error).__name__}: {error}"
+
+
+@dataclass(frozen=True)
+class AuditTarget:
+    """One account and Region to audit, with the clients that act there."""
+
+    account: str
+    region: str
+    clients: ClientFactory
+
+    def client(self, service: str) -> Any:
+        return counted(self.clients.client(service, self.region))
+
+
+@dataclass(frozen=True)
+class UnreadableCluster:
+    """A cluster the listing returned but whose description could not be read."""
+
+    arn: str
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RegionInventory:
+    target: AuditTarget
+    clusters: list[ClusterSnapshot]
+    unreadable: list[UnreadableCluster] = field(default_factory=list)
+
+
+def _snapshot(info: Mapping[str, Any]) -> ClusterSnapshot | UnreadableCluster:
+    try:
+        return ClusterSnapshot.from_api(info)
+    except msgspec.ValidationError as error:
+        return UnreadableCluster(
+            arn=str(info.get("ClusterArn", "")),
+            name=str(info.get("ClusterName", "")),
+            reason=f"the cluster description could not be read: {error}",
+        )
+
+
+def list_clusters(target: AuditTarget) -> RegionInventory:
+    """Every cluster of the target (but those being deleted); raises ClientError/BotoCoreError
+    when the listing itself fails."""
+    clusters: list[ClusterSnapshot] = []
+    unreadable: list[UnreadableCluster] = []
+    for page in target.client("kafka").get_paginator("list_clusters_v2").paginate():
+        for info in page.get("ClusterInfoList", []):
+            if info.get("State") == "DELETING":
+                continue
+            snapshot = _snapshot(info)
+            if isinstance(snapshot, UnreadableCluster):
+                unreadable.append(snapshot)
+            else:
+                clusters.append(snapshot)
+    return RegionInventory(target, clusters, unreadable)
+
+
+def describe_one(target: AuditTarget, cluster_arn: str) -> RegionInventory:
+    """The inventory of one cluster (empty if it no longer exists)."""
+    try:
+        info = target.client("kafka").describe_cluster_v2(ClusterArn=cluster_arn)["ClusterInfo"]
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "NotFoundException":
+            return RegionInventory(target, [])
+        raise
+    snapshot = _snapshot(info)
+    if isinstance(snapshot, UnreadableCluster):
+        return RegionInventory(target, [], [snapshot])
+    if snapshot.state == "DELETING":
+        return RegionInventory(target, [])
+    return RegionInventory(target, [snapshot])
+
+
+class _Once[T]:
+    """A value fetched on first use; a failed fetch is remembered as its reason."""
+
+    def __init__(self, fetch: Callable[[], T]) -> None:
+        self._fetch = fetch
+        self._value: tuple[T] | None = None
+        self._failure: str | None = None
+
+    def get(self) -> T:
+        if self._value is None and self._failure is None:
+            try:
+                self._value = (self._fetch(),)
+            except (ClientError, BotoCoreError) as error:
+                self._failure = describe_error(error)
+            except DataUnavailable as unavailable:
+                self._failure = unavailable.reason
+        if self._value is None:
+            raise DataUnavailable(self._failure or "not collected")
+        return self._value[0]
+
+
+@dataclass(frozen=True)
+class _Secret:
+    name: str
+    kms_key_id: str | None
+
+
+class RegionEvidence:
+    """`Evidence` for the clusters of one account and Region (see the module docstring)."""
+
+    def __init__(self, inventory: RegionInventory, opt_in_tag_key: str) -> None:
+        self._target = inventory.target
+        self._clusters = inventory.clusters
+        self._opt_in_tag_key = opt_in_tag_key
+        self._keys: dict[str, _Once[str]] = {}
+        self._policies: dict[str, _Once[Mapping[str, Any] | None]] = {}
+        self._associated: dict[str, _Once[list[str]]] = {}
+        self._groups = _Once(self._fetch_security_groups)
+        self._versions = _Once(self._fetch_kafka_versions)
+        self._scaled = _Once(self._fetch_scaled_clusters)
+        self._secrets = _Once(self._fetch_msk_secrets)
+
+    @property
+    def opt_in_tag_key(self) -> str:
+        return self._opt_in_tag_key
+
+    # --- KMS ---------------------------------------------------------------------------------
+
+    def key_manager(self, key_id: str) -> str:
+        if key_id not in self._keys:
+            self._keys[key_id] = _Once(lambda: self._fetch_key_manager(key_id))
+        return self._keys[key_id].get()
+
+    def _fetch_key_manager(self, key_id: str) -> str:
+        metadata = self._target.client("kms").describe_key(KeyId=key_id)["KeyMetadata"]
+        return str(metadata["KeyManager"])
+
+    # --- EC2 ---------------------------------------------------------------------------------
+
+    def security_group_rules(
+        self, group_ids: Sequence[str]
+    ) -> Mapping[str, Sequence[IpPermission] | None]:
+        groups = self._groups.get()
+        return {group: groups.get(group) for group in group_ids}
+
+    def _fetch_security_groups(self) -> dict[str, list[IpPermission]]:
+        wanted = sorted({g for cluster in self._clusters for g in security_group_ids(cluster)})
+        paginator = self._target.client("ec2").get_paginator("describe_security_groups")
+        found: dict[str, list[IpPermission]] = {}
+        # A group-id filter, not GroupIds: a deleted group is then missing, not an error.
+        for start in range(0, len(wanted), _FILTER_VALUES):
+            chunk = wanted[start : start + _FILTER_VALUES]
+            pages = paginator.paginate(
+                Filters=[{"Name": "group-id", "Values": chunk}],
+                PaginationConfig={"PageSize": 1000},
+            )
+            for page in pages:
+                for group in page.get("SecurityGroups", []):
+                    found[group["GroupId"]] = msgspec.convert(
+                        group.get("IpPermissions", []), type=list[IpPermission]
+                    )
+        return found
+
+    # --- MSK -----------------------------------------------------------------------------------
+
+    def cluster_policy(self, cluster_arn: str) -> Mapping[str, Any] | None:
+        if cluster_arn not in self._policies:
+            self._policies[cluster_arn] = _Once(lambda: self._fetch_policy(cluster_arn))
+        return self._policies[cluster_arn].get()
+
+    def _fetch_policy(self, cluster_arn: str) -> Mapping[str, Any] | None:
+        try:
+            text = self._target.client("kafka").get_cluster_policy(ClusterArn=cluster_arn)["Policy"]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "NotFoundException":
+                return None
+            raise
+        try:
+            policy = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise DataUnavailable(f"the cluster policy is not valid JSON: {error}") from None
+        if not isinstance(policy, Mapping):
+            raise DataUnavailable("the cluster policy is not a JSON object")
+        return policy
+
+    def kafka_version_status(self, version: str) -> str | None:
+        return self._versions.get().get(version)
+
+    def _fetch_kafka_versions(self) -> dict[str, str]:
+        paginator = self._target.client("kafka").get_paginator("list_kafka_versions")
+        return {
+            item["Version"]: item.get("Status", "")
+            for page in paginator.paginate()
+            for item in page.get("KafkaVersions", [])
+        }
+
+    # --- Application Auto Scaling ------------------------------------------------------------
+
+    def has_storage_scaling_policy(self, cluster_arn: str) -> bool:
+        return cluster_arn in self._scaled.get()
+
+    def _fetch_scaled_clusters(self) -> frozenset[str]:
+        paginator = self._target.client("application-autoscaling").get_paginator(
+            "describe_scaling_policies"
+        )
+        return frozenset(
+            policy["ResourceId"]
+            for page in paginator.paginate(ServiceNamespace="kafka")
+            for policy in page.get("ScalingPolicies", [])
+            if policy.get("ScalableDimension") == _STORAGE_DIMENSION
+        )
+
+    # --- SCRAM secrets -----------------------------------------------------------------------
+
+    def scram_secrets_without_customer_key(self, cluster_arn: str) -> Sequence[str]:
+        secrets = self._secrets.get()
+        problems = {arn: self._secret_key_problem(secret) for arn, secret in secrets.items()}
+        doubtful = {arn: problem for arn, problem in problems.items() if problem is not None}
+        if not doubtful:
+            return []  # every secret MSK could use is under a customer managed key
+        weak: list[str] = []
+        for arn in self._associated_secrets(cluster_arn):
+            if arn not in secrets:
+                raise DataUnavailable(f"associated secret {arn} is not in Secrets Manager")
+            problem = doubtful.get(arn)
+            if problem is None:
+                continue
+            if isinstance(problem, DataUnavailable):
+                raise DataUnavailable(f"secret {secrets[arn].name}: {problem.reason}")
+            weak.append(secrets[arn].name)
+        return weak
+
+    def _secret_key_problem(self, secret: _Secret) -> str | DataUnavailable | None:
+        """Why the secret's key is not customer managed (a manager, or why it is unknown)."""
+        key = secret.kms_key_id
+        if key is None or key == _AWS_SECRETS_KEY or key.endswith(":" + _AWS_SECRETS_KEY):
+            return "AWS"  # Secrets Manager omits the key id of its AWS managed default key
+        try:
+            manager = self.key_manager(key)
+        except DataUnavailable as unavailable:
+            return unavailable
+        return None if manager == "CUSTOMER" else manager
+
+    def _associated_secrets(self, cluster_arn: str) -> list[str]:
+        if cluster_arn not in self._associated:
+            self._associated[cluster_arn] = _Once(lambda: self._fetch_associated(cluster_arn))
+        return self._associated[cluster_arn].get()
+
+    def _fetch_associated(self, cluster_arn: str) -> list[str]:
+        paginator = self._target.client("kafka").get_paginator("list_scram_secrets")
+        return [
+            arn
+            for page in paginator.paginate(ClusterArn=cluster_arn)
+            for arn in page.get("SecretArnList", [])
+        ]
+
+    def _fetch_msk_secrets(self) -> dict[str, _Secret]:
+        paginator = self._target.client("secretsmanager").get_paginator("list_secrets")
+        pages = paginator.paginate(
+            Filters=[{"Key": "name", "Values": [_MSK_SECRET_PREFIX]}],
+            PaginationConfig={"PageSize": 100},
+        )
+        return {
+            entry["ARN"]: _Secret(entry["Name"], entry.get("KmsKeyId"))
+            for page in pages
+            for entry in page.get("SecretList", [])
+        }

@@ -1,0 +1,245 @@
+"""The audit report: its JSON form, what changed since the previous one, and where it is kept.
+
+One JSON shape serves the command line's `--format json` and the report in S3::
+
+    {"generated_at": ISO-8601, "api_calls": N,
+     "clusters": [{"arn", "name", "region", "account",
+                   "findings": [{"control", "status", "severity", "title", "detail",
+                                 "remediation"}]}],
+     "summary": {"clusters", "findings": {status: n}, "failed": {severity: n},
+                 "api_calls_by_operation": {...}, "errors": [{"account", "region", "error"}]}}
+
+The S3 object `latest.json` holds the newest known state of every audited cluster: a full run
+replaces the clusters of each account and Region it listed, an event run replaces one cluster.
+The bucket is versioned, so older reports stay available as object versions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from botocore.exceptions import ClientError
+
+from msk_autopilot.audit.controls import Severity, Status
+from msk_autopilot.observability import logger
+
+__all__ = [
+    "AuditReport",
+    "Change",
+    "ClusterAudit",
+    "Finding",
+    "ReportConflict",
+    "ReportStore",
+    "Scope",
+    "TargetError",
+    "changes_between",
+]
+
+
+class Finding(msgspec.Struct, frozen=True, kw_only=True):
+    control: str
+    status: Status
+    severity: Severity
+    title: str
+    detail: str
+    remediation: str
+
+
+class ClusterAudit(msgspec.Struct, frozen=True, kw_only=True):
+    arn: str
+    name: str
+    region: str
+    account: str
+    findings: list[Finding]
+
+    def finding(self, control: str) -> Finding | None:
+        return next((f for f in self.findings if f.control == control), None)
+
+
+class TargetError(msgspec.Struct, frozen=True, kw_only=True):
+    """An account and Region whose clusters could not be listed."""
+
+    account: str
+    region: str
+    error: str
+
+
+class _Summary(msgspec.Struct, kw_only=True):
+    errors: list[TargetError] = []
+
+
+class _Document(msgspec.Struct, kw_only=True):
+    generated_at: str
+    api_calls: int = 0
+    clusters: list[ClusterAudit] = []
+    summary: _Summary = msgspec.field(default_factory=_Summary)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a run looked at: every cluster of some accounts and Regions, or one cluster."""
+
+    targets: frozenset[tuple[str, str]] = frozenset()  # (account, Region) listed completely
+    cluster_arn: str | None = None
+
+    def covers(self, cluster: ClusterAudit) -> bool:
+        if self.cluster_arn is not None:
+            return cluster.arn == self.cluster_arn
+        return (cluster.account, cluster.region) in self.targets
+
+
+@dataclass
+class AuditReport:
+    generated_at: str
+    api_calls: int
+    clusters: list[ClusterAudit]
+    errors: list[TargetError]
+    api_calls_by_operation: Mapping[str, int]
+
+    def findings(self) -> Iterable[tuple[ClusterAudit, Finding]]:
+        return ((cluster, f) for cluster in self.clusters for f in cluster.findings)
+
+    def failed_by_severity(self) -> dict[str, int]:
+        failed = Counter(f.severity for _, f in self.findings() if f.status is Status.FAILED)
+        return {severity.value: failed[severity] for severity in Severity}
+
+    def summary(self) -> dict[str, Any]:
+        statuses = Counter(f.status for _, f in self.findings())
+        return {
+            "clusters": len(self.clusters),
+            "findings": {status.value: statuses[status] for status in Status},
+            "failed": self.failed_by_severity(),
+            "api_calls_by_operation": dict(sorted(self.api_calls_by_operation.items())),
+            "errors": msgspec.to_builtins(self.errors),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "generated_at": self.generated_at,
+            "api_calls": self.api_calls,
+            "clusters": msgspec.to_builtins(self.clusters),
+            "summary": self.summary(),
+        }
+
+    @classmethod
+    def from_dict(cls, document: object) -> AuditReport:
+        """Raises `ValueError` when `document` is not a report."""
+        try:
+            parsed = msgspec.convert(document, type=_Document)
+        except msgspec.ValidationError as error:
+            raise ValueError(f"not an audit report: {error}") from None
+        return cls(
+            parsed.generated_at, parsed.api_calls, parsed.clusters, parsed.summary.errors, {}
+        )
+
+    def merged_into(self, previous: AuditReport | None, scope: Scope) -> AuditReport:
+        """The newest state of every cluster: this run's, and the previous report's outside
+        this run's scope (accounts and Regions it could not list stay as last seen)."""
+        if previous is None:
+            return self
+        kept = [cluster for cluster in previous.clusters if not scope.covers(cluster)]
+        errors = self.errors if scope.cluster_arn is None else previous.errors
+        return AuditReport(
+            self.generated_at,
+            self.api_calls,
+            sorted([*kept, *self.clusters], key=lambda c: (c.account, c.region, c.arn)),
+            errors,
+            self.api_calls_by_operation,
+        )
+
+
+class Change(msgspec.Struct, frozen=True, kw_only=True):
+    """A finding whose status differs from the previous report (None: absent there/here)."""
+
+    cluster_arn: str
+    cluster_name: str
+    account: str
+    region: str
+    control: str
+    severity: Severity
+    before: Status | None
+    after: Status | None
+
+
+def changes_between(
+    previous: AuditReport | None, current: AuditReport, scope: Scope
+) -> list[Change]:
+    """Findings within `scope` whose status changed, appeared or disappeared."""
+    before = {
+        (cluster.arn, f.control): (cluster, f)
+        for cluster, f in (previous.findings() if previous else ())
+        if scope.covers(cluster)
+    }
+    after = {(cluster.arn, f.control): (cluster, f) for cluster, f in current.findings()}
+    found: list[Change] = []
+    for key in sorted(before.keys() | after.keys()):
+        old, new = before.get(key), after.get(key)
+        cluster, finding = new or before[key]
+        old_status = old[1].status if old else None
+        new_status = new[1].status if new else None
+        if old_status != new_status:
+            found.append(
+                Change(
+                    cluster_arn=cluster.arn,
+                    cluster_name=cluster.name,
+                    account=cluster.account,
+                    region=cluster.region,
+                    control=finding.control,
+                    severity=finding.severity,
+                    before=old_status,
+                    after=new_status,
+                )
+            )
+    return found
+
+
+class ReportConflict(Exception):
+    """Another run wrote the report since it was read."""
+
+
+@dataclass
+class ReportStore:
+    """The latest report in S3, written only if nobody else wrote it since it was read."""
+
+    s3: Any
+    bucket: str
+    key: str = "latest.json"
+
+    def load(self) -> tuple[AuditReport | None, str | None]:
+        """The stored report and its ETag; (None, None) when there is none (or it is unusable,
+        which is logged: the next write replaces it)."""
+        try:
+            response = self.s3.get_object(Bucket=self.bucket, Key=self.key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None, None
+            raise
+        etag = str(response["ETag"])
+        try:
+            return AuditReport.from_dict(json.loads(response["Body"].read())), etag
+        except ValueError as error:
+            logger.warning("previous audit report unusable", extra={"reason": str(error)})
+            return None, etag
+
+    def save(self, report: AuditReport, etag: str | None) -> None:
+        condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+        try:
+            self.s3.put_object(
+                Bucket=self.bucket,
+                Key=self.key,
+                Body=json.dumps(report.to_dict(), indent=1).encode(),
+                ContentType="application/json",
+                **condition,
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in (
+                "PreconditionFailed",
+                "ConditionalRequestConflict",
+            ):
+                raise ReportConflict(self.key) from None
+            raise

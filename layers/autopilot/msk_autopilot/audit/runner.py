@@ -1,0 +1,466 @@
+"""Running the audit: the engine (`audit`) and the security auditor function's whole run.
+
+`audit` lists the clusters of every target (an account and Region), evaluates every control on
+each and returns the report; the command line uses it as it is. `SecurityAuditor` adds what the
+Lambda function does around it: targets from settings (member accounts through STS), allowed
+remediations, Security Hub findings, the report in S3, an SNS summary when something changed,
+and EMF metrics. A failure in one account or Region, or of one check, is reported in the run's
+result and never stops the rest.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from msk_autopilot.audit.collect import (
+    AuditTarget,
+    RegionEvidence,
+    RegionInventory,
+    counted,
+    counting_api_calls,
+    describe_error,
+    describe_one,
+    list_clusters,
+)
+from msk_autopilot.audit.controls import CONTROLS, Control, Severity, Status, Verdict
+from msk_autopilot.audit.findings import SecurityHubPublisher, asff_finding
+from msk_autopilot.audit.remediate import (
+    ERROR,
+    RemediationContext,
+    RemediationResult,
+    remediate_cluster,
+)
+from msk_autopilot.audit.report import (
+    AuditReport,
+    Change,
+    ClusterAudit,
+    Finding,
+    ReportConflict,
+    ReportStore,
+    Scope,
+    TargetError,
+    changes_between,
+)
+from msk_autopilot.aws import AssumedRole, ClientFactory
+from msk_autopilot.events import CloudTrailApiCall
+from msk_autopilot.msk import ClusterSnapshot, MskPort, UpdateStatus
+from msk_autopilot.notify import Notifier
+from msk_autopilot.notify import Severity as NoticeSeverity
+from msk_autopilot.observability import MetricUnit, logger, metrics
+from msk_autopilot.outcome import Outcome
+from msk_autopilot.outcome import Status as OutcomeStatus
+from msk_autopilot.settings import SecurityAuditorSettings
+
+__all__ = ["OUTPUT_PERMISSIONS", "AuditRun", "Progress", "SecurityAuditor", "audit"]
+
+# What the function's outputs call, besides the controls' and remediations' permissions.
+OUTPUT_PERMISSIONS = (
+    "securityhub:BatchImportFindings",
+    "securityhub:BatchUpdateFindings",
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:ListBucket",  # without it a missing report reads as AccessDenied, not NoSuchKey
+    "sns:Publish",
+)
+_SAVE_ATTEMPTS = 3
+# Remediation results worth a message; a busy cluster or a deferred fix is retried next run.
+_NOTIFIED_REMEDIATIONS = frozenset(
+    {
+        *(
+            status.value
+            for status in (
+                UpdateStatus.STARTED,
+                UpdateStatus.DRY_RUN,
+                UpdateStatus.CONFLICT,
+                UpdateStatus.REJECTED,
+            )
+        ),
+        ERROR,
+    }
+)
+_LISTED_CHANGES = 50  # per list, so an SNS message stays far below its 256 KB limit
+
+type Progress = Callable[[int, int], None]
+"""Called with (clusters audited, clusters found) after each cluster."""
+
+
+@dataclass(frozen=True)
+class AuditRun:
+    report: AuditReport
+    scope: Scope
+    # What remediation needs: each audited cluster's snapshot and the target it lives in.
+    snapshots: dict[str, tuple[ClusterSnapshot, AuditTarget]]
+
+
+def _evaluate(control: Control, cluster: ClusterSnapshot, evidence: RegionEvidence) -> Finding:
+    try:
+        verdict = control.evaluate(cluster, evidence)
+    except Exception as error:  # noqa: BLE001  one broken check must not stop the audit
+        logger.exception(
+            "check failed", extra={"control": control.id, "cluster": cluster.cluster_arn}
+        )
+        verdict = Verdict(
+            Status.NOT_AVAILABLE, f"the check failed: {type(error).__name__}: {error}"
+        )
+    return _finding(control, verdict)
+
+
+def _finding(control: Control, verdict: Verdict) -> Finding:
+    return Finding(
+        control=control.id,
+        status=verdict.status,
+        severity=control.severity,
+        title=control.title,
+        detail=verdict.detail,
+        remediation=control.remediation,
+    )
+
+
+def audit(
+    targets: Sequence[AuditTarget],
+    *,
+    opt_in_tag_key: str,
+    cluster_arn: str | None = None,
+    progress: Progress | None = None,
+) -> AuditRun:
+    """Audit every cluster of `targets` (or only `cluster_arn`) against every control."""
+    generated_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    controls = list(CONTROLS.values())
+    with counting_api_calls() as calls:
+        inventories: list[RegionInventory] = []
+        errors: list[TargetError] = []
+        for target in targets:
+            try:
+                inventories.append(
+                    describe_one(target, cluster_arn) if cluster_arn else list_clusters(target)
+                )
+            except (ClientError, BotoCoreError) as error:
+                reason = describe_error(error)
+                logger.warning(
+                    "cannot list clusters",
+                    extra={"account": target.account, "region": target.region, "reason": reason},
+                )
+                errors.append(
+                    TargetError(account=target.account, region=target.region, error=reason)
+                )
+        total = sum(len(i.clusters) + len(i.unreadable) for i in inventories)
+        audits: list[ClusterAudit] = []
+        snapshots: dict[str, tuple[ClusterSnapshot, AuditTarget]] = {}
+        for inventory in inventories:
+            target = inventory.target
+            evidence = RegionEvidence(inventory, opt_in_tag_key)
+            for cluster in inventory.clusters:
+                findings = [_evaluate(control, cluster, evidence) for control in controls]
+                audits.append(
+                    _cluster_audit(target, cluster.cluster_arn, cluster.cluster_name, findings)
+                )
+                snapshots[cluster.cluster_arn] = (cluster, target)
+                if progress:
+                    progress(len(audits), total)
+            for unreadable in inventory.unreadable:
+                verdict = Verdict(Status.NOT_AVAILABLE, unreadable.reason)
+                findings = [_finding(control, verdict) for control in controls]
+                audits.append(_cluster_audit(target, unreadable.arn, unreadable.name, findings))
+                if progress:
+                    progress(len(audits), total)
+        report = AuditReport(
+            generated_at=generated_at,
+            api_calls=sum(calls.values()),
+            clusters=audits,
+            errors=errors,
+            api_calls_by_operation=dict(calls),
+        )
+    scope = Scope(
+        targets=frozenset((i.target.account, i.target.region) for i in inventories),
+        cluster_arn=cluster_arn,
+    )
+    return AuditRun(report, scope, snapshots)
+
+
+def _cluster_audit(
+    target: AuditTarget, arn: str, name: str, findings: list[Finding]
+) -> ClusterAudit:
+    return ClusterAudit(
+        arn=arn, name=name, region=target.region, account=target.account, findings=findings
+    )
+
+
+@dataclass
+class SecurityAuditor:
+    """One run of the security auditor function, scheduled or for one CloudTrail event."""
+
+    settings: SecurityAuditorSettings
+    clients: ClientFactory
+    account: str  # the function's own account
+    partition: str
+
+    @classmethod
+    def for_function(
+        cls, settings: SecurityAuditorSettings, clients: ClientFactory, function_arn: str
+    ) -> SecurityAuditor:
+        parts = function_arn.split(":")
+        return cls(settings, clients, account=parts[4], partition=parts[1])
+
+    # --- targets -------------------------------------------------------------------------------
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return self.settings.audit_regions or (self.settings.region,)
+
+    def _member_clients(self, account: str) -> ClientFactory:
+        role = f"arn:{self.partition}:iam::{account}:role/{self.settings.member_role_name}"
+        return self.clients.assume(AssumedRole(role, session_name="msk-autopilot-audit"))
+
+    def targets(self) -> list[AuditTarget]:
+        accounts = [(self.account, self.clients)] + [
+            (member, self._member_clients(member))
+            for member in self.settings.member_accounts
+            if member != self.account
+        ]
+        return [
+            AuditTarget(account, region, clients)
+            for account, clients in accounts
+            for region in self.regions
+        ]
+
+    # --- entry points ----------------------------------------------------------------------------
+
+    def audit_everything(self) -> Outcome:
+        return self._run(self.targets(), cluster_arn=None)
+
+    def audit_changed_cluster(self, event: CloudTrailApiCall) -> Outcome:
+        call = event.detail.event_name
+        if not event.succeeded:
+            return Outcome(OutcomeStatus.SKIPPED, f"{call} failed ({event.detail.error_code})")
+        cluster_arn = event.cluster_arn
+        if cluster_arn is None:
+            return Outcome(OutcomeStatus.SKIPPED, f"the {call} event names no cluster")
+        _, _, _, region, account, *_ = cluster_arn.split(":")
+        if account == self.account:
+            clients = self.clients
+        elif account in self.settings.member_accounts:
+            clients = self._member_clients(account)
+        else:
+            return Outcome(OutcomeStatus.SKIPPED, f"account {account} is not audited")
+        return self._run([AuditTarget(account, region, clients)], cluster_arn=cluster_arn)
+
+    # --- the run ---------------------------------------------------------------------------------
+
+    def _run(self, targets: Sequence[AuditTarget], cluster_arn: str | None) -> Outcome:
+        store = ReportStore(counted(self.clients.client("s3")), self.settings.report_bucket)
+        with counting_api_calls() as calls:
+            run = audit(
+                targets, opt_in_tag_key=self.settings.opt_in_tag_key, cluster_arn=cluster_arn
+            )
+            remediations = self._remediate(run)
+            previous, etag = store.load()
+            changes = changes_between(previous, run.report, run.scope)
+            hub_failures = self._publish(run, previous, {t.account: t.clients for t in targets})
+            self._save(store, run, previous, etag)
+            if changes or any(r.status in _NOTIFIED_REMEDIATIONS for r in remediations):
+                self._notify(run.report, changes, remediations)
+        total_calls = sum(calls.values())
+        self._emit_metrics(run.report, remediations, total_calls)
+        return self._outcome(run, changes, remediations, hub_failures, total_calls)
+
+    def _remediate(self, run: AuditRun) -> list[RemediationResult]:
+        allowed = frozenset(self.settings.remediate_controls)
+        if not allowed:
+            return []
+        context = RemediationContext(broker_log_group=self.settings.broker_log_group)
+        results: list[RemediationResult] = []
+        for cluster_audit in run.report.clusters:
+            if cluster_audit.arn not in run.snapshots:
+                continue  # unreadable: nothing is known well enough to change
+            snapshot, target = run.snapshots[cluster_audit.arn]
+            results.extend(
+                remediate_cluster(
+                    snapshot,
+                    cluster_audit,
+                    allowed=allowed,
+                    opt_in_tag_key=self.settings.opt_in_tag_key,
+                    msk=MskPort(target.client("kafka")),
+                    context=context,
+                    dry_run=self.settings.dry_run,
+                )
+            )
+        for result in results:
+            logger.info("remediation", extra=result.to_dict())
+        return results
+
+    def _publish(
+        self,
+        run: AuditRun,
+        previous: AuditReport | None,
+        clients_of: dict[str, ClientFactory],
+    ) -> list[str]:
+        """Import the run's findings into Security Hub; returns what failed."""
+        report = run.report
+        before = {
+            (c.arn, f.control): f.status for c, f in (previous.findings() if previous else ())
+        }
+        by_target: dict[tuple[str, str], tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
+        for cluster, finding in report.findings():
+            asff = asff_finding(cluster, finding, observed_at=report.generated_at)
+            if asff is None:
+                continue
+            imports, resolve = by_target.setdefault((cluster.account, cluster.region), ([], []))
+            imports.append(asff)
+            if (
+                finding.status is Status.PASSED
+                and before.get((cluster.arn, finding.control)) != Status.PASSED
+            ):
+                resolve.append(asff)
+        current = {cluster.arn for cluster in report.clusters}
+        for cluster in previous.clusters if previous else ():
+            if run.scope.covers(cluster) and cluster.arn not in current:
+                imports, _ = by_target.setdefault((cluster.account, cluster.region), ([], []))
+                for finding in cluster.findings:
+                    archived = asff_finding(
+                        cluster, finding, observed_at=report.generated_at, archived=True
+                    )
+                    if archived is not None:
+                        imports.append(archived)
+        failures: list[str] = []
+        for (account, region), (imports, resolve) in by_target.items():
+            securityhub = counted(clients_of[account].client("securityhub", region))
+            try:
+                result = SecurityHubPublisher(securityhub).publish(imports, resolve)
+            except (ClientError, BotoCoreError) as error:
+                failures.append(f"{account}/{region}: {describe_error(error)}")
+                continue
+            failures.extend(result.failed)
+            logger.info(
+                "findings imported",
+                extra={
+                    "account": account,
+                    "region": region,
+                    "imported": result.imported,
+                    "resolved": result.resolved,
+                    "failed": len(result.failed),
+                },
+            )
+        if failures:
+            logger.warning("Security Hub refused findings", extra={"failures": failures[:20]})
+        return failures
+
+    def _save(
+        self, store: ReportStore, run: AuditRun, previous: AuditReport | None, etag: str | None
+    ) -> None:
+        for _ in range(_SAVE_ATTEMPTS):
+            try:
+                store.save(run.report.merged_into(previous, run.scope), etag)
+            except ReportConflict:
+                previous, etag = store.load()  # another run wrote: merge into its report
+            else:
+                return
+        raise ReportConflict(f"{store.key} changed during {_SAVE_ATTEMPTS} attempts to write it")
+
+    def _notify(
+        self,
+        report: AuditReport,
+        changes: Sequence[Change],
+        remediations: Sequence[RemediationResult],
+    ) -> None:
+        failing = [c for c in changes if c.after is Status.FAILED]
+        fixed = [c for c in changes if c.after is Status.PASSED and c.before is not None]
+        if any(c.severity.rank >= Severity.HIGH.rank for c in failing):
+            severity = NoticeSeverity.CRITICAL
+        elif failing or any(c.after is Status.NOT_AVAILABLE for c in changes):
+            severity = NoticeSeverity.WARNING
+        else:
+            severity = NoticeSeverity.INFO
+        started = sum(1 for r in remediations if r.status == UpdateStatus.STARTED.value)
+        subject = (
+            f"MSK security audit: {len(failing)} newly failing, {len(fixed)} fixed, "
+            f"{started} remediations"
+        )
+        Notifier(counted(self.clients.client("sns")), self.settings.notification_topic_arn).publish(
+            subject,
+            {
+                "generated_at": report.generated_at,
+                "changes_total": len(changes),
+                "changes": [_change_entry(c) for c in changes[:_LISTED_CHANGES]],
+                "remediations_total": len(remediations),
+                "remediations": [r.to_dict() for r in remediations[:_LISTED_CHANGES]],
+                "dry_run": self.settings.dry_run,
+                "failed": report.failed_by_severity(),
+                "errors": [f"{e.account}/{e.region}: {e.error}" for e in report.errors],
+            },
+            severity,
+        )
+
+    @staticmethod
+    def _emit_metrics(
+        report: AuditReport, remediations: Sequence[RemediationResult], total_calls: int
+    ) -> None:
+        for severity, count in report.failed_by_severity().items():
+            metrics.add_metric(name=f"AuditFailed.{severity}", unit=MetricUnit.Count, value=count)
+        unavailable = sum(1 for _, f in report.findings() if f.status is Status.NOT_AVAILABLE)
+        metrics.add_metric(name="AuditNotAvailable", unit=MetricUnit.Count, value=unavailable)
+        metrics.add_metric(name="AuditClusters", unit=MetricUnit.Count, value=len(report.clusters))
+        metrics.add_metric(name="AuditApiCalls", unit=MetricUnit.Count, value=total_calls)
+        metrics.add_metric(
+            name="AuditTargetErrors", unit=MetricUnit.Count, value=len(report.errors)
+        )
+        for status, count in Counter(r.status for r in remediations).items():
+            metrics.add_metric(name=f"Remediations.{status}", unit=MetricUnit.Count, value=count)
+
+    def _outcome(
+        self,
+        run: AuditRun,
+        changes: Sequence[Change],
+        remediations: Sequence[RemediationResult],
+        hub_failures: Sequence[str],
+        total_calls: int,
+    ) -> Outcome:
+        report = run.report
+        statuses = Counter(r.status for r in remediations)
+        if statuses[UpdateStatus.STARTED.value]:
+            status = OutcomeStatus.ACTED
+        elif statuses[UpdateStatus.DRY_RUN.value]:
+            status = OutcomeStatus.DRY_RUN
+        else:
+            status = OutcomeStatus.UNCHANGED
+        failed = report.failed_by_severity()
+        if run.scope.cluster_arn is not None and not report.clusters:
+            reason = f"{run.scope.cluster_arn} no longer exists; its findings were archived"
+        else:
+            reason = (
+                f"audited {len(report.clusters)} clusters: {sum(failed.values())} failed findings, "
+                f"{len(changes)} changes, {statuses[UpdateStatus.STARTED.value]} remediations "
+                f"started"
+            )
+        return Outcome(
+            status,
+            reason,
+            {
+                "clusters": len(report.clusters),
+                "failed": failed,
+                "changes": len(changes),
+                "api_calls": report.api_calls,
+                "api_calls_total": total_calls,
+                "remediations": [r.to_dict() for r in remediations],
+                "errors": [f"{e.account}/{e.region}: {e.error}" for e in report.errors],
+                "security_hub_failures": list(hub_failures[:20]),
+            },
+        )
+
+
+def _change_entry(change: Change) -> dict[str, str | None]:
+    return {
+        "cluster": change.cluster_name,
+        "cluster_arn": change.cluster_arn,
+        "account": change.account,
+        "region": change.region,
+        "control": change.control,
+        "severity": change.severity.value,
+        "before": change.before.value if change.before else None,
+        "after": change.after.value if change.after else None,
+    }

@@ -1,0 +1,1 @@
+"""Configuration as code: server.properties validation (pure), and the rollout reconciler."""

@@ -1,0 +1,108 @@
+"""What runs of the configuration rotator share, in the stack's idempotency table.
+
+`RunLease`: one run at a time. Events come in bursts (a push of five files is five Parameter
+Store events, and every update the rotator starts comes back as a CloudTrail event), and two
+overlapping runs could both add the same revision. A run takes the lease before it reads
+anything and waits briefly for it otherwise; a crashed run's lease simply expires. Reserved
+concurrency would serialise runs too, but by throttling, which the stack alarms on.
+
+`NoticeLedger`: which notifications were sent, so a reconciler that sees the same problem every
+run notifies once per window instead of every hour.
+
+Both are one conditional write on an item keyed `id`, with DynamoDB TTL on `expiration`: the
+write that creates the item, or replaces one whose expiration has passed (TTL sweeps lazily),
+wins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+__all__ = ["NoticeLedger", "RunLease"]
+
+_NAMESPACE = "config-rotator"
+
+
+def _claim(dynamodb: Any, table: str, item: dict[str, Any], now: datetime) -> bool:
+    try:
+        dynamodb.put_item(
+            TableName=table,
+            Item=item,
+            ConditionExpression="attribute_not_exists(id) OR expiration < :now",
+            ExpressionAttributeValues={":now": {"N": str(int(now.timestamp()))}},
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+@dataclass
+class NoticeLedger:
+    dynamodb: Any
+    table: str
+
+    def first(self, key: str, *, now: datetime, window: timedelta) -> bool:
+        """True when no notice with `key` was recorded within `window` (and records it now)."""
+        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+        item = {
+            "id": {"S": f"{_NAMESPACE}#notice#{digest}"},
+            "expiration": {"N": str(int((now + window).timestamp()))},
+            "notice": {"S": key[:1024]},
+        }
+        return _claim(self.dynamodb, self.table, item, now)
+
+
+@dataclass
+class RunLease:
+    dynamodb: Any
+    table: str
+    # Longer than the function's timeout, so only a crashed run's lease ever expires.
+    duration: timedelta = timedelta(seconds=150)
+    wait: timedelta = timedelta(seconds=60)
+    owner: str = field(default_factory=lambda: str(uuid.uuid4()))
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    sleep: Callable[[float], None] = time.sleep
+
+    @property
+    def _id(self) -> dict[str, str]:
+        return {"S": f"{_NAMESPACE}#lease"}
+
+    def acquire(self) -> bool:
+        """Take the lease, waiting up to `wait` for another run to give it back."""
+        deadline = self.clock() + self.wait
+        while True:
+            now = self.clock()
+            item = {
+                "id": self._id,
+                "owner": {"S": self.owner},
+                "expiration": {"N": str(int((now + self.duration).timestamp()))},
+            }
+            if _claim(self.dynamodb, self.table, item, now):
+                return True
+            if now >= deadline:
+                return False
+            self.sleep(1.0)
+
+    def release(self) -> None:
+        try:
+            self.dynamodb.delete_item(
+                TableName=self.table,
+                Key={"id": self._id},
+                ConditionExpression="#owner = :owner",
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues={":owner": {"S": self.owner}},
+            )
+        except ClientError as error:
+            # Expired and taken by another run: it is that run's lease now.
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise

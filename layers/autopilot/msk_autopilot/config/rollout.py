@@ -1,0 +1,798 @@
+"""Configuration rollout: a level-triggered reconciler of desired server.properties and MSK.
+
+Every run reads the whole truth from AWS and takes at most one step per configuration, so a run
+can stop at any point and the next run continues where AWS says things stand:
+
+1. desired text (Parameter Store) -> `properties.validate`; an invalid text changes nothing.
+2. MSK configuration `msk-autopilot-<name>` whose latest revision holds exactly these properties:
+   created, or given one new revision, only when the properties differ (comments, order and
+   whitespace do not count), so a revision is never duplicated.
+3. followers: clusters tagged `<CONFIG_TAG_KEY>=<name>`, canaries (`msk-autopilot:canary=true`)
+   first, then by name. Not opted in, serverless, being deleted, or on a Kafka version the
+   configuration does not list: skipped with the reason.
+4. one step for the configuration, decided from the followers' ListClusterOperationsV2:
+   HALTED   a follower's update to the target revision failed (UPDATE_FAILED) after the desired
+            text was last written: that cluster is rolled back to the revision its failed
+            operation started from (unless MSK already reports it), a CRITICAL notice goes out,
+            and nothing else moves until the configuration is pushed again.
+   WAITING  a follower's configuration update is still running (one cluster at a time).
+   UPDATING the first follower not on the target revision gets UpdateClusterConfiguration,
+            through the guarded `MskPort.update` (PLANNED in dry-run).
+   COMPLETE every eligible follower runs the target revision.
+
+Drift: a follower on a configuration msk-autopilot does not manage (changed out of band, or
+created with another one) is counted as drift and moved back, or in report-only mode
+(`CONFIG_DRIFT_ACTION=report`) only reported. A follower on MSK's default configuration, on an
+older revision, or on another msk-autopilot configuration is simply behind and always rolled
+forward.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import msgspec
+from botocore.exceptions import ClientError
+
+from msk_autopilot.config.coordination import NoticeLedger, RunLease
+from msk_autopilot.config.desired import (
+    MSK_NAME_PREFIX,
+    DesiredConfiguration,
+    UnusableParameter,
+    read_desired,
+)
+from msk_autopilot.config.properties import ServerProperties, decode_revision, diff, validate
+from msk_autopilot.events import CloudTrailApiCall, ParameterStoreChange, ScheduledEvent
+from msk_autopilot.msk import ClusterSnapshot, MskPort, Operation, UpdateStatus
+from msk_autopilot.notify import Notifier, Severity
+from msk_autopilot.observability import MetricUnit, logger, metrics
+from msk_autopilot.outcome import Outcome, Status
+from msk_autopilot.settings import ConfigRotatorSettings
+
+__all__ = [
+    "CANARY_TAG_KEY",
+    "ClusterPosition",
+    "ConfigRotator",
+    "ConfigurationReport",
+    "ReconcileError",
+    "RolloutState",
+    "RunReport",
+    "build_config_rotator",
+]
+
+CANARY_TAG_KEY = "msk-autopilot:canary"
+CONFIGURATION_CHANGES = frozenset(
+    {"UpdateClusterConfiguration", "CreateClusterV2", "CreateCluster"}
+)
+_UPDATE_CONFIGURATION = "UPDATE_CLUSTER_CONFIGURATION"
+_MSK_DEFAULT = "MSK's default configuration"
+# A persistent problem (invalid text, drift in report-only mode, a halted rollout) is notified
+# once a day; a finished rollout once.
+_PROBLEM_WINDOW = timedelta(hours=24)
+_ONCE = timedelta(days=365)
+
+type RotatorEvent = ScheduledEvent | ParameterStoreChange | CloudTrailApiCall
+
+
+class ReconcileError(RuntimeError):
+    """Some configurations could not be reconciled; the others were, and the run reports them."""
+
+
+class RolloutState(StrEnum):
+    INVALID = "invalid"  # the desired text fails validation: nothing applied
+    BLOCKED = "blocked"  # the MSK configuration cannot take the text, or MSK refused an update
+    HALTED = "halted"  # an update failed: rolled back, waiting for the configuration to be pushed
+    WAITING = "waiting"  # a configuration update runs, or the next cluster is busy
+    UPDATING = "updating"  # this run started the next cluster's update
+    PLANNED = "planned"  # dry-run: this run would have changed something
+    COMPLETE = "complete"  # every eligible follower runs the target revision
+    FAILED = "failed"  # an unexpected error; other configurations went on
+
+
+@dataclass(frozen=True)
+class ClusterPosition:
+    """The configuration revision a cluster runs."""
+
+    arn: str
+    revision: int
+
+    @classmethod
+    def of(cls, cluster: ClusterSnapshot) -> ClusterPosition | None:
+        software = cluster.provisioned.current_broker_software_info if cluster.provisioned else None
+        if software is None or not software.configuration_arn:
+            return None
+        return cls(software.configuration_arn, software.configuration_revision or 0)
+
+    @classmethod
+    def from_api(cls, info: dict[str, Any] | None) -> ClusterPosition | None:
+        if not info or "Arn" not in info:
+            return None
+        return cls(str(info["Arn"]), int(info["Revision"]))
+
+    @property
+    def configuration_name(self) -> str:
+        """The configuration's name, from its ARN (...:configuration/<name>/<id>)."""
+        return self.arn.partition(":configuration/")[2].partition("/")[0] or self.arn
+
+    @property
+    def managed(self) -> bool:
+        """Whether the configuration is one of msk-autopilot's."""
+        return self.configuration_name.startswith(MSK_NAME_PREFIX)
+
+    def as_api(self) -> dict[str, Any]:
+        return {"Arn": self.arn, "Revision": self.revision}
+
+    def __str__(self) -> str:
+        return f"{self.configuration_name} revision {self.revision}"
+
+
+@dataclass
+class ConfigurationReport:
+    """What one run found and did for one named configuration."""
+
+    name: str
+    state: RolloutState = RolloutState.COMPLETE
+    reason: str = ""
+    configuration_arn: str | None = None
+    revision: int | None = None
+    order: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    drifted: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)
+    acted: bool = False
+
+    def finish(self, state: RolloutState, reason: str) -> ConfigurationReport:
+        self.state, self.reason = state, reason
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        report: dict[str, Any] = {"state": self.state.value, "reason": self.reason}
+        for key, value in (
+            ("configurationArn", self.configuration_arn),
+            ("revision", self.revision),
+            ("order", self.order),
+            ("skipped", self.skipped),
+            ("drifted", self.drifted),
+            ("problems", self.problems),
+            ("actions", self.actions),
+        ):
+            if value:
+                report[key] = value
+        return report
+
+
+@dataclass
+class RunReport:
+    configurations: list[ConfigurationReport] = field(default_factory=list)
+    not_following: dict[str, str] = field(default_factory=dict)  # cluster -> why
+    unusable: list[UnusableParameter] = field(default_factory=list)
+
+    def outcome(self, *, dry_run: bool) -> Outcome:
+        states = {report.state for report in self.configurations}
+        if any(report.acted for report in self.configurations):
+            status = Status.ACTED
+        elif dry_run and RolloutState.PLANNED in states:
+            status = Status.DRY_RUN
+        else:
+            status = Status.UNCHANGED
+        counts = ", ".join(
+            f"{sum(r.state is state for r in self.configurations)} {state.value}"
+            for state in RolloutState
+            if state in states
+        )
+        details: dict[str, Any] = {
+            "configurations": {r.name: r.to_dict() for r in self.configurations}
+        }
+        if self.not_following:
+            details["clustersNotFollowing"] = self.not_following
+        if self.unusable:
+            details["unusableParameters"] = {u.parameter: u.reason for u in self.unusable}
+        return Outcome(status, f"configurations: {counts or 'none'}", details)
+
+
+@dataclass(frozen=True)
+class _Target:
+    """The revision followers should run; `arn` is None when a dry run would create it."""
+
+    arn: str | None
+    revision: int
+    kafka_versions: tuple[str, ...]
+
+    def holds(self, position: ClusterPosition | None) -> bool:
+        return position is not None and (position.arn, position.revision) == (
+            self.arn,
+            self.revision,
+        )
+
+    def as_api(self) -> dict[str, Any]:
+        return {"Arn": self.arn, "Revision": self.revision}
+
+
+class _LatestRevision(msgspec.Struct, frozen=True, rename="pascal"):
+    revision: int
+
+
+class _MskConfiguration(msgspec.Struct, frozen=True, rename="pascal"):
+    arn: str
+    name: str
+    latest_revision: _LatestRevision
+    kafka_versions: list[str] = []
+    state: str = "ACTIVE"
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """A follower's failed configuration update, from DescribeClusterOperationV2."""
+
+    cluster: ClusterSnapshot
+    operation_arn: str
+    source: ClusterPosition | None
+    error: str
+
+
+@dataclass
+class ConfigRotator:
+    """Reconciles every desired configuration with MSK, one step per configuration per run."""
+
+    kafka: Any
+    ssm: Any
+    msk: MskPort
+    notifier: Notifier
+    ledger: NoticeLedger
+    lease: RunLease
+    settings: ConfigRotatorSettings
+    function_name: str = ""
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def handle(self, event: RotatorEvent) -> Outcome:
+        ignored = self._ignored(event)
+        if ignored is not None:
+            return Outcome(Status.SKIPPED, ignored, {"event": event.KIND})
+        if not self.lease.acquire():
+            logger.warning("another run still holds the lease")
+            return Outcome(
+                Status.SKIPPED,
+                "another run still holds the lease; the next scheduled run sees this change",
+                {"event": event.KIND},
+            )
+        try:
+            report = self.reconcile()
+        finally:
+            self.lease.release()
+        failed = [r for r in report.configurations if r.state is RolloutState.FAILED]
+        outcome = report.outcome(dry_run=self.settings.dry_run)
+        if failed:
+            # The other configurations were reconciled and are in the log; failing the
+            # invocation makes the error alarm and Lambda's retries see the broken ones.
+            logger.error("reconcile incomplete", extra={"outcome": outcome.to_dict()})
+            raise ReconcileError("; ".join(f"{r.name}: {r.reason}" for r in failed))
+        return outcome
+
+    def _ignored(self, event: RotatorEvent) -> str | None:
+        """Why an event needs no run, or None. Schedules always run."""
+        prefix = self.settings.parameter_prefix
+        if isinstance(event, ParameterStoreChange) and not event.detail.name.startswith(prefix):
+            return f"parameter {event.detail.name} is outside {self.settings.parameter_prefix}"
+        if isinstance(event, CloudTrailApiCall):
+            detail = event.detail
+            if detail.event_name not in CONFIGURATION_CHANGES:
+                return f"{detail.event_name} does not change a cluster's configuration"
+            if not event.succeeded:
+                return f"{detail.event_name} failed ({detail.error_code}); nothing changed"
+            caller = str(detail.user_identity.get("arn", ""))
+            if self.function_name and caller.endswith(f"/{self.function_name}"):
+                return f"{detail.event_name} was this function's own call"
+        return None
+
+    # --- the run ------------------------------------------------------------------------
+
+    def reconcile(self) -> RunReport:
+        desired, unusable = read_desired(self.ssm, self.settings.parameter_prefix)
+        existing = self._msk_configurations()
+        report = RunReport(unusable=unusable)
+        for parameter in unusable:
+            self._problem(
+                f"unusable configuration parameter {parameter.parameter}",
+                {"parameter": parameter.parameter, "reason": parameter.reason},
+                key=f"unusable:{parameter.parameter}:{parameter.reason}",
+            )
+        followers = self._followers({configuration.name for configuration in desired}, report)
+        for configuration in desired:
+            try:
+                result = self._reconcile(
+                    configuration,
+                    followers.get(configuration.name, []),
+                    existing.get(configuration.msk_name),
+                )
+            except Exception as error:  # noqa: BLE001  one configuration must not stop the others
+                logger.exception(
+                    "configuration failed", extra={"configuration": configuration.name}
+                )
+                result = ConfigurationReport(configuration.name).finish(
+                    RolloutState.FAILED, f"{type(error).__name__}: {error}"
+                )
+            logger.info(
+                "configuration reconciled",
+                extra={"configuration": configuration.name, **result.to_dict()},
+            )
+            report.configurations.append(result)
+        return report
+
+    def _followers(self, known: set[str], report: RunReport) -> dict[str, list[ClusterSnapshot]]:
+        """Clusters by the configuration their tag names; the others go into the report."""
+        tag_key = self.settings.configuration_tag_key
+        followers: dict[str, list[ClusterSnapshot]] = defaultdict(list)
+        for cluster in self.msk.clusters():
+            name = cluster.tags.get(tag_key)
+            if name in known:
+                followers[name].append(cluster)
+            elif name is not None:
+                reason = f"follows {name!r}, which is not under {self.settings.parameter_prefix}"
+                report.not_following[cluster.cluster_name] = reason
+                self._problem(
+                    f"{cluster.cluster_name} follows an unknown configuration",
+                    {"cluster": cluster.cluster_arn, "configuration": name, "reason": reason},
+                    key=f"unknown:{cluster.cluster_arn}:{name}",
+                )
+            elif cluster.opted_in(self.settings.opt_in_tag_key):
+                report.not_following[cluster.cluster_name] = (
+                    f"has no {tag_key} tag; follows nothing"
+                )
+        return followers
+
+    def _msk_configurations(self) -> dict[str, _MskConfiguration]:
+        found: dict[str, _MskConfiguration] = {}
+        for page in self.kafka.get_paginator("list_configurations").paginate():
+            for info in page.get("Configurations", []):
+                configuration = msgspec.convert(info, type=_MskConfiguration)
+                if configuration.name.startswith(MSK_NAME_PREFIX):
+                    found[configuration.name] = configuration
+        return found
+
+    def _reconcile(
+        self,
+        desired: DesiredConfiguration,
+        followers: list[ClusterSnapshot],
+        existing: _MskConfiguration | None,
+    ) -> ConfigurationReport:
+        report = ConfigurationReport(desired.name)
+        checked = validate(desired.text)
+        if not checked.valid:
+            report.problems = [problem.located(desired.parameter) for problem in checked.problems]
+            metrics.add_metric(name="ConfigInvalid", unit=MetricUnit.Count, value=1)
+            self._problem(
+                f"configuration {desired.name} is invalid; nothing applied",
+                {"parameter": desired.parameter, "problems": report.problems},
+                key=f"invalid:{desired.parameter}:{_digest(desired.text)}",
+            )
+            return report.finish(
+                RolloutState.INVALID, f"{len(report.problems)} problems; nothing applied"
+            )
+        target = self._ensure_revision(desired, checked.properties, existing, report)
+        if target is None:
+            return report
+        report.configuration_arn, report.revision = target.arn, target.revision
+        ordered = sorted(
+            followers,
+            key=lambda c: (c.tags.get(CANARY_TAG_KEY) != "true", c.cluster_name),
+        )
+        report.order = [cluster.cluster_name for cluster in ordered]
+        eligible = [c for c in ordered if self._eligible(c, target, report)]
+        return self._step(desired, target, eligible, report)
+
+    # --- step 2: the MSK configuration and its revision ----------------------------------------
+
+    def _ensure_revision(
+        self,
+        desired: DesiredConfiguration,
+        wanted: ServerProperties,
+        existing: _MskConfiguration | None,
+        report: ConfigurationReport,
+    ) -> _Target | None:
+        """The revision followers should run, created when missing; None when blocked."""
+        if existing is None:
+            return self._create(desired, wanted, report)
+        problem: str | None = None
+        if existing.state != "ACTIVE":
+            problem = f"{existing.name} is {existing.state}"
+        elif sorted(existing.kafka_versions) != sorted(wanted.kafka_versions):
+            problem = (
+                f"the text lists Kafka versions [{', '.join(wanted.kafka_versions)}] but "
+                f"{existing.name} was created for [{', '.join(existing.kafka_versions)}]; MSK "
+                "cannot change a configuration's versions: use a new configuration name"
+            )
+        if problem is not None:
+            report.finish(RolloutState.BLOCKED, problem)
+            self._problem(
+                f"configuration {desired.name} is blocked",
+                {"parameter": desired.parameter, "reason": problem},
+                key=f"blocked:{existing.arn}:{problem}",
+            )
+            return None
+        versions = tuple(existing.kafka_versions)
+        latest = existing.latest_revision.revision
+        stored = self.kafka.describe_configuration_revision(Arn=existing.arn, Revision=latest)
+        current = decode_revision(stored["ServerProperties"]).as_dict()
+        if current == wanted.as_dict():
+            return _Target(existing.arn, latest, versions)
+        changes = diff(current, wanted.as_dict()).summary()
+        if self.settings.dry_run:
+            report.actions.append(f"would add {existing.name} revision {latest + 1}: {changes}")
+            return _Target(existing.arn, latest + 1, versions)
+        try:
+            updated = self.kafka.update_configuration(
+                Arn=existing.arn,
+                ServerProperties=wanted.render().encode(),
+                Description=_description(desired),
+            )
+        except ClientError as error:
+            self._refused(report, "UpdateConfiguration", error)
+            return None
+        revision = int(updated["LatestRevision"]["Revision"])
+        self._revision_created(report, desired, existing.arn, revision, changes)
+        return _Target(existing.arn, revision, versions)
+
+    def _create(
+        self, desired: DesiredConfiguration, wanted: ServerProperties, report: ConfigurationReport
+    ) -> _Target | None:
+        if self.settings.dry_run:
+            report.actions.append(f"would create {desired.msk_name} revision 1")
+            return _Target(None, 1, wanted.kafka_versions)
+        versions = {"KafkaVersions": list(wanted.kafka_versions)} if wanted.kafka_versions else {}
+        try:
+            created = self.kafka.create_configuration(
+                Name=desired.msk_name,
+                ServerProperties=wanted.render().encode(),
+                Description=_description(desired),
+                **versions,
+            )
+        except ClientError as error:
+            self._refused(report, "CreateConfiguration", error)
+            return None
+        arn = str(created["Arn"])
+        added = [f"+ {key}={value}" for key, value in wanted.as_dict().items()]
+        self._revision_created(report, desired, arn, 1, added)
+        return _Target(arn, 1, wanted.kafka_versions)
+
+    def _revision_created(
+        self,
+        report: ConfigurationReport,
+        desired: DesiredConfiguration,
+        arn: str,
+        revision: int,
+        changes: list[str],
+    ) -> None:
+        report.acted = True
+        report.actions.append(f"created {desired.msk_name} revision {revision}")
+        metrics.add_metric(name="ConfigRevisionsCreated", unit=MetricUnit.Count, value=1)
+        self.notifier.publish(
+            f"{desired.msk_name} revision {revision} created",
+            {
+                "configurationArn": arn,
+                "revision": revision,
+                "parameter": desired.parameter,
+                "changes": changes,
+            },
+            Severity.INFO,
+        )
+
+    def _refused(self, report: ConfigurationReport, call: str, error: ClientError) -> None:
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        if code not in {"BadRequestException", "ConflictException"}:
+            raise error
+        message = str(error.response.get("Error", {}).get("Message", ""))
+        report.finish(RolloutState.BLOCKED, f"MSK refused {call}: {code}: {message}")
+        self._problem(
+            f"configuration {report.name} is blocked",
+            {"reason": report.reason},
+            key=f"refused:{report.name}:{call}:{message}",
+        )
+
+    # --- step 3: followers --------------------------------------------------------------------
+
+    def _eligible(
+        self, cluster: ClusterSnapshot, target: _Target, report: ConfigurationReport
+    ) -> bool:
+        name = cluster.cluster_name
+        reason: str | None = None
+        version = (
+            cluster.provisioned.current_broker_software_info.kafka_version
+            if cluster.provisioned
+            else None
+        )
+        if cluster.state == "DELETING":
+            reason = "is being deleted"
+        elif not cluster.opted_in(self.settings.opt_in_tag_key):
+            reason = f"is not opted in (tag {self.settings.opt_in_tag_key}=true)"
+        elif cluster.provisioned is None:
+            reason = "is serverless; serverless clusters take no configuration"
+        elif target.kafka_versions and version not in target.kafka_versions:
+            reason = (
+                f"runs Apache Kafka {version}; the configuration lists "
+                f"{', '.join(target.kafka_versions)}"
+            )
+        if reason is None:
+            position = ClusterPosition.of(cluster)
+            # MSK's default configuration is adopted, not drift: nobody chose another one.
+            if position is None or position.managed or target.holds(position):
+                return True
+            report.drifted.append(name)
+            metrics.add_metric(name="ConfigDriftFound", unit=MetricUnit.Count, value=1)
+            if self.settings.drift_action == "repair":
+                return True
+            reason = f"drifted to {position}; report-only mode"
+            self._problem(
+                f"{name} drifted from configuration {report.name}",
+                {"cluster": cluster.cluster_arn, "runs": str(position)},
+                key=f"drift:{cluster.cluster_arn}:{position}",
+            )
+        report.skipped[name] = reason
+        logger.info("cluster skipped", extra={"cluster": name, "reason": reason})
+        return False
+
+    # --- step 4: one step ------------------------------------------------------------------
+
+    def _step(
+        self,
+        desired: DesiredConfiguration,
+        target: _Target,
+        eligible: list[ClusterSnapshot],
+        report: ConfigurationReport,
+    ) -> ConfigurationReport:
+        if target.arn is not None:
+            operations = self._operations(eligible, report)
+            eligible = [c for c in eligible if c.cluster_arn in operations]
+            failures = self._failures(desired, target, eligible, operations)
+            if failures:
+                return self._halt(desired, target, failures, operations, report)
+            running = [
+                c.cluster_name
+                for c in eligible
+                if any(
+                    op.running and op.operation_type == _UPDATE_CONFIGURATION
+                    for op in operations[c.cluster_arn]
+                )
+            ]
+            if running:
+                return report.finish(
+                    RolloutState.WAITING,
+                    f"waiting for the configuration update of {', '.join(running)}",
+                )
+        for cluster in eligible:
+            if not target.holds(ClusterPosition.of(cluster)):
+                stepped = self._advance(desired, target, cluster, report)
+                if stepped is not None:
+                    return stepped
+        if report.actions and self.settings.dry_run:
+            return report.finish(RolloutState.PLANNED, "dry run")
+        running_it = [c.cluster_name for c in eligible if c.cluster_name not in report.skipped]
+        if (
+            target.arn is not None
+            and running_it
+            and self.ledger.first(
+                f"complete:{target.arn}:{target.revision}", now=self.clock(), window=_ONCE
+            )
+        ):
+            self.notifier.publish(
+                f"{desired.name} revision {target.revision} runs on every eligible cluster",
+                {
+                    "configurationArn": target.arn,
+                    "clusters": running_it,
+                    "skipped": report.skipped,
+                },
+                Severity.INFO,
+            )
+        return report.finish(
+            RolloutState.COMPLETE, f"{len(running_it)} clusters run revision {target.revision}"
+        )
+
+    def _operations(
+        self, eligible: list[ClusterSnapshot], report: ConfigurationReport
+    ) -> dict[str, list[Operation]]:
+        """Each follower's operations; a follower deleted since it was listed is skipped."""
+        found: dict[str, list[Operation]] = {}
+        for cluster in eligible:
+            try:
+                found[cluster.cluster_arn] = self.msk.operations(cluster.cluster_arn)
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "NotFoundException":
+                    raise
+                report.skipped[cluster.cluster_name] = "was deleted"
+        return found
+
+    def _advance(
+        self,
+        desired: DesiredConfiguration,
+        target: _Target,
+        cluster: ClusterSnapshot,
+        report: ConfigurationReport,
+    ) -> ConfigurationReport | None:
+        """Move one cluster to the target; None when the rollout may go on to the next."""
+        position = ClusterPosition.of(cluster)
+        name = cluster.cluster_name
+        purpose = "repair drift" if name in report.drifted else "roll out"
+        result = self.msk.update(
+            cluster.cluster_arn,
+            "UpdateClusterConfiguration",
+            {"ConfigurationInfo": target.as_api()},
+            reason=f"{purpose}: {desired.name} revision {target.revision} "
+            f"(was {position or _MSK_DEFAULT})",
+            dry_run=self.settings.dry_run,
+        )
+        match result.status:
+            case UpdateStatus.STARTED:
+                report.acted = True
+                report.actions.append(f"started update of {name} to revision {target.revision}")
+                metrics.add_metric(name="ConfigClustersUpdated", unit=MetricUnit.Count, value=1)
+                self.notifier.publish(
+                    f"{name}: {desired.name} revision {target.revision}",
+                    {
+                        "cluster": cluster.cluster_arn,
+                        "purpose": purpose,
+                        "from": str(position or _MSK_DEFAULT),
+                        "configurationArn": target.arn,
+                        "revision": target.revision,
+                        "operationArn": result.operation_arn,
+                    },
+                    Severity.INFO,
+                )
+                return report.finish(RolloutState.UPDATING, f"updating {name}")
+            case UpdateStatus.DRY_RUN:
+                report.actions.append(
+                    f"would update {name} to revision {target.revision} ({purpose})"
+                )
+                return report.finish(RolloutState.PLANNED, "dry run")
+            case UpdateStatus.NOT_FOUND:
+                report.skipped[name] = "was deleted"
+                return None
+            case UpdateStatus.NOT_READY | UpdateStatus.CONFLICT:
+                return report.finish(RolloutState.WAITING, f"{name}: {result.reason}")
+            case UpdateStatus.REJECTED:
+                report.finish(
+                    RolloutState.BLOCKED, f"MSK refused to update {name}: {result.reason}"
+                )
+                self._problem(
+                    f"rollout of {desired.name} is blocked",
+                    {"cluster": cluster.cluster_arn, "reason": result.reason},
+                    key=f"rejected:{cluster.cluster_arn}:{target.arn}:{target.revision}",
+                )
+                return report
+
+    def _failures(
+        self,
+        desired: DesiredConfiguration,
+        target: _Target,
+        eligible: Iterable[ClusterSnapshot],
+        operations: dict[str, list[Operation]],
+    ) -> list[_Failure]:
+        """Failed updates to the target revision that ended after the text was last written."""
+        failures: list[_Failure] = []
+        for cluster in eligible:
+            for operation in operations[cluster.cluster_arn]:
+                if (
+                    operation.operation_type != _UPDATE_CONFIGURATION
+                    or operation.operation_state != "UPDATE_FAILED"
+                    or operation.end_time is None
+                    or operation.end_time <= desired.last_modified
+                ):
+                    continue
+                info = self.kafka.describe_cluster_operation_v2(
+                    ClusterOperationArn=operation.operation_arn
+                )["ClusterOperationInfo"]
+                provisioned = info.get("Provisioned", {})
+                wanted = ClusterPosition.from_api(
+                    provisioned.get("TargetClusterInfo", {}).get("ConfigurationInfo")
+                )
+                if wanted is None or not target.holds(wanted):
+                    continue
+                error = info.get("ErrorInfo", {})
+                failures.append(
+                    _Failure(
+                        cluster=cluster,
+                        operation_arn=operation.operation_arn,
+                        source=ClusterPosition.from_api(
+                            provisioned.get("SourceClusterInfo", {}).get("ConfigurationInfo")
+                        ),
+                        error=f"{error.get('ErrorCode', '')}: {error.get('ErrorString', '')}",
+                    )
+                )
+        return failures
+
+    def _halt(
+        self,
+        desired: DesiredConfiguration,
+        target: _Target,
+        failures: list[_Failure],
+        operations: dict[str, list[Operation]],
+        report: ConfigurationReport,
+    ) -> ConfigurationReport:
+        metrics.add_metric(name="ConfigRolloutsHalted", unit=MetricUnit.Count, value=1)
+        for failure in failures:
+            cluster = failure.cluster
+            position = ClusterPosition.of(cluster)
+            busy = any(op.running for op in operations[cluster.cluster_arn])
+            if busy:
+                rollback = "waits for the running operation"
+            elif failure.source is None:
+                rollback = (
+                    "impossible: it ran MSK's default configuration, which no update can restore"
+                )
+            elif position == failure.source:
+                rollback = f"not needed: MSK reports {failure.source} again"
+            else:
+                result = self.msk.update(
+                    cluster.cluster_arn,
+                    "UpdateClusterConfiguration",
+                    {"ConfigurationInfo": failure.source.as_api()},
+                    reason=f"roll back: update to {desired.name} revision {target.revision} "
+                    f"failed ({failure.error})",
+                    dry_run=self.settings.dry_run,
+                )
+                rollback = f"to {failure.source}: {result.status.value} ({result.reason})"
+                if result.started:
+                    report.acted = True
+                    metrics.add_metric(name="ConfigRollbacks", unit=MetricUnit.Count, value=1)
+            report.actions.append(f"rollback of {cluster.cluster_name} {rollback}")
+            self._problem(
+                f"rollout of {desired.name} revision {target.revision} halted",
+                {
+                    "cluster": cluster.cluster_arn,
+                    "failedOperationArn": failure.operation_arn,
+                    "error": failure.error,
+                    "rollback": rollback,
+                    "retry": f"fix the cause, then push {desired.parameter} again",
+                },
+                key=f"halted:{failure.operation_arn}",
+                severity=Severity.CRITICAL,
+            )
+        names = ", ".join(failure.cluster.cluster_name for failure in failures)
+        return report.finish(
+            RolloutState.HALTED,
+            f"update of {names} to revision {target.revision} failed; "
+            f"push {desired.parameter} again to retry",
+        )
+
+    def _problem(
+        self,
+        subject: str,
+        details: dict[str, Any],
+        *,
+        key: str,
+        severity: Severity = Severity.WARNING,
+    ) -> None:
+        """Log a problem every run; notify it once per window."""
+        logger.warning(subject, extra=details)
+        if self.ledger.first(key, now=self.clock(), window=_PROBLEM_WINDOW):
+            self.notifier.publish(subject, details, severity)
+
+
+def _description(desired: DesiredConfiguration) -> str:
+    return f"msk-autopilot: {desired.parameter} version {desired.version}"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def build_config_rotator(settings: ConfigRotatorSettings, clients: Any) -> ConfigRotator:
+    """The rotator with clients from a `ClientFactory` (any object with `.client(service)`)."""
+    kafka = clients.client("kafka")
+    dynamodb = clients.client("dynamodb")
+    return ConfigRotator(
+        kafka=kafka,
+        ssm=clients.client("ssm"),
+        msk=MskPort(kafka),
+        notifier=Notifier(clients.client("sns"), settings.notification_topic_arn),
+        ledger=NoticeLedger(dynamodb, settings.idempotency_table),
+        lease=RunLease(dynamodb, settings.idempotency_table),
+        settings=settings,
+        function_name=os.environ.get("AWS_LAMBDA_FUNCTION_NAME", ""),
+    )

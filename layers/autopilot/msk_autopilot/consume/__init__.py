@@ -1,0 +1,118 @@
+"""The MSK record consumer: typed, fast decoding with nothing lost and nothing retried forever.
+
+`build_pipeline(settings, clients)` assembles the decoders, hook, sink and quarantine the
+settings ask for; `parse_kafka_event` turns Lambda's event into a `KafkaBatch`; and
+`Pipeline.process(batch)` returns the partial batch response.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, cast
+
+from msk_autopilot.consume.batch import KafkaBatch, parse_kafka_event
+from msk_autopilot.consume.errors import PoisonRecordError, TransientDecodeError
+from msk_autopilot.consume.formats import AvroDecoder, JsonDecoder, PayloadDecoder, RawDecoder
+from msk_autopilot.consume.pipeline import BatchResult, Pipeline, QuarantineError, RecordHook
+from msk_autopilot.consume.records import ConsumerRecord, Header, PoisonRecord
+from msk_autopilot.consume.registry import (
+    ConfluentSchemaRegistry,
+    GlueSchemaRegistry,
+    SchemaSource,
+)
+from msk_autopilot.consume.sinks import DiscardSink, EventBridgeSink, Quarantine, S3Sink, Sink
+from msk_autopilot.settings import RecordConsumerSettings, SettingsError
+
+if TYPE_CHECKING:
+    from msk_autopilot.aws import ClientFactory
+
+__all__ = [
+    "BatchResult",
+    "ConsumerRecord",
+    "Header",
+    "KafkaBatch",
+    "Pipeline",
+    "PoisonRecord",
+    "PoisonRecordError",
+    "QuarantineError",
+    "RecordHook",
+    "TransientDecodeError",
+    "build_pipeline",
+    "load_hook",
+    "parse_kafka_event",
+]
+
+
+def build_pipeline(settings: RecordConsumerSettings, clients: ClientFactory) -> Pipeline:
+    """The pipeline the settings describe; a bad schema file or hook raises SettingsError."""
+    problems: list[str] = []
+    registry: SchemaSource | None = None
+    if settings.schema_registry == "confluent":
+        registry = ConfluentSchemaRegistry(settings.schema_registry_url)
+    elif settings.schema_registry == "glue":
+        registry = GlueSchemaRegistry(clients)
+    decoders: dict[str, PayloadDecoder] = {}
+    for part, payload_format, schema_file in (
+        ("KEY", settings.key_format, settings.key_schema),
+        ("VALUE", settings.value_format, settings.value_schema),
+    ):
+        try:
+            decoders[part] = _decoder(
+                payload_format,
+                schema_file,
+                registry,
+                settings.avro_wire_format,
+                settings.max_value_bytes,
+            )
+        except (OSError, ValueError, TypeError) as error:
+            problems.append(f"{part}_SCHEMA={schema_file} cannot be used: {error}")
+    hook: RecordHook | None = None
+    if settings.record_hook:
+        try:
+            hook = load_hook(settings.record_hook)
+        except (ImportError, AttributeError, TypeError) as error:
+            problems.append(f"RECORD_HOOK={settings.record_hook!r} cannot be loaded: {error}")
+    if problems:
+        raise SettingsError(problems)
+    sink: Sink
+    if settings.sink == "s3":
+        sink = S3Sink(clients, settings.archive_bucket)
+    elif settings.sink == "eventbridge":
+        sink = EventBridgeSink(clients, settings.event_bus_name)
+    else:
+        sink = DiscardSink()
+    return Pipeline(
+        key_decoder=decoders["KEY"],
+        value_decoder=decoders["VALUE"],
+        sink=sink,
+        quarantine=Quarantine(clients, settings.failure_bucket),
+        hook=hook,
+    )
+
+
+def load_hook(spec: str) -> RecordHook:
+    """The function named by `module:function` (imported now, so a typo fails the cold start)."""
+    module_name, _, function_name = spec.partition(":")
+    function = getattr(importlib.import_module(module_name), function_name)
+    if not callable(function):
+        raise TypeError(f"{spec} is not a function")
+    return cast(RecordHook, function)
+
+
+def _decoder(
+    payload_format: Literal["json", "avro", "raw"],
+    schema_file: Path | None,
+    registry: SchemaSource | None,
+    wire_format: Literal["plain", "confluent", "glue"],
+    max_bytes: int,
+) -> PayloadDecoder:
+    if payload_format == "json":
+        return (
+            JsonDecoder.from_file(max_bytes, schema_file) if schema_file else JsonDecoder(max_bytes)
+        )
+    if payload_format == "avro":
+        return AvroDecoder.from_settings(
+            wire_format=wire_format, schema_file=schema_file, registry=registry, max_bytes=max_bytes
+        )
+    return RawDecoder(max_bytes)

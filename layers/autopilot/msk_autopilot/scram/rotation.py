@@ -1,0 +1,422 @@
+"""SCRAM secret rotation for MSK: Secrets Manager's four-step protocol for `AmazonMSK_*` secrets.
+
+Single-user, password-only rotation (the strategy MSK supports): the username stays, the password
+changes. Each step is idempotent, so Secrets Manager may repeat any of them:
+
+createSecret  a strong password from GetRandomPassword, stored as the AWSPENDING version
+              (skipped when that version already has a value).
+setSecret     the secret associated with every cluster that uses it: clusters whose
+              ListScramSecrets has it, plus opted-in clusters whose tag
+              `msk-autopilot:scram-secrets` names it (space-separated secret names), which is how
+              a new cluster gets the secret at the next rotation. BatchAssociateScramSecret goes
+              in chunks of 10; secrets MSK leaves unprocessed are reported, not retried blindly.
+testSecret    the pending version is well formed (same username, a new password), and every
+              cluster associated with the secret accepts the *current* credentials over
+              SASL/SCRAM-SHA-512 on its bootstrap brokers, through the pluggable authenticator.
+              Why the current ones: MSK reads only the AWSCURRENT version of an associated secret
+              (msk-password-rotation.html), so no broker can accept the new password before
+              finishSecret promotes it. What can be proven beforehand, and is, is that every
+              cluster reaches its brokers with this user loaded, so the promoted password reaches
+              them the same way. Any failure raises: Secrets Manager marks the rotation failed and
+              AWSCURRENT, the password clients use, is left untouched.
+finishSecret  AWSCURRENT moves to the new version (AWSPREVIOUS to the old one). MSK syncs it to
+              the brokers within minutes; the old password stops authenticating then.
+
+A secret MSK cannot use (name without `AmazonMSK_`, the AWS managed key aws/secretsmanager, a
+value that is not `{"username", "password"}` JSON) is rejected with the reason and no change.
+No password is ever logged, returned or put in an exception message.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from msk_autopilot.events import SecretRotationStep
+from msk_autopilot.msk import ClusterSnapshot, MskPort
+from msk_autopilot.notify import Notifier, Severity
+from msk_autopilot.observability import MetricUnit, logger, metrics
+from msk_autopilot.outcome import Outcome, Status
+from msk_autopilot.settings import ScramRotatorSettings
+
+__all__ = [
+    "SCRAM_SECRETS_TAG_KEY",
+    "Authenticator",
+    "Credentials",
+    "RotationFailed",
+    "RotationRejected",
+    "ScramRotator",
+    "associate_secrets",
+    "build_scram_rotator",
+    "load_authenticator",
+]
+
+SCRAM_SECRETS_TAG_KEY = "msk-autopilot:scram-secrets"
+NAME_PREFIX = "AmazonMSK_"  # the only secret names MSK accepts
+PASSWORD_LENGTH = 32
+# Characters that break quoting in JAAS configuration files and shell scripts.
+_EXCLUDED_CHARACTERS = "\"'\\`$"
+_MAX_SECRETS_PER_CALL = 10  # BatchAssociateScramSecret's limit
+_MAX_SECRET_ID = 2048  # Secrets Manager's limit on a SecretId
+
+type Authenticator = Callable[[str, str, str], None]
+"""`(bootstrap_brokers, username, password)`; returns when the brokers accept the credentials,
+raises otherwise."""
+
+
+class RotationRejected(ValueError):
+    """The secret cannot be rotated as it is; nothing was changed."""
+
+
+class RotationFailed(RuntimeError):
+    """A step could not complete; AWSCURRENT is unchanged."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The JSON value of an MSK SCRAM secret; other keys in it are kept as they are."""
+
+    username: str
+    password: str = field(repr=False)
+    other: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def parse(cls, secret_string: str | None, what: str) -> Credentials:
+        try:
+            value = json.loads(secret_string or "")
+        except json.JSONDecodeError:
+            value = None
+        if not isinstance(value, dict):
+            raise RotationRejected(f'{what} is not JSON {{"username": ..., "password": ...}}')
+        username, password = value.get("username"), value.get("password")
+        if not isinstance(username, str) or not username:
+            raise RotationRejected(f"{what} has no username")
+        if not isinstance(password, str) or not password:
+            raise RotationRejected(f"{what} has no password")
+        other = {k: v for k, v in value.items() if k not in {"username", "password"}}
+        return cls(username, password, other)
+
+    def secret_string(self) -> str:
+        return json.dumps({**self.other, "username": self.username, "password": self.password})
+
+
+@dataclass(frozen=True)
+class _Secret:
+    arn: str
+    name: str
+    versions: dict[str, list[str]]
+
+    @property
+    def current_version(self) -> str:
+        return next(v for v, stages in self.versions.items() if "AWSCURRENT" in stages)
+
+
+@dataclass(frozen=True)
+class _User:
+    """A cluster that uses the secret: associated already, or tagged to use it."""
+
+    cluster: ClusterSnapshot
+    associated: bool
+    tagged: bool
+
+
+def load_authenticator(path: str) -> Authenticator:
+    """The function named by `module:function` (SCRAM_AUTHENTICATOR)."""
+    module_name, _, function_name = path.partition(":")
+    function = getattr(importlib.import_module(module_name), function_name, None)
+    if not callable(function):
+        raise TypeError(f"SCRAM_AUTHENTICATOR={path!r} does not name a function")
+    authenticator: Authenticator = function
+    return authenticator
+
+
+def associate_secrets(kafka: Any, cluster_arn: str, secret_arns: list[str]) -> list[dict[str, str]]:
+    """Associate `secret_arns` with a cluster, 10 per call; returns what MSK left unprocessed."""
+    unprocessed: list[dict[str, str]] = []
+    for start in range(0, len(secret_arns), _MAX_SECRETS_PER_CALL):
+        response = kafka.batch_associate_scram_secret(
+            ClusterArn=cluster_arn, SecretArnList=secret_arns[start : start + _MAX_SECRETS_PER_CALL]
+        )
+        unprocessed.extend(response.get("UnprocessedScramSecrets", []))
+    return unprocessed
+
+
+@dataclass
+class ScramRotator:
+    """Runs one step of Secrets Manager's rotation protocol for an AmazonMSK_ secret."""
+
+    secrets: Any
+    kms: Any
+    kafka: Any
+    msk: MskPort
+    notifier: Notifier
+    authenticate: Authenticator
+    opt_in_tag_key: str
+    dry_run: bool = False
+
+    def handle(self, event: SecretRotationStep) -> Outcome:
+        try:
+            return self._run(event)
+        except RotationRejected as rejected:
+            logger.error("secret rejected", extra={"step": event.step, "reason": str(rejected)})
+            metrics.add_metric(name="ScramRotationsRejected", unit=MetricUnit.Count, value=1)
+            self.notifier.publish(
+                "SCRAM secret rotation rejected",
+                {"secret": event.secret_id, "step": event.step, "reason": str(rejected)},
+                Severity.CRITICAL,
+            )
+            raise
+
+    def _run(self, event: SecretRotationStep) -> Outcome:
+        if not 1 <= len(event.secret_id) <= _MAX_SECRET_ID:
+            return Outcome(Status.REJECTED, "SecretId must be 1 to 2048 characters")
+        try:
+            secret = self._secret(event.secret_id)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+            logger.warning("secret not found", extra={"secret": event.secret_id})
+            return Outcome(Status.SKIPPED, f"{event.secret_id} does not exist; nothing to rotate")
+        token = event.client_request_token
+        stages = secret.versions.get(token)
+        if stages is None:
+            raise RotationRejected(f"{secret.name} has no version {token} to rotate to")
+        if "AWSCURRENT" in stages:
+            return Outcome(
+                Status.UNCHANGED, f"version {token} is already AWSCURRENT", {"secret": secret.name}
+            )
+        if "AWSPENDING" not in stages:
+            raise RotationRejected(f"version {token} of {secret.name} is not AWSPENDING")
+        if self.dry_run:
+            raise RotationFailed(
+                f"DRY_RUN is on: {event.step} of {secret.name} not performed; "
+                "AWSCURRENT is unchanged"
+            )
+        step = {
+            "createSecret": self._create,
+            "setSecret": self._set,
+            "testSecret": self._test,
+            "finishSecret": self._finish,
+        }[event.step]
+        return step(secret, token)
+
+    # --- the checks every step makes -------------------------------------------------------
+
+    def _secret(self, secret_id: str) -> _Secret:
+        described = self.secrets.describe_secret(SecretId=secret_id)
+        name = str(described["Name"])
+        if not name.startswith(NAME_PREFIX):
+            raise RotationRejected(
+                f"{name}: MSK only uses secrets whose name starts with {NAME_PREFIX}"
+            )
+        key = described.get("KmsKeyId")
+        managed_by_aws = not key or "alias/aws/" in key
+        if not managed_by_aws:
+            metadata = self.kms.describe_key(KeyId=key)["KeyMetadata"]
+            managed_by_aws = metadata.get("KeyManager") != "CUSTOMER"
+        if managed_by_aws:
+            raise RotationRejected(
+                f"{name} is encrypted with the AWS managed key aws/secretsmanager; MSK requires "
+                "a customer managed KMS key (update-secret --kms-key-id <your key>)"
+            )
+        return _Secret(str(described["ARN"]), name, dict(described.get("VersionIdsToStages", {})))
+
+    def _credentials(
+        self, secret: _Secret, *, stage: str, version: str | None = None
+    ) -> Credentials:
+        options = {"VersionId": version} if version else {}
+        value = self.secrets.get_secret_value(SecretId=secret.arn, VersionStage=stage, **options)
+        return Credentials.parse(value.get("SecretString"), f"the {stage} value of {secret.name}")
+
+    # --- the four steps ------------------------------------------------------------------------
+
+    def _create(self, secret: _Secret, token: str) -> Outcome:
+        current = self._credentials(secret, stage="AWSCURRENT")
+        try:
+            pending = self._credentials(secret, stage="AWSPENDING", version=token)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+        else:
+            _same_user(current, pending, secret)
+            return Outcome(Status.UNCHANGED, "the pending version exists", {"secret": secret.name})
+        password = self.secrets.get_random_password(
+            PasswordLength=PASSWORD_LENGTH,
+            ExcludeCharacters=_EXCLUDED_CHARACTERS,
+            IncludeSpace=False,
+            RequireEachIncludedType=True,
+        )["RandomPassword"]
+        self.secrets.put_secret_value(
+            SecretId=secret.arn,
+            ClientRequestToken=token,
+            SecretString=replace(current, password=password).secret_string(),
+            VersionStages=["AWSPENDING"],
+        )
+        return Outcome(
+            Status.ACTED,
+            "created the pending version: same username, new password",
+            {"secret": secret.name, "username": current.username},
+        )
+
+    def _set(self, secret: _Secret, token: str) -> Outcome:
+        _same_user(
+            self._credentials(secret, stage="AWSCURRENT"),
+            self._credentials(secret, stage="AWSPENDING", version=token),
+            secret,
+        )
+        users, skipped = self._users(secret)
+        associated: list[str] = []
+        unprocessed: dict[str, str] = {}
+        for user in users:
+            if user.associated:
+                continue
+            name = user.cluster.cluster_name
+            if not user.cluster.opted_in(self.opt_in_tag_key):
+                skipped[name] = f"tagged to use the secret but not opted in ({self.opt_in_tag_key})"
+                continue
+            try:
+                refused = associate_secrets(self.kafka, user.cluster.cluster_arn, [secret.arn])
+            except ClientError as error:  # e.g. the cluster is still being created
+                failure = error.response.get("Error", {})
+                refused = [
+                    {"ErrorCode": failure.get("Code"), "ErrorMessage": failure.get("Message")}
+                ]
+            if refused:
+                unprocessed[name] = "; ".join(
+                    f"{item.get('ErrorCode')}: {item.get('ErrorMessage')}" for item in refused
+                )
+            else:
+                associated.append(name)
+                metrics.add_metric(name="ScramSecretsAssociated", unit=MetricUnit.Count, value=1)
+                logger.info("secret associated", extra={"secret": secret.name, "cluster": name})
+        details = {
+            "secret": secret.name,
+            "clusters": [user.cluster.cluster_name for user in users],
+            "associated": associated,
+            "unprocessed": unprocessed,
+            "skipped": skipped,
+        }
+        if unprocessed or skipped:
+            logger.warning("secret not associated everywhere", extra=details)
+            self.notifier.publish(
+                f"{secret.name} is not associated with every cluster that uses it",
+                details,
+                Severity.WARNING,
+            )
+        status = Status.ACTED if associated else Status.UNCHANGED
+        return Outcome(status, f"associated with {len(associated)} more clusters", details)
+
+    def _test(self, secret: _Secret, token: str) -> Outcome:
+        current = self._credentials(secret, stage="AWSCURRENT")
+        pending = self._credentials(secret, stage="AWSPENDING", version=token)
+        _same_user(current, pending, secret)
+        if pending.password == current.password:
+            raise RotationRejected(f"the pending version of {secret.name} keeps the same password")
+        users, _ = self._users(secret)
+        clusters = [user.cluster for user in users if user.associated]
+        failures: dict[str, str] = {}
+        for cluster in clusters:
+            brokers = self.kafka.get_bootstrap_brokers(ClusterArn=cluster.cluster_arn).get(
+                "BootstrapBrokerStringSaslScram"
+            )
+            if not brokers:
+                failures[cluster.cluster_name] = "no SASL/SCRAM bootstrap brokers"
+                continue
+            try:
+                self.authenticate(brokers, current.username, current.password)
+            except Exception as error:  # noqa: BLE001  any authenticator failure fails the test
+                message = f"{type(error).__name__}: {error}"
+                # A pluggable authenticator could echo what it was given: scrub before logging.
+                for password in (current.password, pending.password):
+                    message = message.replace(password, "***")
+                failures[cluster.cluster_name] = message
+        names = [cluster.cluster_name for cluster in clusters]
+        if failures:
+            metrics.add_metric(name="ScramTestFailures", unit=MetricUnit.Count, value=1)
+            details = {"secret": secret.name, "clusters": names, "failures": failures}
+            self.notifier.publish(
+                f"rotation of {secret.name} stopped: brokers refused", details, Severity.WARNING
+            )
+            refused = "; ".join(f"{name}: {reason}" for name, reason in failures.items())
+            raise RotationFailed(f"testSecret of {secret.name}: {refused}; AWSCURRENT is unchanged")
+        return Outcome(
+            Status.UNCHANGED,
+            f"{current.username} authenticates on every cluster that uses {secret.name}",
+            {"secret": secret.name, "clusters": names},
+        )
+
+    def _finish(self, secret: _Secret, token: str) -> Outcome:
+        previous = secret.current_version
+        self.secrets.update_secret_version_stage(
+            SecretId=secret.arn,
+            VersionStage="AWSCURRENT",
+            MoveToVersionId=token,
+            RemoveFromVersionId=previous,
+        )
+        users, _ = self._users(secret)
+        names = [user.cluster.cluster_name for user in users if user.associated]
+        metrics.add_metric(name="ScramRotations", unit=MetricUnit.Count, value=1)
+        details = {
+            "secret": secret.name,
+            "version": token,
+            "previousVersion": previous,
+            "clusters": names,
+            "note": "MSK syncs the new password to the brokers within minutes; "
+            "the previous password stops authenticating then",
+        }
+        self.notifier.publish(f"{secret.name} rotated", details, Severity.INFO)
+        return Outcome(Status.ACTED, f"{secret.name}: new password is AWSCURRENT", details)
+
+    def _users(self, secret: _Secret) -> tuple[list[_User], dict[str, str]]:
+        """Clusters that use the secret, and tagged clusters that cannot, with why."""
+        users: list[_User] = []
+        skipped: dict[str, str] = {}
+        for cluster in self.msk.clusters():
+            tagged = secret.name in cluster.tags.get(SCRAM_SECRETS_TAG_KEY, "").split()
+            scram = cluster.provisioned is not None and (
+                cluster.provisioned.client_authentication.sasl.scram.enabled
+            )
+            if not scram:
+                if tagged:
+                    skipped[cluster.cluster_name] = "tagged to use the secret but SASL/SCRAM is off"
+                continue
+            try:
+                associated = secret.arn in self._associated_secrets(cluster.cluster_arn)
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "NotFoundException":
+                    raise
+                continue  # deleted since it was listed
+            if associated or tagged:
+                users.append(_User(cluster, associated, tagged))
+        return users, skipped
+
+    def _associated_secrets(self, cluster_arn: str) -> set[str]:
+        pages = self.kafka.get_paginator("list_scram_secrets").paginate(ClusterArn=cluster_arn)
+        return {arn for page in pages for arn in page.get("SecretArnList", [])}
+
+
+def _same_user(current: Credentials, pending: Credentials, secret: _Secret) -> None:
+    if pending.username != current.username:
+        raise RotationRejected(
+            f"the pending version of {secret.name} changes the username; MSK rotation keeps it"
+        )
+
+
+def build_scram_rotator(settings: ScramRotatorSettings, clients: Any) -> ScramRotator:
+    """The rotator with clients from a `ClientFactory` (any object with `.client(service)`)."""
+    kafka = clients.client("kafka")
+    return ScramRotator(
+        secrets=clients.client("secretsmanager"),
+        kms=clients.client("kms"),
+        kafka=kafka,
+        msk=MskPort(kafka),
+        notifier=Notifier(clients.client("sns"), settings.notification_topic_arn),
+        authenticate=load_authenticator(settings.authenticator),
+        opt_in_tag_key=settings.opt_in_tag_key,
+        dry_run=settings.dry_run,
+    )

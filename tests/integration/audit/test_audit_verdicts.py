@@ -1,0 +1,57 @@
+"""Every control's verdict on a fleet in the MSK emulator where each control passes and fails."""
+
+from audit_world import scheduled_event, verdicts
+
+from msk_autopilot.audit import CONTROLS
+
+P, F, NA = "PASSED", "FAILED", "NOT_APPLICABLE"
+CONTROL_ORDER = [
+    "MSK.1",
+    "MSK.2",
+    "MSK.4",
+    "MSK.6",
+    *(f"AUTOPILOT.{n}" for n in range(1, 11)),
+]
+EXPECTED = {
+    #            MSK.1 MSK.2 MSK.4 MSK.6  A.1  A.2  A.3  A.4  A.5  A.6  A.7  A.8  A.9  A.10
+    "hardened": [P, P, P, P, P, P, P, P, P, P, P, P, P, P],
+    "legacy": [F, F, P, F, F, F, F, F, F, F, NA, F, F, F],
+    "exposed": [P, P, F, P, P, P, P, P, F, P, NA, P, P, P],
+    "leaky-scram": [P, P, P, P, P, P, P, P, P, P, F, P, P, P],
+    "express": [P, P, P, P, P, P, P, P, P, P, NA, P, NA, P],
+    "stream": [NA, NA, NA, NA, NA, NA, NA, NA, P, P, NA, NA, NA, NA],
+}
+
+
+def test_the_fleet_exercises_every_control_both_ways():
+    assert list(CONTROLS) == CONTROL_ORDER
+    for index, control in enumerate(CONTROL_ORDER):
+        seen = {row[index] for row in EXPECTED.values()}
+        assert {P, F} <= seen, control
+
+
+def test_each_control_reaches_its_verdict_on_each_cluster(fleet, invoke, stored_report):
+    result = invoke(scheduled_event())
+
+    assert result["status"] == "unchanged", result
+    actual = verdicts(stored_report())
+    assert actual == {
+        name: dict(zip(CONTROL_ORDER, row, strict=True)) for name, row in EXPECTED.items()
+    }
+
+
+def test_details_say_what_is_wrong(fleet, invoke, stored_report):
+    invoke(scheduled_event())
+
+    details = {
+        (c["name"], f["control"]): f["detail"]
+        for c in stored_report()["clusters"]
+        for f in c["findings"]
+    }
+    assert "9092, 9094, 9096, 9098" in details["legacy", "AUTOPILOT.5"]
+    assert "9192" in details["exposed", "AUTOPILOT.5"]  # all traffic from ::/0
+    assert "AmazonMSK_leaky-scram_bob" in details["leaky-scram", "AUTOPILOT.7"]
+    assert details["legacy", "AUTOPILOT.6"].endswith("Everyone")
+    assert "3.3.1 is DEPRECATED" in details["legacy", "AUTOPILOT.4"]
+    assert "an AWS managed key (arn:aws:kms:" in details["legacy", "AUTOPILOT.2"]
+    assert "scaling policy" in details["exposed", "AUTOPILOT.9"]

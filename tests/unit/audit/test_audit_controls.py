@@ -1,0 +1,385 @@
+"""The control registry and each check's semantics, on cluster descriptions shaped like
+ListClustersV2's, with the extra data given directly."""
+
+import copy
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import msgspec
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from msk_autopilot.audit.controls import (
+    BROKER_PORTS,
+    CLUSTER_POLICY,
+    CONTROLS,
+    KAFKA_VERSIONS,
+    KMS_KEYS,
+    SCALING_POLICIES,
+    SCRAM_SECRETS,
+    SECURITY_GROUPS,
+    DataUnavailable,
+    IpPermission,
+    Severity,
+    Status,
+)
+from msk_autopilot.msk import ClusterSnapshot
+
+ARN = "arn:aws:kafka:us-east-1:123456789012:cluster/orders/5c9a6e0a-1c2d-4f7e-9a31-2b8f0d4e6a11-2"
+TAG = "msk-autopilot:managed"
+
+# The issue's table: ID -> severity.
+SPEC = {
+    "MSK.1": "MEDIUM",
+    "MSK.2": "LOW",
+    "MSK.4": "CRITICAL",
+    "MSK.6": "MEDIUM",
+    "AUTOPILOT.1": "HIGH",
+    "AUTOPILOT.2": "MEDIUM",
+    "AUTOPILOT.3": "MEDIUM",
+    "AUTOPILOT.4": "MEDIUM",
+    "AUTOPILOT.5": "HIGH",
+    "AUTOPILOT.6": "HIGH",
+    "AUTOPILOT.7": "MEDIUM",
+    "AUTOPILOT.8": "HIGH",
+    "AUTOPILOT.9": "MEDIUM",
+    "AUTOPILOT.10": "LOW",
+}
+
+PROVISIONED: dict[str, Any] = {
+    "ClusterArn": ARN,
+    "ClusterName": "orders",
+    "ClusterType": "PROVISIONED",
+    "State": "ACTIVE",
+    "Tags": {},
+    "Provisioned": {
+        "BrokerNodeGroupInfo": {
+            "InstanceType": "kafka.m5.large",
+            "ClientSubnets": ["subnet-a", "subnet-b", "subnet-c"],
+            "SecurityGroups": ["sg-1"],
+            "ConnectivityInfo": {"PublicAccess": {"Type": "DISABLED"}},
+        },
+        "NumberOfBrokerNodes": 3,
+        "CurrentBrokerSoftwareInfo": {"KafkaVersion": "3.6.0"},
+        "ClientAuthentication": {
+            "Sasl": {"Scram": {"Enabled": True}, "Iam": {"Enabled": False}},
+            "Tls": {"Enabled": False},
+            "Unauthenticated": {"Enabled": False},
+        },
+        "EncryptionInfo": {
+            "EncryptionAtRest": {"DataVolumeKMSKeyId": "arn:aws:kms:us-east-1:1:key/cmk"},
+            "EncryptionInTransit": {"ClientBroker": "TLS", "InCluster": True},
+        },
+        "EnhancedMonitoring": "PER_TOPIC_PER_BROKER",
+        "LoggingInfo": {"BrokerLogs": {"S3": {"Enabled": True, "Bucket": "logs"}}},
+    },
+}
+SERVERLESS: dict[str, Any] = {
+    "ClusterArn": ARN.replace("-2", "-s1"),
+    "ClusterName": "stream",
+    "ClusterType": "SERVERLESS",
+    "State": "ACTIVE",
+    "Serverless": {"VpcConfigs": [{"SubnetIds": ["s-a", "s-b"], "SecurityGroupIds": ["sg-1"]}]},
+}
+
+
+class Facts:
+    """An `Evidence` over given data that records which kinds of data were asked for."""
+
+    def __init__(self, **data: Any) -> None:
+        self.data = {
+            "keys": {"arn:aws:kms:us-east-1:1:key/cmk": "CUSTOMER"},
+            "groups": {"sg-1": []},
+            "policy": None,
+            "weak_secrets": [],
+            "versions": {"3.6.0": "ACTIVE"},
+            "scaled": set(),
+            **data,
+        }
+        self.asked: set[str] = set()
+
+    @property
+    def opt_in_tag_key(self) -> str:
+        return TAG
+
+    def _get(self, name: str, source: str) -> Any:
+        self.asked.add(source)
+        value = self.data[name]
+        if isinstance(value, DataUnavailable):
+            raise value
+        return value
+
+    def key_manager(self, key_id: str) -> str:
+        return self._get("keys", KMS_KEYS.name)[key_id]
+
+    def security_group_rules(
+        self, group_ids: Sequence[str]
+    ) -> Mapping[str, Sequence[IpPermission] | None]:
+        groups = self._get("groups", SECURITY_GROUPS.name)
+        return {
+            g: None if groups.get(g) is None else msgspec.convert(groups[g], list[IpPermission])
+            for g in group_ids
+        }
+
+    def cluster_policy(self, cluster_arn: str) -> Mapping[str, Any] | None:
+        return self._get("policy", CLUSTER_POLICY.name)
+
+    def scram_secrets_without_customer_key(self, cluster_arn: str) -> Sequence[str]:
+        return self._get("weak_secrets", SCRAM_SECRETS.name)
+
+    def kafka_version_status(self, version: str) -> str | None:
+        return self._get("versions", KAFKA_VERSIONS.name).get(version)
+
+    def has_storage_scaling_policy(self, cluster_arn: str) -> bool:
+        return cluster_arn in self._get("scaled", SCALING_POLICIES.name)
+
+
+def cluster(base: dict[str, Any] = PROVISIONED, **changes: Any) -> ClusterSnapshot:
+    """`base` with changes at "__"-separated paths (Provisioned__EnhancedMonitoring); None
+    deletes the key."""
+    info = copy.deepcopy(base)
+    for path, value in changes.items():
+        *parents, last = path.split("__")
+        node = info
+        for key in parents:
+            node = node.setdefault(key, {})
+        if value is None:
+            node.pop(last, None)
+        else:
+            node[last] = value
+    return ClusterSnapshot.from_api(info)
+
+
+def verdict(control: str, snapshot: ClusterSnapshot | None = None, **facts: Any):
+    return CONTROLS[control].evaluate(snapshot or cluster(), Facts(**facts))
+
+
+def test_the_registry_declares_the_issues_controls():
+    assert {c: control.severity.value for c, control in CONTROLS.items()} == SPEC
+    for control in CONTROLS.values():
+        assert control.title
+        assert control.remediation
+        assert "kafka:ListClustersV2" in control.permissions
+
+
+def test_a_well_configured_cluster_passes_everything():
+    snapshot = cluster(Tags={TAG: "true"})
+    assert {c: verdict(c, snapshot).status for c in CONTROLS} == dict.fromkeys(
+        CONTROLS, Status.PASSED
+    )
+
+
+def test_serverless_clusters_are_not_applicable_except_network_and_policy():
+    snapshot = ClusterSnapshot.from_api(SERVERLESS)
+    statuses = {c: verdict(c, snapshot).status for c in CONTROLS}
+    assert {c for c, s in statuses.items() if s is not Status.NOT_APPLICABLE} == {
+        "AUTOPILOT.5",
+        "AUTOPILOT.6",
+    }
+
+
+@pytest.mark.parametrize(
+    ("control", "path", "value", "status"),
+    [
+        ("MSK.1", "Provisioned__EncryptionInfo__EncryptionInTransit__InCluster", None, "PASSED"),
+        ("MSK.1", "Provisioned__EncryptionInfo", None, "PASSED"),
+        ("MSK.1", "Provisioned__EncryptionInfo__EncryptionInTransit__InCluster", False, "FAILED"),
+        ("MSK.2", "Provisioned__EnhancedMonitoring", "PER_TOPIC_PER_PARTITION", "PASSED"),
+        ("MSK.2", "Provisioned__EnhancedMonitoring", "PER_BROKER", "FAILED"),
+        ("MSK.2", "Provisioned__EnhancedMonitoring", "DEFAULT", "FAILED"),
+        ("MSK.4", "Provisioned__BrokerNodeGroupInfo__ConnectivityInfo", None, "PASSED"),
+        (
+            "MSK.4",
+            "Provisioned__BrokerNodeGroupInfo__ConnectivityInfo__PublicAccess__Type",
+            "SERVICE_PROVIDED_EIPS",
+            "FAILED",
+        ),
+        (
+            "MSK.6",
+            "Provisioned__ClientAuthentication__Unauthenticated__Enabled",
+            True,
+            "FAILED",
+        ),
+        (
+            "AUTOPILOT.1",
+            "Provisioned__EncryptionInfo__EncryptionInTransit__ClientBroker",
+            None,
+            "PASSED",
+        ),
+        (
+            "AUTOPILOT.1",
+            "Provisioned__EncryptionInfo__EncryptionInTransit__ClientBroker",
+            "TLS_PLAINTEXT",
+            "FAILED",
+        ),
+        (
+            "AUTOPILOT.1",
+            "Provisioned__EncryptionInfo__EncryptionInTransit__ClientBroker",
+            "PLAINTEXT",
+            "FAILED",
+        ),
+        ("AUTOPILOT.2", "Provisioned__EncryptionInfo__EncryptionAtRest", None, "FAILED"),
+        ("AUTOPILOT.3", "Provisioned__LoggingInfo", None, "FAILED"),
+        ("AUTOPILOT.4", "Provisioned__CurrentBrokerSoftwareInfo__KafkaVersion", "9.9.9", "FAILED"),
+        ("AUTOPILOT.4", "Provisioned__CurrentBrokerSoftwareInfo", None, "NOT_AVAILABLE"),
+        (
+            "AUTOPILOT.7",
+            "Provisioned__ClientAuthentication__Sasl__Scram__Enabled",
+            False,
+            "NOT_APPLICABLE",
+        ),
+        ("AUTOPILOT.8", "Provisioned__ClientAuthentication__Sasl__Scram__Enabled", False, "FAILED"),
+        (
+            "AUTOPILOT.8",
+            "Provisioned__ClientAuthentication__Tls",
+            {"Enabled": True, "CertificateAuthorityArnList": ["arn:ca"]},
+            "PASSED",
+        ),
+        (
+            "AUTOPILOT.9",
+            "Provisioned__BrokerNodeGroupInfo__InstanceType",
+            "express.m7g.large",
+            "NOT_APPLICABLE",
+        ),
+        (
+            "AUTOPILOT.10",
+            "Provisioned__BrokerNodeGroupInfo__ClientSubnets",
+            ["s-a", "s-b"],
+            "FAILED",
+        ),
+        ("AUTOPILOT.5", "Provisioned__BrokerNodeGroupInfo__SecurityGroups", [], "NOT_AVAILABLE"),
+    ],
+)
+def test_check_semantics(control, path, value, status):
+    assert verdict(control, cluster(**{path: value})).status == status
+
+
+def test_an_aws_managed_data_key_fails():
+    result = verdict("AUTOPILOT.2", keys={"arn:aws:kms:us-east-1:1:key/cmk": "AWS"})
+    assert result.status is Status.FAILED
+    assert "AWS managed key" in result.detail
+
+
+def test_a_deprecated_kafka_version_fails():
+    result = verdict("AUTOPILOT.4", versions={"3.6.0": "DEPRECATED"})
+    assert (result.status, result.detail) == (Status.FAILED, "Apache Kafka 3.6.0 is DEPRECATED")
+
+
+def test_weak_scram_secrets_are_named():
+    result = verdict("AUTOPILOT.7", weak_secrets=["AmazonMSK_orders_alice"])
+    assert result.status is Status.FAILED
+    assert result.detail.endswith("AmazonMSK_orders_alice")
+
+
+def test_storage_is_protected_by_opt_in_or_by_a_scaling_policy():
+    assert verdict("AUTOPILOT.9").status is Status.FAILED
+    assert verdict("AUTOPILOT.9", scaled={ARN}).status is Status.PASSED
+    assert verdict("AUTOPILOT.9", cluster(Tags={TAG: "true"})).status is Status.PASSED
+
+
+def world(protocol="tcp", low=9092, high=9092, v6=False):
+    rule: dict[str, Any] = {"IpProtocol": protocol}
+    if protocol != "-1":
+        rule |= {"FromPort": low, "ToPort": high}
+    if v6:
+        rule["Ipv6Ranges"] = [{"CidrIpv6": "::/0"}]
+    else:
+        rule["IpRanges"] = [{"CidrIp": "0.0.0.0/0"}]
+    return rule
+
+
+@pytest.mark.parametrize(
+    ("rules", "status"),
+    [
+        ([world()], "FAILED"),
+        ([world(low=9000, high=9100)], "FAILED"),
+        ([world(low=2181, high=2181)], "FAILED"),
+        ([world(low=9195, high=9195)], "FAILED"),
+        ([world(protocol="-1", v6=True)], "FAILED"),
+        ([world(protocol="6", low=9098, high=9098)], "FAILED"),
+        ([world(low=443, high=443)], "PASSED"),
+        ([world(protocol="udp", low=9092, high=9092)], "PASSED"),
+        (
+            [
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": 9092,
+                    "ToPort": 9092,
+                    "IpRanges": [{"CidrIp": "10.0.0.0/8"}],
+                }
+            ],
+            "PASSED",
+        ),
+        ([], "PASSED"),
+    ],
+)
+def test_internet_exposure_of_broker_ports(rules, status):
+    assert verdict("AUTOPILOT.5", groups={"sg-1": rules}).status == status
+
+
+def test_a_missing_group_is_not_available_unless_another_is_open():
+    two = cluster(**{"Provisioned__BrokerNodeGroupInfo__SecurityGroups": ["sg-1", "sg-gone"]})
+    assert verdict("AUTOPILOT.5", two, groups={"sg-1": []}).status is Status.NOT_AVAILABLE
+    open_one = verdict("AUTOPILOT.5", two, groups={"sg-1": [world()]})
+    assert open_one.status is Status.FAILED
+
+
+@given(low=st.integers(0, 65535), span=st.integers(0, 2000))
+def test_a_tcp_rule_fails_exactly_when_its_range_holds_a_broker_port(low, span):
+    high = min(low + span, 65535)
+    result = verdict("AUTOPILOT.5", groups={"sg-1": [world(low=low, high=high)]})
+    exposed = any(low <= port <= high for port in BROKER_PORTS)
+    assert result.status is (Status.FAILED if exposed else Status.PASSED)
+
+
+@pytest.mark.parametrize(
+    ("statement", "status"),
+    [
+        ({"Effect": "Allow", "Principal": "*", "Action": "kafka:*"}, "FAILED"),
+        ({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kafka:*"}, "FAILED"),
+        ({"Effect": "Allow", "Principal": {"AWS": ["111122223333", "*"]}}, "FAILED"),
+        ({"Effect": "Allow", "NotPrincipal": {"AWS": "111122223333"}}, "FAILED"),
+        ({"Effect": "Allow", "Principal": {"AWS": "111122223333"}}, "PASSED"),
+        ({"Effect": "Deny", "Principal": "*"}, "PASSED"),
+        (
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-1"}},
+            },
+            "PASSED",
+        ),
+    ],
+)
+def test_wildcard_cluster_policies(statement, status):
+    assert verdict("AUTOPILOT.6", policy={"Statement": statement}).status == status
+    assert verdict("AUTOPILOT.6", policy={"Statement": [statement]}).status == status
+
+
+def test_unreadable_data_makes_the_control_not_available():
+    result = verdict("AUTOPILOT.2", keys=DataUnavailable("DescribeKey failed: AccessDenied"))
+    assert (result.status, result.detail) == (
+        Status.NOT_AVAILABLE,
+        "DescribeKey failed: AccessDenied",
+    )
+
+
+@pytest.mark.parametrize("control", list(CONTROLS))
+@pytest.mark.parametrize(
+    "snapshot",
+    [
+        cluster(Tags={}),
+        cluster(**{"Provisioned__EncryptionInfo__EncryptionAtRest": None}),
+        ClusterSnapshot.from_api(SERVERLESS),
+    ],
+)
+def test_controls_read_only_the_data_they_declare(control, snapshot):
+    facts = Facts()
+    CONTROLS[control].evaluate(snapshot, facts)
+    assert facts.asked <= {source.name for source in CONTROLS[control].sources}
+
+
+def test_severity_ranks():
+    assert [s.rank for s in Severity] == [0, 1, 2, 3]
+    assert Severity.CRITICAL.rank > Severity.HIGH.rank
