@@ -133,3 +133,11 @@ def test_non_objects_are_rejected(raw):
 def test_unknown_envelopes_are_unsupported():
     with pytest.raises(UnsupportedEventError, match="'unknown'"):
         EVERY_MODEL({"hello": "world"})
+
+
+@pytest.mark.parametrize("time", ["", "yesterday", "2026-11-24T10:15:00"])
+def test_eventbridge_time_must_be_rfc3339_with_a_zone(time):
+    event = sample("scheduled_event.json")
+    event["time"] = time
+    with pytest.raises(EventValidationError, match=r"\$\.time"):
+        EVERY_MODEL(event)

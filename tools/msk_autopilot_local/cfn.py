@@ -39,6 +39,17 @@ AWS_MANAGED_POLICY_ACTIONS: Mapping[str, tuple[str, ...]] = {
         "xray:GetSamplingTargets",
         "xray:GetSamplingStatisticSummaries",
     ),
+    "AWSLambdaVPCAccessExecutionRole": (
+        "ec2:CreateNetworkInterface",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
+        "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    ),
     "AWSLambdaMSKExecutionRole": (
         "kafka:DescribeCluster",
         "kafka:DescribeClusterV2",

@@ -20,6 +20,7 @@ SUBCOMMAND_MODULES = (
     "msk_autopilot_local.local_aws",
     "msk_autopilot_local.audit_cli",
     "msk_autopilot_local.config_push",
+    "msk_autopilot_local.esm",
 )
 
 

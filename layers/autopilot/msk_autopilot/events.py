@@ -13,7 +13,8 @@ Manager rotation, `action` for on-demand requests); a handler names the models i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import unquote
 
 import msgspec
@@ -74,7 +75,8 @@ class _EventBridgeEnvelope(_Model, frozen=True, kw_only=True):
     detail_type: str = msgspec.field(name="detail-type")
     source: str
     account: str
-    time: str
+    # RFC 3339 with a zone (EventBridge sends UTC); the decision time of scheduled work
+    time: Annotated[datetime, msgspec.Meta(tz=True)]
     region: str
     resources: list[str] = []
 

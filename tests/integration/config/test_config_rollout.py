@@ -1,6 +1,7 @@
 """The configuration rotator end to end: the real handler, cold-started per run, against the MSK
 emulator. Each run takes at most one step per configuration; state lives only in AWS."""
 
+import os
 import time
 from typing import Any
 
@@ -407,7 +408,13 @@ def test_each_unusable_input_gets_a_reason_and_no_change(account, monkeypatch):
     def deleting_call(client, operation_name, params):
         result = real_call(client, operation_name, params)
         if operation_name == "ListClustersV2" and account.configurations() == {}:
-            real_call(client, "DeleteCluster", {"ClusterArn": doomed})  # deleted mid-run
+            # someone else deletes it mid-run: not a call of the function (see tests/conftest)
+            function = os.environ.pop("AWS_LAMBDA_FUNCTION_NAME", None)
+            try:
+                real_call(client, "DeleteCluster", {"ClusterArn": doomed})
+            finally:
+                if function is not None:
+                    os.environ["AWS_LAMBDA_FUNCTION_NAME"] = function
         return result
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", deleting_call)

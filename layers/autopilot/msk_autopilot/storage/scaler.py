@@ -111,7 +111,7 @@ class StorageScaler:
             self.register_context(context)
         match event:
             case ScheduledEvent():
-                return self.sweep(now=datetime.fromisoformat(event.time), dry_run=dry_run)
+                return self.sweep(now=event.time, dry_run=dry_run)
             case ScaleRequest():
                 now = datetime.now(UTC)
                 return self.scale(event.cluster_arn, now=now, dry_run=dry_run or event.dry_run)
@@ -138,7 +138,7 @@ class StorageScaler:
                 f"alarm {detail.alarm_name} is {detail.state.value}, not ALARM",
                 {"alarm": detail.alarm_name},
             )
-        return self.scale(cluster_arn, now=datetime.fromisoformat(event.time), dry_run=dry_run)
+        return self.scale(cluster_arn, now=event.time, dry_run=dry_run)
 
     # --- reading -------------------------------------------------------------------------------
 
