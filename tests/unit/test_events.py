@@ -141,3 +141,16 @@ def test_eventbridge_time_must_be_rfc3339_with_a_zone(time):
     event["time"] = time
     with pytest.raises(EventValidationError, match=r"\$\.time"):
         EVERY_MODEL(event)
+
+
+@pytest.mark.parametrize("arn", ["", "arn:aws:kafka:::", "orders", "arn:aws:sqs:us-east-1:1:q"])
+def test_scale_requests_need_a_cluster_arn(arn):
+    with pytest.raises(EventValidationError, match=r"\$\.clusterArn"):
+        EVERY_MODEL({"action": "scale", "clusterArn": arn})
+
+
+def test_cloudtrail_events_without_a_valid_cluster_arn_name_no_cluster():
+    event = sample("cloudtrail_update_monitoring.json")
+    event["detail"]["requestParameters"]["clusterArn"] = "not-an-arn"
+    event["detail"]["responseElements"] = None
+    assert EVERY_MODEL(event).cluster_arn is None

@@ -21,6 +21,7 @@ SUBCOMMAND_MODULES = (
     "msk_autopilot_local.audit_cli",
     "msk_autopilot_local.config_push",
     "msk_autopilot_local.esm",
+    "msk_autopilot_local.fault_proxy",
 )
 
 

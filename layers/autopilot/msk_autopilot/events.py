@@ -12,6 +12,7 @@ Manager rotation, `action` for on-demand requests); a handler names the models i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
@@ -33,6 +34,14 @@ __all__ = [
     "UnsupportedEventError",
     "event_kind",
 ]
+
+
+# An MSK cluster ARN: arn:<partition>:kafka:<region>:<account>:cluster/<name>/<uuid>-<suffix>
+# (the suffix is a number, or s<number> for serverless clusters)
+CLUSTER_ARN_PATTERN = (
+    r"^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster/[0-9A-Za-z][0-9A-Za-z-]*/[0-9A-Za-z-]+$"
+)
+ClusterArn = Annotated[str, msgspec.Meta(pattern=CLUSTER_ARN_PATTERN)]
 
 
 class InvalidEventError(ValueError):
@@ -172,7 +181,7 @@ class CloudTrailApiCall(_EventBridgeEnvelope, frozen=True, kw_only=True):
         and a create call only has it in responseElements."""
         for section in (self.detail.request_parameters, self.detail.response_elements):
             value = (section or {}).get("clusterArn")
-            if isinstance(value, str) and value:
+            if isinstance(value, str) and re.match(CLUSTER_ARN_PATTERN, unquote(value)):
                 return unquote(value)
         return None
 
@@ -225,7 +234,7 @@ class ScaleRequest(_Model, frozen=True, kw_only=True):
 
     KIND: ClassVar[str] = "action:scale"
     action: Literal["scale"]
-    cluster_arn: str
+    cluster_arn: ClusterArn
     dry_run: bool = False
 
 

@@ -289,6 +289,15 @@ class MskPort:
             if code == "NotFoundException":
                 result = UpdateResult(UpdateStatus.NOT_FOUND, "cluster not found")
             elif code == "ConflictException" or "version" in _error_message(error).lower():
+                started = self._started_since_check(cluster_arn, action)
+                if started is not None:
+                    # botocore retried a request whose response was lost: the first attempt
+                    # started the operation, and MSK refused the retry's now stale version.
+                    return self._record(
+                        action,
+                        UpdateResult(UpdateStatus.STARTED, reason, started.operation_arn),
+                        cluster_arn=cluster_arn,
+                    )
                 result = UpdateResult(UpdateStatus.CONFLICT, f"{code}: {_error_message(error)}")
             elif code == "BadRequestException":
                 result = UpdateResult(UpdateStatus.REJECTED, f"{code}: {_error_message(error)}")
@@ -299,6 +308,19 @@ class MskPort:
             action,
             UpdateResult(UpdateStatus.STARTED, reason, response.get("ClusterOperationArn")),
             cluster_arn=cluster_arn,
+        )
+
+    def _started_since_check(self, cluster_arn: str, action: str) -> Operation | None:
+        """A running operation of `action`'s type; none ran when `update` checked, so it
+        started since, from our own request."""
+        operation_type = _snake(action).upper()
+        return next(
+            (
+                op
+                for op in self.operations(cluster_arn)
+                if op.running and op.operation_type == operation_type
+            ),
+            None,
         )
 
     @staticmethod

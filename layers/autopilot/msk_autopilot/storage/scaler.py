@@ -48,6 +48,7 @@ __all__ = [
     "Plan",
     "StorageEvent",
     "StorageScaler",
+    "SweepIncompleteError",
     "build_storage_scaler",
     "decision_window",
 ]
@@ -64,6 +65,14 @@ def decision_window(now: datetime) -> str:
         now.timestamp() // _WINDOW.total_seconds() * _WINDOW.total_seconds(), tz=UTC
     )
     return start.isoformat()
+
+
+class SweepIncompleteError(RuntimeError):
+    """Scaling failed for some clusters of a sweep; the others were handled."""
+
+    def __init__(self, cluster_arns: list[str]) -> None:
+        self.cluster_arns = cluster_arns
+        super().__init__(f"scaling failed for {len(cluster_arns)} cluster(s): {cluster_arns}")
 
 
 @dataclass(frozen=True)
@@ -204,11 +213,11 @@ class StorageScaler:
         try:
             result = self._act_once(request=key, now=now.isoformat())
         except IdempotencyAlreadyInProgressError:
-            return Outcome(
-                Status.SKIPPED,
-                "another invocation is deciding for this cluster in this window",
-                {"cluster": cluster_arn},
-            )
+            # A concurrent delivery is deciding, or botocore retried our own claim whose answer
+            # was lost; the two look alike. Deciding anyway is safe: the MSK port's guard lets
+            # only one update start, and skipping could leave a filling disk unattended.
+            logger.info("decision already in progress; deciding again", extra={"key": key})
+            return self._decide_and_act(cluster_arn, now=now, dry_run=dry_run)
         return Outcome(Status(result["status"]), result["reason"], result["details"])
 
     def _act(self, request: dict[str, Any], now: str) -> dict[str, Any]:
@@ -272,6 +281,11 @@ class StorageScaler:
                 logger.exception("scaling failed", extra={"cluster": cluster.cluster_arn})
                 metrics.add_metric(name="ClusterErrors", unit=MetricUnit.Count, value=1)
                 statuses[cluster.cluster_arn] = "error"
+        failed = sorted(arn for arn, status in statuses.items() if status == "error")
+        if failed:
+            # Raised after every other cluster had its turn: Lambda retries the sweep, and the
+            # clusters already decided replay their recorded outcome instead of acting again.
+            raise SweepIncompleteError(failed)
         acted = sum(status == Status.ACTED.value for status in statuses.values())
         details = {"clusters": statuses, "alarms": alarms.to_dict(), "seen": len(clusters)}
         status = Status.ACTED if acted else Status.UNCHANGED
