@@ -32,8 +32,8 @@ TARGET_RATIO = 1.25
 # function folder -> (sample event, the AWS clients the function creates)
 FUNCTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "storage_scaler": ("alarm_state_change", ("kafka", "cloudwatch", "sns", "dynamodb")),
-    "config_rotator": ("parameter_store_change", ("kafka", "ssm", "sns")),
-    "scram_rotator": ("secret_rotation_create", ("kafka", "secretsmanager", "sns")),
+    "config_rotator": ("parameter_store_change", ("kafka", "ssm", "sns", "dynamodb")),
+    "scram_rotator": ("secret_rotation_create", ("kafka", "secretsmanager", "sns", "kms")),
     "security_auditor": ("cloudtrail_update_monitoring", ("kafka", "securityhub", "s3", "sns")),
     "record_consumer": ("msk_records", ("s3",)),
 }

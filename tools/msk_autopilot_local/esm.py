@@ -40,7 +40,7 @@ import time
 import traceback
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +50,7 @@ from typing import IO, Any, Literal
 from msk_autopilot_local.invoke import (
     InvokeError,
     LocalContext,
+    environment,
     invoke_function,
     read_env_vars_file,
 )
@@ -373,17 +374,6 @@ class _ColdStartError(Exception):
     """The function could not be loaded or started (not: its handler failed)."""
 
 
-@contextlib.contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
 @dataclass
 class _Function:
     name: str
@@ -400,7 +390,7 @@ def _callable_function(handler: Handler, name: str, env: Mapping[str, str]) -> _
 
     def call(event: dict[str, Any]) -> Any:
         context = LocalContext(function_name=name, invoked_function_arn=arn)
-        with _environment(env):
+        with environment(env):
             return handler(event, context)
 
     return _Function(name=name, arn=arn, call=call)

@@ -25,7 +25,7 @@ from typing import Any
 
 from msk_autopilot_local.stack import LocalStack, StackError, find_template
 
-__all__ = ["InvokeError", "LocalContext", "invoke_function", "register"]
+__all__ = ["InvokeError", "LocalContext", "environment", "invoke_function", "register"]
 
 
 class InvokeError(RuntimeError):
@@ -72,7 +72,8 @@ def read_env_vars_file(path: Path, logical_id: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
+def environment(values: Mapping[str, str]) -> Iterator[None]:
+    """These environment variables for the duration of the block, then the old environment."""
     saved = dict(os.environ)
     os.environ.update(values)
     try:
@@ -111,11 +112,11 @@ def invoke_function(
     stack = stack or LocalStack(find_template())
     try:
         logical_id = stack.function_logical_id(function)
-        environment = stack.function_environment(logical_id)
+        function_environment = stack.function_environment(logical_id)
     except StackError as error:
         raise InvokeError(str(error)) from None
     function_name = stack.physical_name(logical_id)
-    environment.update(
+    function_environment.update(
         {
             "AWS_REGION": stack.region,
             "AWS_DEFAULT_REGION": stack.region,
@@ -124,13 +125,13 @@ def invoke_function(
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         }
     )
-    environment.update(env_overrides or {})
+    function_environment.update(env_overrides or {})
     context = LocalContext(
         function_name=function_name,
         invoked_function_arn=f"arn:aws:lambda:{stack.region}:{stack.account}:function:{function_name}",
         log_group_name=f"/aws/lambda/{function_name}",
     )
-    with _environment(environment):
+    with environment(function_environment):
         try:
             module = _load_handler_module(stack.function_code_dir(logical_id), logical_id)
         except ValueError as error:  # SettingsError and friends: the cold start fails

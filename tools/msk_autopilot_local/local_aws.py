@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import signal
 import socket
 import sys
@@ -23,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from msk_autopilot_local.invoke import environment
 from msk_autopilot_local.stack import LocalStack, StackError, find_template
 
 __all__ = ["LocalAws", "local_aws", "register"]
@@ -152,16 +152,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=_run)
 
 
-@contextlib.contextmanager
-def pointed_at(account: LocalAws) -> Iterator[None]:
+def pointed_at(account: LocalAws) -> contextlib.AbstractContextManager[None]:
     """Point this process's AWS clients at `account` for the duration of the block."""
-    saved = {name: os.environ.get(name) for name in account.environment}
-    os.environ.update(account.environment)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    return environment(account.environment)

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 import msgspec
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from msk_autopilot.observability import MetricUnit, logger, metrics
 
@@ -284,20 +284,23 @@ class MskPort:
             response = call(
                 ClusterArn=cluster_arn, CurrentVersion=cluster.current_version, **parameters
             )
-        except ClientError as error:
+        except (ClientError, BotoCoreError) as error:
+            # An attempt whose answer was lost may have started the operation before botocore's
+            # later attempts failed (refused for their stale version, throttled, cut off). No
+            # operation ran when we checked, so one running now of this type is ours.
+            started = self._started_since_check(cluster_arn, action)
+            if started is not None:
+                return self._record(
+                    action,
+                    UpdateResult(UpdateStatus.STARTED, reason, started.operation_arn),
+                    cluster_arn=cluster_arn,
+                )
+            if not isinstance(error, ClientError):
+                raise  # the connection failed every attempt: let Lambda retry the event
             code = _error_code(error)
             if code == "NotFoundException":
                 result = UpdateResult(UpdateStatus.NOT_FOUND, "cluster not found")
             elif code == "ConflictException" or "version" in _error_message(error).lower():
-                started = self._started_since_check(cluster_arn, action)
-                if started is not None:
-                    # botocore retried a request whose response was lost: the first attempt
-                    # started the operation, and MSK refused the retry's now stale version.
-                    return self._record(
-                        action,
-                        UpdateResult(UpdateStatus.STARTED, reason, started.operation_arn),
-                        cluster_arn=cluster_arn,
-                    )
                 result = UpdateResult(UpdateStatus.CONFLICT, f"{code}: {_error_message(error)}")
             elif code == "BadRequestException":
                 result = UpdateResult(UpdateStatus.REJECTED, f"{code}: {_error_message(error)}")

@@ -315,12 +315,12 @@ def decide(
     outlook = (
         f"broker {driving.broker_id} at {driving.used_percent:.1f} % of {current} GiB, "
         f"growing {driving.growth_gib_per_hour or 0.0:.2f} GiB/h, "
-        f"forecast {driving.forecast_percent:.1f} % in {horizon:g} h"
+        f"forecast {driving.forecast_percent:.1f} % in {horizon:.1f} h"
     )
 
     if waiting:
         reason = (
-            f"no storage change allowed for {observation.hours_until_change_allowed:g} h "
+            f"no storage change allowed for {observation.hours_until_change_allowed:.1f} h "
             f"(cool-down); {outlook}"
         )
         if driving.forecast_percent >= 100:
@@ -349,7 +349,7 @@ def decide(
     if new_gib < current + MIN_STEP_GIB:
         new_gib = current  # no room left under the cap for the 10 GiB minimum step
     at_new = 100.0 * driving.forecast_used_gib / new_gib
-    outlook += f" (cool-down {cooldown:g} h + margin {settings.safety_margin_hours:g} h)"
+    outlook += f" (cool-down {cooldown:.1f} h + margin {settings.safety_margin_hours:g} h)"
 
     if needed > limit or new_gib == current:
         change = (
