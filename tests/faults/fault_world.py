@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import json
 import logging
 import re
 import threading
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -211,3 +212,20 @@ def fault_world(
             yield FaultWorld(stack, account, proxy, calls)
     finally:
         fresh_moto()  # leave nothing behind for the next test (or suite) in this process
+
+
+def run_summary(
+    label: str, proxy: Mapping[str, Any], invocations: Sequence[Invocation], **extra: Any
+) -> str:
+    """One JSON line per scenario run for the test log: traffic, faults, Lambda retries."""
+    return json.dumps(
+        {
+            "run": label,
+            "requests": proxy["requests"],
+            "faults": proxy["faultsByKind"],
+            "invocations": len(invocations),
+            "raisedThenSucceeded": sum(1 for i in invocations if i.raised_then_succeeded),
+            "failedAfterLambdaRetries": sum(1 for i in invocations if i.failed),
+            **extra,
+        }
+    )

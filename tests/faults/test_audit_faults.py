@@ -11,12 +11,11 @@ as "error" although MSK started it (see `MskPort.update`, which checks for an op
 since only on a conflict). The next run sees the control passed, so the end state holds.
 """
 
-import json
 from collections.abc import Callable, Iterator
 
 import pytest
 from audit_scenario import FLEET, LOG_GROUP, AuditScenarioResult, run_audit_scenario
-from fault_world import FaultWorld, fault_world
+from fault_world import FaultWorld, fault_world, run_summary
 
 from msk_autopilot_local.fault_proxy import FaultKind, FaultPlan
 from msk_autopilot_local.stack import LocalStack
@@ -34,19 +33,12 @@ def clean_run(stack: LocalStack) -> Iterator[AuditScenarioResult]:
 
 
 def _summary(label: str, result: AuditScenarioResult) -> str:
-    return json.dumps(
-        {
-            "run": label,
-            "requests": result.proxy["requests"],
-            "faults": result.proxy["faultsByKind"],
-            "invocations": len(result.invocations),
-            "raisedThenSucceeded": sum(1 for i in result.invocations if i.raised_then_succeeded),
-            "failedAfterLambdaRetries": sum(1 for i in result.invocations if i.failed),
-            "mutatingMskCallsAtEmulator": result.mutating,
-            "remediations": [
-                {" ".join(k): v for k, v in run.items()} for run in result.remediations
-            ],
-        }
+    return run_summary(
+        label,
+        result.proxy,
+        result.invocations,
+        mutatingMskCallsAtEmulator=result.mutating,
+        remediations=[{" ".join(k): v for k, v in run.items()} for run in result.remediations],
     )
 
 

@@ -2,12 +2,11 @@
 end the same (every cluster on the same revision, one MSK revision), with no configuration or
 cluster update repeated, and no invocation Lambda gives up on."""
 
-import json
 from collections.abc import Callable, Iterator
 
 import pytest
 from config_scenario import FLEET, MSK_BASE, ConfigScenarioResult, run_config_scenario
-from fault_world import FaultWorld, fault_world
+from fault_world import FaultWorld, fault_world, run_summary
 
 from msk_autopilot_local.fault_proxy import FaultKind, FaultPlan
 from msk_autopilot_local.stack import LocalStack
@@ -23,16 +22,8 @@ def clean_run(stack: LocalStack) -> Iterator[ConfigScenarioResult]:
 
 
 def _summary(label: str, result: ConfigScenarioResult) -> str:
-    return json.dumps(
-        {
-            "run": label,
-            "requests": result.proxy["requests"],
-            "faults": result.proxy["faultsByKind"],
-            "invocations": len(result.invocations),
-            "raisedThenSucceeded": sum(1 for i in result.invocations if i.raised_then_succeeded),
-            "failedAfterLambdaRetries": sum(1 for i in result.invocations if i.failed),
-            "rolloutCallsAtEmulator": result.rollout_calls,
-        }
+    return run_summary(
+        label, result.proxy, result.invocations, rolloutCallsAtEmulator=result.rollout_calls
     )
 
 

@@ -2,11 +2,10 @@
 20 % faults, must end the same (AWSCURRENT moved once, username kept, both clusters associated
 and accepting the new password) with no association repeated and no step Lambda gives up on."""
 
-import json
 from collections.abc import Callable, Iterator
 
 import pytest
-from fault_world import FaultWorld, fault_world
+from fault_world import FaultWorld, fault_world, run_summary
 from scram_scenario import (
     ASSOCIATE,
     FLEET,
@@ -30,16 +29,8 @@ def clean_run(stack: LocalStack) -> Iterator[ScramScenarioResult]:
 
 
 def _summary(label: str, result: ScramScenarioResult) -> str:
-    return json.dumps(
-        {
-            "run": label,
-            "requests": result.proxy["requests"],
-            "faults": result.proxy["faultsByKind"],
-            "invocations": len(result.invocations),
-            "raisedThenSucceeded": sum(1 for i in result.invocations if i.raised_then_succeeded),
-            "failedAfterLambdaRetries": sum(1 for i in result.invocations if i.failed),
-            "mutatingMskCallsAtEmulator": result.mutating,
-        }
+    return run_summary(
+        label, result.proxy, result.invocations, mutatingMskCallsAtEmulator=result.mutating
     )
 
 
