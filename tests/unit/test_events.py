@@ -154,3 +154,9 @@ def test_cloudtrail_events_without_a_valid_cluster_arn_name_no_cluster():
     event["detail"]["requestParameters"]["clusterArn"] = "not-an-arn"
     event["detail"]["responseElements"] = None
     assert EVERY_MODEL(event).cluster_arn is None
+
+
+@pytest.mark.parametrize("value", [[], {}, ["aws:kafka"], 3, None])
+def test_envelopes_with_odd_values_are_classified_not_crashed(value):
+    with pytest.raises(UnsupportedEventError):
+        EVERY_MODEL({"eventSource": value, "records": {}})

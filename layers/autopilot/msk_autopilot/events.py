@@ -68,7 +68,8 @@ def event_kind(raw: object) -> str:
         return f"eventbridge:{raw['detail-type']}"
     if {"Step", "SecretId", "ClientRequestToken"} <= raw.keys():
         return "secretsmanager:rotation"
-    if raw.get("eventSource") in {"aws:kafka", "SelfManagedKafka"}:
+    source = raw.get("eventSource")
+    if isinstance(source, str) and source in {"aws:kafka", "SelfManagedKafka"}:
         return "kafka"
     if "action" in raw:
         return f"action:{raw['action']}"

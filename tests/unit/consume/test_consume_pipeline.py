@@ -124,6 +124,7 @@ def test_a_replay_of_the_same_batch_overwrites_the_same_objects(consumer, s3):
         (record(11, b'{"id": 1'), "value is not JSON"),
         (record(11, b'{"note": "no id"}'), "fails its JSON Schema"),
         (record(11, b"x" * 3000), "value is larger than MAX_VALUE_BYTES=2048"),
+        ({**record(11), "timestamp": 2**63 - 1}, "$.timestamp"),  # beyond year 9999
     ],
 )
 def test_poison_records_are_quarantined_raw_and_never_block_the_partition(

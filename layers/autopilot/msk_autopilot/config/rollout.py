@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from botocore.exceptions import ClientError
@@ -48,13 +48,15 @@ from msk_autopilot.config.desired import (
     UnusableParameter,
     read_desired,
 )
-from msk_autopilot.config.properties import ServerProperties, decode_revision, diff, validate
 from msk_autopilot.events import CloudTrailApiCall, ParameterStoreChange, ScheduledEvent
 from msk_autopilot.msk import ClusterSnapshot, MskPort, Operation, UpdateStatus
 from msk_autopilot.notify import Notifier, Severity
 from msk_autopilot.observability import MetricUnit, logger, metrics
 from msk_autopilot.outcome import Outcome, Status
 from msk_autopilot.settings import ConfigRotatorSettings
+
+if TYPE_CHECKING:
+    from msk_autopilot.config.properties import ServerProperties
 
 __all__ = [
     "CANARY_TAG_KEY",
@@ -364,6 +366,9 @@ class ConfigRotator:
         existing: _MskConfiguration | None,
     ) -> ConfigurationReport:
         report = ConfigurationReport(desired.name)
+        # Parsing and the property catalogue load only when a configuration exists.
+        from msk_autopilot.config.properties import validate  # noqa: PLC0415
+
         checked = validate(desired.text)
         if not checked.valid:
             report.problems = [problem.located(desired.parameter) for problem in checked.problems]
@@ -420,6 +425,8 @@ class ConfigRotator:
         versions = tuple(existing.kafka_versions)
         latest = existing.latest_revision.revision
         stored = self.kafka.describe_configuration_revision(Arn=existing.arn, Revision=latest)
+        from msk_autopilot.config.properties import decode_revision, diff  # noqa: PLC0415
+
         current = decode_revision(stored["ServerProperties"]).as_dict()
         if current == wanted.as_dict():
             return _Target(existing.arn, latest, versions)

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -31,13 +31,18 @@ _json = msgspec.json.Decoder()
 _timestamp = attrgetter("timestamp")
 
 
+# Milliseconds since the epoch up to the end of year 9999: a later one (a corrupt record) cannot
+# name the archive's date partition, so the record is poison rather than the batch failing.
+_EpochMillis = Annotated[int, msgspec.Meta(ge=0, le=253_402_300_799_999)]
+
+
 class _Envelope(msgspec.Struct, rename="camel", gc=False):
     """A record's fields as Lambda delivers them, key and value still base64 text."""
 
     topic: str
     partition: int
     offset: int
-    timestamp: int
+    timestamp: _EpochMillis
     timestamp_type: str | None = None
     key: str | None = None  # absent or null: a null key
     value: str | None = None  # absent or null: a tombstone

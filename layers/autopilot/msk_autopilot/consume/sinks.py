@@ -88,11 +88,14 @@ def archive_key(
     Made only from the batch's content (offsets, the first record's timestamp), so a replay of
     the same batch overwrites the same object; offsets are zero-padded so names sort in order.
     """
-    if timestamp_ms is None:
-        when = "date=unknown/hour=unknown"
-    else:
-        moment = datetime.fromtimestamp(timestamp_ms / 1000, UTC)
-        when = f"date={moment:%Y-%m-%d}/hour={moment:%H}"
+    when = "date=unknown/hour=unknown"  # no timestamp, or one no date can hold (poison)
+    if timestamp_ms is not None:
+        try:
+            moment = datetime.fromtimestamp(timestamp_ms / 1000, UTC)
+        except (ValueError, OverflowError, OSError):
+            pass
+        else:
+            when = f"date={moment:%Y-%m-%d}/hour={moment:%H}"
     return f"{prefix}topic={topic}/partition={partition}/{when}/{first:020d}-{last:020d}.jsonl.gz"
 
 
