@@ -131,3 +131,28 @@ def emitted(capsys) -> Callable[[], list[dict]]:
         return [json.loads(line) for line in lines if line.startswith("{")]
 
     return read
+
+
+@pytest.fixture
+def notifications(aws) -> Callable[[], list[dict[str, Any]]]:
+    """Reads what the functions published to the notification topic, through an SQS queue.
+
+    Needs the suite's `aws` fixture: a boto3 Session on the local account.
+    """
+    sns, sqs = aws.client("sns"), aws.client("sqs")
+    topic = sns.create_topic(Name="msk-autopilot-notifications")["TopicArn"]
+    queue = sqs.create_queue(QueueName="notifications-inbox")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn["QueueArn"])
+
+    def read() -> list[dict[str, Any]]:
+        found = []
+        while batch := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get(
+            "Messages", []
+        ):
+            for message in batch:
+                found.append(json.loads(json.loads(message["Body"])["Message"]))
+                sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+        return found
+
+    return read

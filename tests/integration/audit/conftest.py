@@ -159,29 +159,6 @@ def invoke(aws) -> Callable[..., dict[str, Any]]:
 
 
 @pytest.fixture
-def notifications(aws) -> Callable[[], list[dict[str, Any]]]:
-    """What the auditor published to the notification topic (through an SQS queue)."""
-    sns, sqs = aws.client("sns"), aws.client("sqs")
-    topic = sns.create_topic(Name="msk-autopilot-notifications")["TopicArn"]
-    queue = sqs.create_queue(QueueName="audit-notifications-inbox")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn["QueueArn"])
-
-    def read() -> list[dict[str, Any]]:
-        found = []
-        while batch := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get(
-            "Messages", []
-        ):
-            for message in batch:
-                body = json.loads(message["Body"])
-                found.append(json.loads(body["Message"]))
-                sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
-        return found
-
-    return read
-
-
-@pytest.fixture
 def findings(aws) -> Callable[..., dict[str, dict[str, Any]]]:
     """Security Hub findings by Id (moto's GetFindings ignores filters)."""
 

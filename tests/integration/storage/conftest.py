@@ -1,6 +1,5 @@
 """A local account for the storage scaler: the MSK emulator, the app's resources, one fleet."""
 
-import json
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -28,29 +27,6 @@ def aws(monkeypatch, msk_emulator) -> boto3.Session:
     session = boto3.Session(region_name=REGION)
     create_app_resources(LocalStack(ROOT / "template.yaml"), session)
     return session
-
-
-@pytest.fixture
-def notifications(aws) -> Callable[[], list[dict[str, Any]]]:
-    """Reads what the functions published to the notification topic (through an SQS queue)."""
-    sns, sqs = aws.client("sns"), aws.client("sqs")
-    topic = sns.create_topic(Name="msk-autopilot-notifications")["TopicArn"]
-    queue = sqs.create_queue(QueueName="notifications-inbox")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn["QueueArn"])
-
-    def read() -> list[dict[str, Any]]:
-        found = []
-        while True:
-            batch = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
-            if not batch:
-                return found
-            for message in batch:
-                body = json.loads(message["Body"])
-                found.append({"subject": body.get("Subject"), **json.loads(body["Message"])})
-                sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
-
-    return read
 
 
 @pytest.fixture
