@@ -5,6 +5,9 @@ For every function this runs, in fresh Python processes (median of --runs, defau
 - baseline: `import boto3` and create the clients that function uses;
 - function: import its handler module (settings, clients, powertools, the core) and invoke it
   once on its sample event against `local-aws` (the MSK emulator), started by this script.
+  The core is imported from a copy compiled the way the layer's build compiles it (bytecode
+  Lambda uses from its read-only /opt), not from the source tree, whose bytecode cache depends
+  on this machine (PYTHONDONTWRITEBYTECODE, a writable checkout).
 It prints a Markdown table of both medians and their ratio; the target is at most 1.25.
 
     .venv/bin/python bench/cold_start.py [--runs 5] [--json]
@@ -13,8 +16,11 @@ It prints a Markdown table of both medians and their ratio; the target is at mos
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
+import py_compile
+import shutil
 import statistics
 import subprocess
 import sys
@@ -59,7 +65,10 @@ module = _load_handler_module(Path("functions") / folder, folder)
 arn = "arn:aws:lambda:us-east-1:123456789012:function:" + folder
 result = module.lambda_handler(event, LocalContext(function_name=folder, invoked_function_arn=arn))
 elapsed = time.perf_counter() - start
-Path(result_file).write_text(json.dumps({"seconds": elapsed, "status": result.get("status")}))
+import msk_autopilot
+Path(result_file).write_text(json.dumps(
+    {"seconds": elapsed, "status": result.get("status"), "core": msk_autopilot.__file__}
+))
 """
 
 
@@ -77,6 +86,20 @@ def _timed(code: str, args: list[str], environment: dict[str, str]) -> str:
     return process.stdout
 
 
+def _layer_copy(scratch: Path) -> Path:
+    """The core as layers/autopilot/Makefile ships it: sources and unchecked-hash bytecode."""
+    layer = scratch / "python"
+    shutil.copytree(
+        ROOT / "layers" / "autopilot" / "msk_autopilot",
+        layer / "msk_autopilot",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    compileall.compile_dir(
+        layer, quiet=1, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
+    )
+    return layer
+
+
 def measure(runs: int, only: list[str]) -> list[dict[str, object]]:
     stack = LocalStack(ROOT / "template.yaml")
     fleet = {
@@ -91,6 +114,7 @@ def measure(runs: int, only: list[str]) -> list[dict[str, object]]:
     }
     rows = []
     with local_aws(stack, fleet=fleet) as account, tempfile.TemporaryDirectory() as scratch:
+        layer = _layer_copy(Path(scratch))
         now = control.clock.now()
         put_linear_series(
             account.client("cloudwatch"),
@@ -112,6 +136,7 @@ def measure(runs: int, only: list[str]) -> list[dict[str, object]]:
                 **account.environment,
                 "AWS_LAMBDA_FUNCTION_NAME": stack.physical_name(logical_id),
                 "POWERTOOLS_LOG_LEVEL": "ERROR",
+                "PYTHONPATH": str(layer),  # like /opt/python: ahead of the checkout's core
             }
             baseline, function = [], []
             for run in range(runs):
@@ -119,7 +144,10 @@ def measure(runs: int, only: list[str]) -> list[dict[str, object]]:
                 result_file = Path(scratch) / f"{folder}-{run}.json"
                 event_file = str(ROOT / "events" / f"{sample}.json")
                 _timed(_FUNCTION, [folder, event_file, str(result_file)], environment)
-                function.append(json.loads(result_file.read_text())["seconds"])
+                measured = json.loads(result_file.read_text())
+                if not measured["core"].startswith(str(layer)):
+                    raise RuntimeError(f"{folder} imported the core from {measured['core']}")
+                function.append(measured["seconds"])
             base, total = statistics.median(baseline), statistics.median(function)
             rows.append(
                 {
