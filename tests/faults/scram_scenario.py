@@ -11,14 +11,13 @@ compared between runs (passwords differ per run, so their relations are compared
 from __future__ import annotations
 
 import json
-import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 import scram_authenticator
-from fault_world import REGION, TAG, FaultWorld, Invocation
-from moto.secretsmanager.models import secretsmanager_backends
+from fault_world import TAG, FaultWorld, Invocation
+
+from msk_autopilot_local.emulator import start_rotation
 
 ACCOUNT_ID = "123456789012"  # moto's
 SECRET = "AmazonMSK_orders_app"
@@ -60,19 +59,6 @@ def make_secret(world: FaultWorld) -> str:
         Name=SECRET, SecretString=value, KmsKeyId=key
     )
     return str(created["ARN"])
-
-
-def start_rotation(secret_arn: str) -> str:
-    """What RotateSecret does before it calls the function: stage an empty AWSPENDING version."""
-    token = str(uuid.uuid4())
-    secret = secretsmanager_backends[ACCOUNT_ID][REGION].secrets[secret_arn]
-    secret.remove_version_stages_from_old_versions(["AWSPENDING"])
-    secret.versions[token] = {
-        "createdate": int(time.time()),
-        "version_id": token,
-        "version_stages": ["AWSPENDING"],
-    }
-    return token
 
 
 def end_state(world: FaultWorld, secret_arn: str, token: str) -> dict[str, Any]:

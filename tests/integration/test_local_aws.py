@@ -10,8 +10,13 @@ from pathlib import Path
 
 import boto3
 import pytest
+from moto.sqs.models import sqs_backends
+
+from msk_autopilot_local.local_aws import local_aws
+from msk_autopilot_local.stack import LocalStack
 
 ROOT = Path(__file__).resolve().parents[2]
+ACCOUNT_ID = "123456789012"  # moto's
 
 
 def free_port() -> int:
@@ -89,3 +94,33 @@ def test_a_taken_port_is_a_clear_error():
         server = start("--port", str(taken.getsockname()[1]))
         assert server.wait(timeout=60) == 2
         assert "cannot serve on 127.0.0.1" in server.stderr.read()
+
+
+def test_an_account_resets_to_its_start_and_leaves_nothing_behind():
+    stack = LocalStack(ROOT / "template.yaml")
+    fleet = {"clusters": [{"name": "orders", "brokers": 3, "subnets": ["a", "b", "c"]}]}
+    with local_aws(stack, fleet=fleet) as account:
+        kafka, sqs = account.client("kafka"), account.client("sqs")
+        first = account.clusters["orders"]
+        answering = account.answering_seconds
+        kafka.describe_cluster_v2(ClusterArn=first)
+        assert account.answering_seconds > answering, "the server's answer time is counted"
+        kafka.create_configuration(Name="stray", ServerProperties=b"auto.create.topics.enable=true")
+        sqs.create_queue(QueueName="stray")
+        queues = len(sqs.list_queues()["QueueUrls"])
+
+        account.reset()
+
+        assert set(account.clusters) == {"orders"}
+        assert account.clusters["orders"] != first
+        assert [c["ClusterArn"] for c in kafka.list_clusters_v2()["ClusterInfoList"]] == [
+            account.clusters["orders"]
+        ]
+        assert kafka.list_configurations()["Configurations"] == []
+        assert len(sqs.list_queues()["QueueUrls"]) == queues - 1
+        assert all(not url.endswith("/stray") for url in sqs.list_queues()["QueueUrls"])
+
+    assert not sqs_backends[ACCOUNT_ID][stack.region].queues, "moto's state outlived the account"
+    with local_aws(stack) as empty:
+        assert empty.clusters == {}
+        assert empty.client("kafka").list_clusters_v2()["ClusterInfoList"] == []

@@ -39,7 +39,6 @@ import textwrap
 import threading
 import time
 import traceback
-import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -701,6 +700,8 @@ class Demo:
     # --- 5. SCRAM --------------------------------------------------------------------------
 
     def scram(self) -> None:
+        from msk_autopilot_local.emulator import start_rotation  # noqa: PLC0415  moto is heavy
+
         say, tally = self.progress.say, self.result.functions["scram_rotator"]
         secrets = self.account.client("secretsmanager")
         secret_arn = secrets.describe_secret(SecretId=SECRET)["ARN"]
@@ -719,7 +720,7 @@ class Demo:
         )
         _SCRAM_BROKERS.sync(self.kafka, secrets)
         current = _current_value(secrets, secret_arn)
-        token = self.start_rotation(secret_arn)
+        token = start_rotation(secret_arn)
         say(
             f"Secrets Manager starts a rotation (played by the demo): version {token[:8]}... is "
             "AWSPENDING; then it invokes the four steps:"
@@ -770,22 +771,6 @@ class Demo:
         self.say_notifications()
         tally.did.append(f"rotated {SECRET} on {len(clusters)} clusters")
         self.result.numbers["scram"] = {"clusters": clusters, "rotated": True}
-
-    def start_rotation(self, secret_arn: str) -> str:
-        """What Secrets Manager's RotateSecret does before it calls the rotation function: stage
-        a new, empty version as AWSPENDING. (moto's RotateSecret would invoke the function
-        through Docker, then promote the version whatever the function said.)"""
-        from moto.secretsmanager.models import secretsmanager_backends  # noqa: PLC0415
-
-        token = str(uuid.uuid4())
-        secret: Any = secretsmanager_backends[self.stack.account][self.region].secrets[secret_arn]
-        secret.remove_version_stages_from_old_versions(["AWSPENDING"])
-        secret.versions[token] = {
-            "createdate": int(time.time()),
-            "version_id": token,
-            "version_stages": ["AWSPENDING"],
-        }
-        return token
 
     # --- 6. audit --------------------------------------------------------------------------
 
@@ -1181,7 +1166,6 @@ def _run_steps(
     with contextlib.ExitStack() as stack_of_things:
         with progress.activity("starting local-aws and noida-db"):
             account = stack_of_things.enter_context(local_aws(stack))
-            stack_of_things.callback(_reset_emulator, account.endpoint_url, control)
             stack_of_things.callback(_SCRAM_BROKERS.users_by_host.clear)  # passwords
             broker = stack_of_things.enter_context(local_broker())
         stack_of_things.enter_context(pointed_at(account))
@@ -1238,16 +1222,6 @@ def _attempt(title: str, run: Callable[[], None], result: DemoResult, progress: 
         progress.bad(f"{type(error).__name__}: {error}")
         progress.write(traceback.format_exc())
         result.failures.append(f"{title}: {type(error).__name__}: {error}")
-
-
-def _reset_emulator(endpoint_url: str, control: Any) -> None:
-    """Leave no state behind in this process: moto's services and the emulator's clock."""
-    request = urllib.request.Request(  # noqa: S310  the local server this demo started
-        f"{endpoint_url}/moto-api/reset", data=b"", method="POST"
-    )
-    with contextlib.suppress(OSError), urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-        response.read()
-    control.reset()
 
 
 def _shown(path: Path, root: Path) -> str:

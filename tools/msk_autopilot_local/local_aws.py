@@ -18,12 +18,15 @@ import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from msk_autopilot_local.invoke import environment
 from msk_autopilot_local.stack import LocalStack, StackError, find_template
+
+if TYPE_CHECKING:
+    from msk_autopilot_local.emulator import EmulatorServer
 
 __all__ = ["LocalAws", "local_aws", "register"]
 
@@ -37,8 +40,11 @@ class LocalAws:
 
     endpoint_url: str
     region: str
-    resources: dict[str, str]
+    resources: dict[str, str] = field(default_factory=dict)
     clusters: dict[str, str] = field(default_factory=dict)
+    _server: EmulatorServer | None = field(default=None, repr=False)
+    _stack: LocalStack | None = field(default=None, repr=False)
+    _fleet: Mapping[str, Any] | None = field(default=None, repr=False)
 
     def client(self, service: str) -> Any:
         return _EndpointClients(self.endpoint_url, self.region).client(service)
@@ -53,6 +59,29 @@ class LocalAws:
             "AWS_DEFAULT_REGION": self.region,
             "AWS_REGION": self.region,
         }
+
+    @property
+    def answering_seconds(self) -> float:
+        """Seconds the account's server has spent answering requests since it started."""
+        if self._server is None:
+            raise RuntimeError("only an account served by local_aws keeps time")
+        return self._server.answering_seconds
+
+    def reset(self) -> None:
+        """Back to the account as `local_aws` started it: everything emptied, then the app's
+        resources created and the fleet seeded again (the clusters get new ARNs)."""
+        from msk_autopilot_local.app_resources import create_app_resources  # noqa: PLC0415
+        from msk_autopilot_local.emulator import seed_fleet  # noqa: PLC0415
+
+        if self._server is None or self._stack is None:
+            raise RuntimeError("only an account served by local_aws can be reset")
+        self._server.reset()
+        clients = _EndpointClients(self.endpoint_url, self.region)
+        self.resources = create_app_resources(self._stack, clients)
+        self.clusters = {}
+        if self._fleet:
+            seed_clients = {name: clients.client(name) for name in _SEED_SERVICES}
+            self.clusters = seed_fleet(seed_clients, self._fleet).clusters
 
 
 class _EndpointClients:
@@ -88,25 +117,27 @@ def read_fleet(path: Path) -> Mapping[str, Any]:
 def local_aws(
     stack: LocalStack, *, port: int = 0, fleet: Mapping[str, Any] | None = None
 ) -> Iterator[LocalAws]:
-    """Serve a local account for the duration of the block, then stop it."""
-    from msk_autopilot_local.app_resources import create_app_resources  # noqa: PLC0415
-    from msk_autopilot_local.emulator import seed_fleet, start_server  # noqa: PLC0415
+    """Serve a local account for the duration of the block, then stop it.
+
+    moto keeps its state per process, so the account starts empty and is emptied again on the
+    way out: nothing leaks between two accounts served one after the other."""
+    from msk_autopilot_local.emulator import start_server  # noqa: PLC0415
 
     if port:
         _check_port_free(port)
     server = start_server(port=port)
     try:
-        clients = _EndpointClients(server.endpoint_url, stack.region)
         account = LocalAws(
             endpoint_url=server.endpoint_url,
             region=stack.region,
-            resources=create_app_resources(stack, clients),
+            _server=server,
+            _stack=stack,
+            _fleet=fleet,
         )
-        if fleet:
-            seed_clients = {name: clients.client(name) for name in _SEED_SERVICES}
-            account.clusters = seed_fleet(seed_clients, fleet).clusters
+        account.reset()
         yield account
     finally:
+        server.reset()
         server.stop()
 
 

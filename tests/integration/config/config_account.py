@@ -7,13 +7,10 @@ Notifications are read back from an SQS queue subscribed to the stack's topic.
 
 import copy
 import json
-import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 import boto3
-from moto.secretsmanager.models import secretsmanager_backends
 
 from msk_autopilot_local.invoke import invoke_function
 
@@ -126,21 +123,6 @@ class Account:
     def rotate_secret(self, step: str, secret_arn: str, token: str, **environment: str) -> Any:
         event = {"Step": step, "SecretId": secret_arn, "ClientRequestToken": token}
         return invoke_function("scram_rotator", event, env_overrides=environment)
-
-    def start_rotation(self, secret_arn: str) -> str:
-        """What Secrets Manager's RotateSecret does before it calls the rotation function:
-        stage a new, empty version as AWSPENDING; returns its token. (moto's RotateSecret
-        invokes the function through Docker and then promotes the version whatever testSecret
-        said, so the test stands in for Secrets Manager.)"""
-        token = str(uuid.uuid4())
-        secret = secretsmanager_backends[ACCOUNT_ID][REGION].secrets[secret_arn]
-        secret.remove_version_stages_from_old_versions(["AWSPENDING"])
-        secret.versions[token] = {
-            "createdate": int(time.time()),
-            "version_id": token,
-            "version_stages": ["AWSPENDING"],
-        }
-        return token
 
     def secret_value(self, secret_arn: str, stage: str, version: str | None = None) -> dict:
         options = {"VersionId": version} if version else {}

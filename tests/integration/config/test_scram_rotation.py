@@ -9,6 +9,7 @@ import pytest
 from config_account import Account
 
 from msk_autopilot.scram.rotation import RotationFailed, RotationRejected, associate_secrets
+from msk_autopilot_local.emulator import start_rotation
 
 AUTHENTICATOR = {"SCRAM_AUTHENTICATOR": "scram_brokers:authenticate"}
 OLD_PASSWORD = "correct-horse-battery-staple"
@@ -35,7 +36,7 @@ def test_rotation_across_two_clusters_fails_once_then_succeeds(account, brokers,
     west = account.cluster("west", follows=None, scram=True, tags={TAG: "AmazonMSK_orders_app"})
     account.kafka.batch_associate_scram_secret(ClusterArn=east, SecretArnList=[secret])
     brokers.sync(account.kafka, account.secrets)
-    token = account.start_rotation(secret)
+    token = start_rotation(secret)
 
     created = account.rotate_secret("createSecret", secret, token, **AUTHENTICATOR)
     pending = account.secret_value(secret, "AWSPENDING", token)
@@ -96,7 +97,7 @@ def test_rotation_across_two_clusters_fails_once_then_succeeds(account, brokers,
 )
 def test_a_secret_msk_cannot_use_is_rejected_without_change(account, name, options, reason):
     secret = make_secret(account, name, **options)
-    token = account.start_rotation(secret)
+    token = start_rotation(secret)
     before = account.secrets.describe_secret(SecretId=secret)["VersionIdsToStages"]
 
     with pytest.raises(RotationRejected, match=reason):
@@ -111,7 +112,7 @@ def test_a_secret_msk_cannot_use_is_rejected_without_change(account, name, optio
 
 def test_a_pending_version_that_changes_the_username_is_rejected(account):
     secret = make_secret(account, "AmazonMSK_orders_app")
-    token = account.start_rotation(secret)
+    token = start_rotation(secret)
     account.secrets.put_secret_value(
         SecretId=secret,
         ClientRequestToken=token,
@@ -140,7 +141,7 @@ def test_a_token_that_is_not_pending_is_rejected(account):
 
 def test_dry_run_changes_nothing(account):
     secret = make_secret(account, "AmazonMSK_orders_app")
-    token = account.start_rotation(secret)
+    token = start_rotation(secret)
     with pytest.raises(RotationFailed, match="DRY_RUN is on"):
         account.rotate_secret("createSecret", secret, token, DRY_RUN="true")
     with pytest.raises(account.secrets.exceptions.ResourceNotFoundException):
@@ -155,7 +156,7 @@ def test_set_secret_reports_clusters_it_cannot_associate(account, brokers):
     account.cluster("plain", follows=None, tags={TAG: "AmazonMSK_orders_app AmazonMSK_other"})
     account.control.configure(cluster_create_seconds=3600)  # "young" stays CREATING
     account.cluster("young", follows=None, scram=True, tags={TAG: "AmazonMSK_orders_app"})
-    token = account.start_rotation(secret)
+    token = start_rotation(secret)
     account.rotate_secret("createSecret", secret, token)
 
     result = account.rotate_secret("setSecret", secret, token)

@@ -112,10 +112,16 @@ Metrics
 timestamp)`` and ``put_linear_series(cloudwatch, cluster_name, broker_ids=[1, 2, 3], start=...,
 end=..., start_value=40, end_value=85)`` write ``AWS/Kafka`` data points with the dimensions
 "Cluster Name" and "Broker ID" into moto's CloudWatch, for GetMetricData to read back.
+
+Secret rotation
+---------------
+``start_rotation(secret_arn)`` stages a new, empty AWSPENDING version of a secret in moto, as
+Secrets Manager's RotateSecret does before it calls the rotation function, and returns its token.
 """
 
 from .control import EmulatorControl, control, install
 from .metrics import broker_dimensions, put_broker_metrics, put_linear_series
+from .rotation import start_rotation
 from .seed import SeededFleet, seed_fleet
 from .server import EmulatorServer, start_server
 
@@ -129,5 +135,6 @@ __all__ = [
     "put_broker_metrics",
     "put_linear_series",
     "seed_fleet",
+    "start_rotation",
     "start_server",
 ]

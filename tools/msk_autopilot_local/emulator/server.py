@@ -1,9 +1,12 @@
 """moto's threaded server with the MSK emulator and its HTTP control endpoints."""
 
 import json
+import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -125,11 +128,40 @@ class ControlEndpoints:
         return {}
 
 
+class AnswerClock:
+    """WSGI middleware adding up the time the server spends answering: a benchmark can then
+    tell a caller's own time from the time it waited for local AWS."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        self.app = app
+        self._seconds = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def seconds(self) -> float:
+        with self._lock:
+            return self._seconds
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        started = time.perf_counter()
+        try:
+            return self.app(environ, start_response)
+        finally:
+            with self._lock:
+                self._seconds += time.perf_counter() - started
+
+
 class _EmulatorMotoServer(ThreadedMotoServer):
+    answer_clock: AnswerClock
+
     # ThreadedMotoServer builds its WSGI app inside _server_entry and offers no other hook, so
     # this override repeats its three steps with the app wrapped in ControlEndpoints.
     def _server_entry(self) -> None:
-        app = ControlEndpoints(DomainDispatcherApplication(create_backend_app))
+        app = self.answer_clock = AnswerClock(
+            ControlEndpoints(DomainDispatcherApplication(create_backend_app))
+        )
         self._server = make_server(
             self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
         )
@@ -140,13 +172,26 @@ class _EmulatorMotoServer(ThreadedMotoServer):
 class EmulatorServer:
     """A running emulator server: ``endpoint_url`` for boto3, ``stop()`` to shut it down."""
 
-    def __init__(self, server: ThreadedMotoServer) -> None:
+    def __init__(self, server: _EmulatorMotoServer) -> None:
         self._server = server
         self.host, self.port = server.get_host_and_port()
 
     @property
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def answering_seconds(self) -> float:
+        """Seconds spent answering requests since the server started."""
+        return self._server.answer_clock.seconds
+
+    def reset(self) -> None:
+        """An empty account: every moto service and the emulator (clock, settings, faults).
+
+        moto's state belongs to the process, not to a server, so this empties it for every user
+        in the process, as ``POST /moto-api/reset`` does."""
+        moto_api_backend.reset()
+        control.reset()
 
     def stop(self) -> None:
         self._server.stop()
