@@ -4,7 +4,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from msk_autopilot.aws import AssumedRole, ClientFactory
+from msk_autopilot.aws import AssumedRole, ClientFactory, PaginationError, pages
 
 
 @pytest.fixture(autouse=True)
@@ -66,3 +66,33 @@ def test_assumed_credentials_are_refreshed_before_they_expire():
     assert member.client("sts") is first  # valid credentials: cached
     member._expires = member._expires.replace(year=2000)  # pretend they lapsed
     assert member.client("sts") is not first
+
+
+@mock_aws
+def test_pages_follows_next_token_to_the_last_page():
+    ssm = boto3.client("ssm", region_name="us-east-1")
+    for index in range(25):
+        ssm.put_parameter(Name=f"/pages/p{index:02d}", Value="v", Type="String")
+
+    listing = list(pages(ssm.get_parameters_by_path, Path="/pages", MaxResults=10))
+
+    assert [len(page["Parameters"]) for page in listing] == [10, 10, 5]
+    names = [p["Name"] for page in listing for p in page["Parameters"]]
+    assert sorted(names) == [f"/pages/p{index:02d}" for index in range(25)]
+
+
+def test_pages_stops_on_a_repeated_token_instead_of_looping():
+    answers = iter([{"NextToken": "a"}, {"NextToken": "b"}, {"NextToken": "a"}])
+    requests = []
+
+    def list_things(**parameters):
+        requests.append(parameters)
+        return next(answers)
+
+    with pytest.raises(PaginationError, match="list_things repeated NextToken 'a'"):
+        list(pages(list_things, Filter="x"))
+    assert requests == [
+        {"Filter": "x"},
+        {"Filter": "x", "NextToken": "a"},
+        {"Filter": "x", "NextToken": "b"},
+    ]

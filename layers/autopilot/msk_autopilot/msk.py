@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 from botocore.exceptions import BotoCoreError, ClientError
 
+from msk_autopilot.aws import pages
 from msk_autopilot.observability import MetricUnit, logger, metrics
 
 __all__ = [
@@ -223,7 +224,7 @@ class MskPort:
     kafka: Any
 
     def clusters(self) -> Iterator[ClusterSnapshot]:
-        for page in self.kafka.get_paginator("list_clusters_v2").paginate():
+        for page in pages(self.kafka.list_clusters_v2):
             for info in page.get("ClusterInfoList", []):
                 yield ClusterSnapshot.from_api(info)
 
@@ -238,8 +239,7 @@ class MskPort:
 
     def operations(self, cluster_arn: str) -> list[Operation]:
         found: list[Operation] = []
-        paginator = self.kafka.get_paginator("list_cluster_operations_v2")
-        for page in paginator.paginate(ClusterArn=cluster_arn):
+        for page in pages(self.kafka.list_cluster_operations_v2, ClusterArn=cluster_arn):
             found.extend(
                 msgspec.convert(summary, type=Operation)
                 for summary in page.get("ClusterOperationInfoList", [])

@@ -32,7 +32,7 @@ import msgspec
 from botocore.exceptions import BotoCoreError, ClientError
 
 from msk_autopilot.audit.controls import DataUnavailable, IpPermission, security_group_ids
-from msk_autopilot.aws import ClientFactory
+from msk_autopilot.aws import ClientFactory, pages
 from msk_autopilot.msk import ClusterSnapshot
 
 __all__ = [
@@ -133,7 +133,7 @@ def list_clusters(target: AuditTarget) -> RegionInventory:
     when the listing itself fails."""
     clusters: list[ClusterSnapshot] = []
     unreadable: list[UnreadableCluster] = []
-    for page in target.client("kafka").get_paginator("list_clusters_v2").paginate():
+    for page in pages(target.client("kafka").list_clusters_v2):
         for info in page.get("ClusterInfoList", []):
             if info.get("State") == "DELETING":
                 continue
@@ -228,16 +228,15 @@ class RegionEvidence:
 
     def _fetch_security_groups(self) -> dict[str, list[IpPermission]]:
         wanted = sorted({g for cluster in self._clusters for g in security_group_ids(cluster)})
-        paginator = self._target.client("ec2").get_paginator("describe_security_groups")
+        describe = self._target.client("ec2").describe_security_groups
         found: dict[str, list[IpPermission]] = {}
         # A group-id filter, not GroupIds: a deleted group is then missing, not an error.
         for start in range(0, len(wanted), _FILTER_VALUES):
             chunk = wanted[start : start + _FILTER_VALUES]
-            pages = paginator.paginate(
-                Filters=[{"Name": "group-id", "Values": chunk}],
-                PaginationConfig={"PageSize": 1000},
+            listing = pages(
+                describe, Filters=[{"Name": "group-id", "Values": chunk}], MaxResults=1000
             )
-            for page in pages:
+            for page in listing:
                 for group in page.get("SecurityGroups", []):
                     found[group["GroupId"]] = msgspec.convert(
                         group.get("IpPermissions", []), type=list[IpPermission]
@@ -270,10 +269,9 @@ class RegionEvidence:
         return self._versions.get().get(version)
 
     def _fetch_kafka_versions(self) -> dict[str, str]:
-        paginator = self._target.client("kafka").get_paginator("list_kafka_versions")
         return {
             item["Version"]: item.get("Status", "")
-            for page in paginator.paginate()
+            for page in pages(self._target.client("kafka").list_kafka_versions)
             for item in page.get("KafkaVersions", [])
         }
 
@@ -283,12 +281,10 @@ class RegionEvidence:
         return cluster_arn in self._scaled.get()
 
     def _fetch_scaled_clusters(self) -> frozenset[str]:
-        paginator = self._target.client("application-autoscaling").get_paginator(
-            "describe_scaling_policies"
-        )
+        describe = self._target.client("application-autoscaling").describe_scaling_policies
         return frozenset(
             policy["ResourceId"]
-            for page in paginator.paginate(ServiceNamespace="kafka")
+            for page in pages(describe, ServiceNamespace="kafka")
             for policy in page.get("ScalingPolicies", [])
             if policy.get("ScalableDimension") == _STORAGE_DIMENSION
         )
@@ -330,21 +326,17 @@ class RegionEvidence:
         return self._associated[cluster_arn].get()
 
     def _fetch_associated(self, cluster_arn: str) -> list[str]:
-        paginator = self._target.client("kafka").get_paginator("list_scram_secrets")
-        return [
-            arn
-            for page in paginator.paginate(ClusterArn=cluster_arn)
-            for arn in page.get("SecretArnList", [])
-        ]
+        listing = pages(self._target.client("kafka").list_scram_secrets, ClusterArn=cluster_arn)
+        return [arn for page in listing for arn in page.get("SecretArnList", [])]
 
     def _fetch_msk_secrets(self) -> dict[str, _Secret]:
-        paginator = self._target.client("secretsmanager").get_paginator("list_secrets")
-        pages = paginator.paginate(
+        listing = pages(
+            self._target.client("secretsmanager").list_secrets,
             Filters=[{"Key": "name", "Values": [_MSK_SECRET_PREFIX]}],
-            PaginationConfig={"PageSize": 100},
+            MaxResults=100,
         )
         return {
             entry["ARN"]: _Secret(entry["Name"], entry.get("KmsKeyId"))
-            for page in pages
+            for page in listing
             for entry in page.get("SecretList", [])
         }

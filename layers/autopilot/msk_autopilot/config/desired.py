@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from msk_autopilot.aws import pages
+
 __all__ = [
     "MAX_PARAMETER_BYTES",
     "MSK_NAME_PREFIX",
@@ -72,10 +74,13 @@ def read_desired(
     """Every parameter under `prefix`: the usable ones as configurations, the others with why."""
     desired: list[DesiredConfiguration] = []
     unusable: list[UnusableParameter] = []
-    pages = ssm.get_paginator("get_parameters_by_path").paginate(
-        Path=prefix.rstrip("/") or "/", Recursive=True, WithDecryption=False
+    listing = pages(
+        ssm.get_parameters_by_path,
+        Path=prefix.rstrip("/") or "/",
+        Recursive=True,
+        WithDecryption=False,
     )
-    for page in pages:
+    for page in listing:
         for parameter in page["Parameters"]:
             full_name: str = parameter["Name"]
             name = full_name.removeprefix(prefix)

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 from botocore.exceptions import ClientError
 
+from msk_autopilot.aws import pages
 from msk_autopilot.config.coordination import NoticeLedger, RunLease
 from msk_autopilot.config.desired import (
     MSK_NAME_PREFIX,
@@ -352,7 +353,7 @@ class ConfigRotator:
 
     def _msk_configurations(self) -> dict[str, _MskConfiguration]:
         found: dict[str, _MskConfiguration] = {}
-        for page in self.kafka.get_paginator("list_configurations").paginate():
+        for page in pages(self.kafka.list_configurations):
             for info in page.get("Configurations", []):
                 configuration = msgspec.convert(info, type=_MskConfiguration)
                 if configuration.name.startswith(MSK_NAME_PREFIX):

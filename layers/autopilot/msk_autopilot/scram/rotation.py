@@ -37,6 +37,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from msk_autopilot.aws import pages
 from msk_autopilot.events import SecretRotationStep
 from msk_autopilot.msk import ClusterSnapshot, MskPort
 from msk_autopilot.notify import Notifier, Severity
@@ -396,8 +397,8 @@ class ScramRotator:
         return users, skipped
 
     def _associated_secrets(self, cluster_arn: str) -> set[str]:
-        pages = self.kafka.get_paginator("list_scram_secrets").paginate(ClusterArn=cluster_arn)
-        return {arn for page in pages for arn in page.get("SecretArnList", [])}
+        listing = pages(self.kafka.list_scram_secrets, ClusterArn=cluster_arn)
+        return {arn for page in listing for arn in page.get("SecretArnList", [])}
 
 
 def _same_user(current: Credentials, pending: Credentials, secret: _Secret) -> None:

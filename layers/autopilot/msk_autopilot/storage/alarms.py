@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from msk_autopilot.aws import pages
 from msk_autopilot.msk import ClusterSnapshot
 from msk_autopilot.observability import MetricUnit, logger, metrics
 from msk_autopilot.storage.metrics import DISK_METRIC, KAFKA_NAMESPACE
@@ -127,9 +128,12 @@ class DiskAlarms:
 
     def _existing(self) -> dict[str, Mapping[str, Any]]:
         found: dict[str, Mapping[str, Any]] = {}
-        paginator = self.cloudwatch.get_paginator("describe_alarms")
-        pages = paginator.paginate(AlarmNamePrefix=self.settings.prefix, AlarmTypes=["MetricAlarm"])
-        for page in pages:
+        listing = pages(
+            self.cloudwatch.describe_alarms,
+            AlarmNamePrefix=self.settings.prefix,
+            AlarmTypes=["MetricAlarm"],
+        )
+        for page in listing:
             for alarm in page.get("MetricAlarms", []):
                 if str(alarm.get("AlarmDescription", "")).startswith(_MARKER):
                     found[alarm["AlarmName"]] = alarm
