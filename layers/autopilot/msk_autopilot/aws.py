@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import msgspec
 from botocore.config import Config
 
 from msk_autopilot import __version__
@@ -27,8 +27,7 @@ __all__ = ["AssumedRole", "ClientFactory", "PaginationError", "pages"]
 _CREDENTIAL_MARGIN = timedelta(minutes=5)
 
 
-@dataclass(frozen=True)
-class AssumedRole:
+class AssumedRole(msgspec.Struct, frozen=True):
     """Where a factory's clients act: another account's role, optionally another Region."""
 
     role_arn: str
@@ -36,7 +35,6 @@ class AssumedRole:
     duration_seconds: int = 3600
 
 
-@dataclass
 class ClientFactory:
     """Creates and caches boto3 clients that share one retry policy.
 
@@ -44,14 +42,27 @@ class ClientFactory:
     thread-safe, sessions are not, so session work happens under a lock.
     """
 
-    region: str
-    retry_mode: RetryMode = "standard"
-    max_attempts: int = 5
-    role: AssumedRole | None = None
-    _clients: dict[tuple[str, str], Any] = field(default_factory=dict, init=False, repr=False)
-    _session: boto3.Session | None = field(default=None, init=False, repr=False)
-    _expires: datetime | None = field(default=None, init=False, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    def __init__(
+        self,
+        region: str,
+        retry_mode: RetryMode = "standard",
+        max_attempts: int = 5,
+        role: AssumedRole | None = None,
+    ) -> None:
+        self.region = region
+        self.retry_mode: RetryMode = retry_mode
+        self.max_attempts = max_attempts
+        self.role = role
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._session: boto3.Session | None = None
+        self._expires: datetime | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return (
+            f"ClientFactory(region={self.region!r}, retry_mode={self.retry_mode!r}, "
+            f"max_attempts={self.max_attempts}, role={self.role!r})"
+        )
 
     @classmethod
     def for_settings(cls, settings: CommonSettings) -> ClientFactory:

@@ -9,7 +9,6 @@ and counts the call with its reason. Domain modules decide; this module acts.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -198,8 +197,7 @@ class UpdateStatus(StrEnum):
     NOT_FOUND = "not_found"
 
 
-@dataclass(frozen=True)
-class UpdateResult:
+class UpdateResult(msgspec.Struct, frozen=True):
     status: UpdateStatus
     reason: str
     operation_arn: str | None = None
@@ -217,11 +215,11 @@ def _error_message(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Message", "")) or str(error)
 
 
-@dataclass
 class MskPort:
     """MSK reads and guarded writes through one kafka client."""
 
-    kafka: Any
+    def __init__(self, kafka: Any) -> None:
+        self.kafka = kafka
 
     def clusters(self) -> Iterator[ClusterSnapshot]:
         for page in pages(self.kafka.list_clusters_v2):

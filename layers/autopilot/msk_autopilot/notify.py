@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+import msgspec
 
 from msk_autopilot.observability import MetricUnit, logger, metrics
 
@@ -21,8 +22,7 @@ class Severity(StrEnum):
     CRITICAL = "CRITICAL"
 
 
-@dataclass
-class Notifier:
+class Notifier(msgspec.Struct):
     sns: Any
     topic_arn: str
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+import msgspec
 
 __all__ = ["Outcome", "Status"]
 
@@ -18,11 +19,10 @@ class Status(StrEnum):
     REJECTED = "rejected"  # the event itself was invalid or unsupported
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(msgspec.Struct, frozen=True):
     status: Status
     reason: str
-    details: Mapping[str, Any] = field(default_factory=dict)
+    details: Mapping[str, Any] = msgspec.field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"status": self.status.value, "reason": self.reason, "details": dict(self.details)}

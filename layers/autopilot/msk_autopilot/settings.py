@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Annotated, Any, Literal, cast, get_args
+
+import msgspec
 
 __all__ = [
     "CommonSettings",
@@ -36,9 +37,9 @@ class SettingsError(ValueError):
         super().__init__("invalid settings: " + "; ".join(problems))
 
 
-def _env(name: str, parse: Callable[[str], Any]) -> dict[str, Any]:
-    """Field metadata: the variable a setting is read from and how it is parsed."""
-    return {"env": name, "parse": parse}
+def _env(name: str, parse: Callable[[str], Any]) -> msgspec.Meta:
+    """A setting's annotation: the variable it is read from and how that is parsed."""
+    return msgspec.Meta(extra={"env": name, "parse": parse})
 
 
 def _text(raw: str) -> str:
@@ -110,126 +111,115 @@ def _arn(service: str) -> Callable[[str], str]:
     return parse
 
 
-@dataclass(frozen=True, kw_only=True)
-class CommonSettings:
+def _parameter_path(raw: str) -> str:
+    value = raw.strip()
+    if not re.match(r"^/[A-Za-z0-9_.\-/]*/$", value) or "//" in value:
+        raise ValueError("must be a Parameter Store path that starts and ends with '/'")
+    return value
+
+
+def _module_function(raw: str) -> str:
+    value = raw.strip()
+    if not re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", value):
+        raise ValueError("must be module:function")
+    return value
+
+
+def _account_ids(raw: str) -> tuple[str, ...]:
+    accounts = _names(raw)
+    if not all(re.fullmatch(r"\d{12}", account) for account in accounts):
+        raise ValueError("must be comma-separated 12-digit account IDs")
+    return accounts
+
+
+def _remediable(raw: str) -> tuple[str, ...]:
+    controls = _names(raw)
+    unknown = [c for c in controls if c not in SecurityAuditorSettings.REMEDIABLE_CONTROLS]
+    if unknown:
+        allowed = ", ".join(SecurityAuditorSettings.REMEDIABLE_CONTROLS)
+        raise ValueError(f"names controls that cannot be fixed in place ({allowed} can)")
+    return controls
+
+
+def _schema_file(raw: str) -> Path:
+    path = Path(raw.strip())
+    if not path.is_file():
+        raise ValueError("must name an existing schema file")
+    return path
+
+
+def _http_url(raw: str) -> str:
+    value = raw.strip().rstrip("/")
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
+class CommonSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Settings every function shares (the template's Globals)."""
 
-    region: str = field(metadata=_env("AWS_REGION", _text))
-    dry_run: bool = field(default=False, metadata=_env("DRY_RUN", _boolean))
-    opt_in_tag_key: str = field(
-        default="msk-autopilot:managed", metadata=_env("OPT_IN_TAG_KEY", _text)
+    region: Annotated[str, _env("AWS_REGION", _text)]
+    dry_run: Annotated[bool, _env("DRY_RUN", _boolean)] = False
+    opt_in_tag_key: Annotated[str, _env("OPT_IN_TAG_KEY", _text)] = "msk-autopilot:managed"
+    notification_topic_arn: Annotated[str, _env("NOTIFICATION_TOPIC_ARN", _arn("sns"))]
+    retry_mode: Annotated[RetryMode, _env("RETRY_MODE", _choice("standard", "adaptive"))] = (
+        "standard"
     )
-    notification_topic_arn: str = field(metadata=_env("NOTIFICATION_TOPIC_ARN", _arn("sns")))
-    retry_mode: RetryMode = field(
-        default="standard", metadata=_env("RETRY_MODE", _choice("standard", "adaptive"))
-    )
-    max_attempts: int = field(default=5, metadata=_env("RETRY_MAX_ATTEMPTS", _integer(1, 20)))
-    tracing_enabled: bool = field(default=False, metadata=_env("TRACING_ENABLED", _boolean))
+    max_attempts: Annotated[int, _env("RETRY_MAX_ATTEMPTS", _integer(1, 20))] = 5
+    tracing_enabled: Annotated[bool, _env("TRACING_ENABLED", _boolean)] = False
 
 
-@dataclass(frozen=True, kw_only=True)
-class StorageScalerSettings(CommonSettings):
-    idempotency_table: str = field(metadata=_env("IDEMPOTENCY_TABLE_NAME", _text))
-    alarm_prefix: str = field(
-        default="msk-autopilot-disk-", metadata=_env("DISK_ALARM_PREFIX", _text)
-    )
-    alarm_threshold_percent: float = field(
-        default=75.0, metadata=_env("DISK_ALARM_THRESHOLD_PERCENT", _number(10, 95))
-    )
-    alarm_evaluation_periods: int = field(
-        default=1, metadata=_env("DISK_ALARM_EVALUATION_PERIODS", _integer(1, 12))
-    )
-    target_percent: float = field(
-        default=60.0, metadata=_env("STORAGE_TARGET_PERCENT", _number(10, 90))
-    )
-    cooldown_hours: float = field(
-        default=6.0, metadata=_env("STORAGE_COOLDOWN_HOURS", _number(6, 72))
-    )
-    max_volume_gib: int = field(
-        default=16384, metadata=_env("STORAGE_MAX_VOLUME_GIB", _integer(10, 16384))
-    )
-    scale_throughput: bool = field(
-        default=False, metadata=_env("STORAGE_SCALE_THROUGHPUT", _boolean)
-    )
+class StorageScalerSettings(CommonSettings, frozen=True, kw_only=True):
+    idempotency_table: Annotated[str, _env("IDEMPOTENCY_TABLE_NAME", _text)]
+    alarm_prefix: Annotated[str, _env("DISK_ALARM_PREFIX", _text)] = "msk-autopilot-disk-"
+    alarm_threshold_percent: Annotated[
+        float, _env("DISK_ALARM_THRESHOLD_PERCENT", _number(10, 95))
+    ] = 75.0
+    alarm_evaluation_periods: Annotated[
+        int, _env("DISK_ALARM_EVALUATION_PERIODS", _integer(1, 12))
+    ] = 1
+    target_percent: Annotated[float, _env("STORAGE_TARGET_PERCENT", _number(10, 90))] = 60.0
+    cooldown_hours: Annotated[float, _env("STORAGE_COOLDOWN_HOURS", _number(6, 72))] = 6.0
+    max_volume_gib: Annotated[int, _env("STORAGE_MAX_VOLUME_GIB", _integer(10, 16384))] = 16384
+    scale_throughput: Annotated[bool, _env("STORAGE_SCALE_THROUGHPUT", _boolean)] = False
 
 
-@dataclass(frozen=True, kw_only=True)
-class ConfigRotatorSettings(CommonSettings):
+class ConfigRotatorSettings(CommonSettings, frozen=True, kw_only=True):
     """The configuration rotator: where desired configurations live and what drift does."""
 
-    @staticmethod
-    def _parameter_path(raw: str) -> str:
-        value = raw.strip()
-        if not re.match(r"^/[A-Za-z0-9_.\-/]*/$", value) or "//" in value:
-            raise ValueError("must be a Parameter Store path that starts and ends with '/'")
-        return value
-
     # Notices already sent (see msk_autopilot.config.notices) are remembered in this table.
-    idempotency_table: str = field(metadata=_env("IDEMPOTENCY_TABLE_NAME", _text))
-    parameter_prefix: str = field(
-        default="/msk-autopilot/configurations/",
-        metadata=_env("CONFIG_PARAMETER_PREFIX", _parameter_path),
+    idempotency_table: Annotated[str, _env("IDEMPOTENCY_TABLE_NAME", _text)]
+    parameter_prefix: Annotated[str, _env("CONFIG_PARAMETER_PREFIX", _parameter_path)] = (
+        "/msk-autopilot/configurations/"
     )
-    configuration_tag_key: str = field(
-        default="msk-autopilot:configuration", metadata=_env("CONFIG_TAG_KEY", _text)
+    configuration_tag_key: Annotated[str, _env("CONFIG_TAG_KEY", _text)] = (
+        "msk-autopilot:configuration"
     )
-    drift_action: Literal["repair", "report"] = field(
-        default="repair", metadata=_env("CONFIG_DRIFT_ACTION", _choice("repair", "report"))
-    )
+    drift_action: Annotated[
+        Literal["repair", "report"], _env("CONFIG_DRIFT_ACTION", _choice("repair", "report"))
+    ] = "repair"
 
 
-@dataclass(frozen=True, kw_only=True)
-class ScramRotatorSettings(CommonSettings):
+class ScramRotatorSettings(CommonSettings, frozen=True, kw_only=True):
     """The SCRAM rotator: how testSecret checks credentials against the brokers."""
 
-    @staticmethod
-    def _callable_path(raw: str) -> str:
-        value = raw.strip()
-        if not re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", value):
-            raise ValueError("must be module:function")
-        return value
-
-    authenticator: str = field(
-        default="msk_autopilot.scram.handshake:authenticate",
-        metadata=_env("SCRAM_AUTHENTICATOR", _callable_path),
+    authenticator: Annotated[str, _env("SCRAM_AUTHENTICATOR", _module_function)] = (
+        "msk_autopilot.scram.handshake:authenticate"
     )
 
 
-@dataclass(frozen=True, kw_only=True)
-class SecurityAuditorSettings(CommonSettings):
+class SecurityAuditorSettings(CommonSettings, frozen=True, kw_only=True):
     """The security auditor: where it audits, what it may fix, where its report goes."""
 
     # The controls msk_autopilot.audit.remediate can fix in place (a test keeps them equal).
     REMEDIABLE_CONTROLS = ("MSK.2", "MSK.4", "AUTOPILOT.1", "AUTOPILOT.3")
 
-    @staticmethod
-    def _account_ids(raw: str) -> tuple[str, ...]:
-        accounts = _names(raw)
-        if not all(re.fullmatch(r"\d{12}", account) for account in accounts):
-            raise ValueError("must be comma-separated 12-digit account IDs")
-        return accounts
-
-    @staticmethod
-    def _remediable(raw: str) -> tuple[str, ...]:
-        controls = _names(raw)
-        unknown = [c for c in controls if c not in SecurityAuditorSettings.REMEDIABLE_CONTROLS]
-        if unknown:
-            allowed = ", ".join(SecurityAuditorSettings.REMEDIABLE_CONTROLS)
-            raise ValueError(f"names controls that cannot be fixed in place ({allowed} can)")
-        return controls
-
-    audit_regions: tuple[str, ...] = field(default=(), metadata=_env("AUDIT_REGIONS", _names))
-    member_accounts: tuple[str, ...] = field(
-        default=(), metadata=_env("MEMBER_ACCOUNT_IDS", _account_ids)
-    )
-    member_role_name: str = field(
-        default="msk-autopilot-audit", metadata=_env("MEMBER_ROLE_NAME", _text)
-    )
-    report_bucket: str = field(metadata=_env("REPORT_BUCKET", _text))
-    remediate_controls: tuple[str, ...] = field(
-        default=(), metadata=_env("REMEDIATE_CONTROLS", _remediable)
-    )
-    broker_log_group: str = field(default="", metadata=_env("BROKER_LOG_GROUP", _text))
+    audit_regions: Annotated[tuple[str, ...], _env("AUDIT_REGIONS", _names)] = ()
+    member_accounts: Annotated[tuple[str, ...], _env("MEMBER_ACCOUNT_IDS", _account_ids)] = ()
+    member_role_name: Annotated[str, _env("MEMBER_ROLE_NAME", _text)] = "msk-autopilot-audit"
+    report_bucket: Annotated[str, _env("REPORT_BUCKET", _text)]
+    remediate_controls: Annotated[tuple[str, ...], _env("REMEDIATE_CONTROLS", _remediable)] = ()
+    broker_log_group: Annotated[str, _env("BROKER_LOG_GROUP", _text)] = ""
 
     def __post_init__(self) -> None:
         if "AUTOPILOT.3" in self.remediate_controls and not self.broker_log_group:
@@ -238,58 +228,38 @@ class SecurityAuditorSettings(CommonSettings):
             )
 
 
-@dataclass(frozen=True, kw_only=True)
-class RecordConsumerSettings(CommonSettings):
+class RecordConsumerSettings(CommonSettings, frozen=True, kw_only=True):
     """The MSK record consumer: how keys and values are decoded and where records go."""
 
-    @staticmethod
-    def _schema_file(raw: str) -> Path:
-        path = Path(raw.strip())
-        if not path.is_file():
-            raise ValueError("must name an existing schema file")
-        return path
-
-    @staticmethod
-    def _http_url(raw: str) -> str:
-        value = raw.strip().rstrip("/")
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("must be an http:// or https:// URL")
-        return value
-
-    @staticmethod
-    def _hook(raw: str) -> str:
-        value = raw.strip()
-        if not re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", value):
-            raise ValueError("must be module:function")
-        return value
-
-    value_format: Literal["json", "avro", "raw"] = field(
-        default="raw", metadata=_env("VALUE_FORMAT", _choice("json", "avro", "raw"))
-    )
-    value_schema: Path | None = field(default=None, metadata=_env("VALUE_SCHEMA", _schema_file))
-    key_format: Literal["json", "avro", "raw"] = field(
-        default="raw", metadata=_env("KEY_FORMAT", _choice("json", "avro", "raw"))
-    )
-    key_schema: Path | None = field(default=None, metadata=_env("KEY_SCHEMA", _schema_file))
-    avro_wire_format: Literal["plain", "confluent", "glue"] = field(
-        default="plain",
-        metadata=_env("AVRO_WIRE_FORMAT", _choice("plain", "confluent", "glue")),
-    )
-    schema_registry: Literal["none", "confluent", "glue"] = field(
-        default="none", metadata=_env("SCHEMA_REGISTRY", _choice("none", "confluent", "glue"))
-    )
-    schema_registry_url: str = field(default="", metadata=_env("SCHEMA_REGISTRY_URL", _http_url))
+    value_format: Annotated[
+        Literal["json", "avro", "raw"], _env("VALUE_FORMAT", _choice("json", "avro", "raw"))
+    ] = "raw"
+    value_schema: Annotated[Path | None, _env("VALUE_SCHEMA", _schema_file)] = None
+    key_format: Annotated[
+        Literal["json", "avro", "raw"], _env("KEY_FORMAT", _choice("json", "avro", "raw"))
+    ] = "raw"
+    key_schema: Annotated[Path | None, _env("KEY_SCHEMA", _schema_file)] = None
+    avro_wire_format: Annotated[
+        Literal["plain", "confluent", "glue"],
+        _env("AVRO_WIRE_FORMAT", _choice("plain", "confluent", "glue")),
+    ] = "plain"
+    schema_registry: Annotated[
+        Literal["none", "confluent", "glue"],
+        _env("SCHEMA_REGISTRY", _choice("none", "confluent", "glue")),
+    ] = "none"
+    schema_registry_url: Annotated[str, _env("SCHEMA_REGISTRY_URL", _http_url)] = ""
     # Kafka's default message.max.bytes; a larger key or value is quarantined, not decoded.
-    max_value_bytes: int = field(
-        default=1_048_576, metadata=_env("MAX_VALUE_BYTES", _integer(1, 6 * 1024 * 1024))
+    max_value_bytes: Annotated[int, _env("MAX_VALUE_BYTES", _integer(1, 6 * 1024 * 1024))] = (
+        1_048_576
     )
-    sink: Literal["s3", "eventbridge", "discard"] = field(
-        default="s3", metadata=_env("SINK", _choice("s3", "eventbridge", "discard"))
-    )
-    archive_bucket: str = field(default="", metadata=_env("ARCHIVE_BUCKET", _text))
-    event_bus_name: str = field(default="", metadata=_env("EVENT_BUS_NAME", _text))
-    failure_bucket: str = field(metadata=_env("FAILURE_BUCKET", _text))
-    record_hook: str = field(default="", metadata=_env("RECORD_HOOK", _hook))
+    sink: Annotated[
+        Literal["s3", "eventbridge", "discard"],
+        _env("SINK", _choice("s3", "eventbridge", "discard")),
+    ] = "s3"
+    archive_bucket: Annotated[str, _env("ARCHIVE_BUCKET", _text)] = ""
+    event_bus_name: Annotated[str, _env("EVENT_BUS_NAME", _text)] = ""
+    failure_bucket: Annotated[str, _env("FAILURE_BUCKET", _text)]
+    record_hook: Annotated[str, _env("RECORD_HOOK", _module_function)] = ""
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -316,17 +286,25 @@ class RecordConsumerSettings(CommonSettings):
             raise SettingsError(problems)
 
 
+def _source(spec: msgspec.structs.FieldInfo) -> tuple[str, Callable[[str], Any]]:
+    """The variable a setting is read from and how it is parsed, from its annotation."""
+    for meta in get_args(spec.type)[1:]:
+        if isinstance(meta, msgspec.Meta) and meta.extra:
+            return cast(str, meta.extra["env"]), cast(Callable[[str], Any], meta.extra["parse"])
+    raise TypeError(f"setting {spec.name} names no environment variable")
+
+
 def load[S: CommonSettings](settings_type: type[S], environ: Mapping[str, str] | None = None) -> S:
     """Read `settings_type` from the environment, reporting every bad variable at once."""
     env = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     problems: list[str] = []
-    for spec in fields(settings_type):
-        name = cast(str, spec.metadata["env"])
-        parse = cast(Callable[[str], Any], spec.metadata["parse"])
+    for spec in msgspec.structs.fields(settings_type):
+        name, parse = _source(spec)
+        required = spec.required
         raw = env.get(name)
-        if raw is None or (not raw.strip() and spec.default is not MISSING):
-            if spec.default is MISSING:
+        if raw is None or (not raw.strip() and not required):
+            if required:
                 problems.append(f"{name} is required")
             continue
         try:

@@ -1,8 +1,7 @@
 """Several accounts and Regions, and what goes wrong in them: access denied, throttling, a
 cluster deleted mid-run, an unreadable description. The run always completes for the rest."""
 
-import dataclasses
-
+import msgspec
 import pytest
 from audit_world import (
     MEMBER_ACCOUNT,
@@ -222,7 +221,7 @@ def test_a_check_that_breaks_is_not_available_and_the_rest_still_run(
         raise KeyError("Zones")
 
     monkeypatch.setitem(
-        CONTROLS, "AUTOPILOT.10", dataclasses.replace(CONTROLS["AUTOPILOT.10"], check=broken)
+        CONTROLS, "AUTOPILOT.10", msgspec.structs.replace(CONTROLS["AUTOPILOT.10"], check=broken)
     )
 
     invoke(scheduled_event())

@@ -1,11 +1,11 @@
 """The storage simulator: its world model, both policies, the shipped suite and the command."""
 
 import argparse
-import dataclasses
 import json
 from collections import defaultdict
 from datetime import timedelta
 
+import msgspec
 import pytest
 
 from msk_autopilot.storage import policy
@@ -79,7 +79,7 @@ def test_the_autopilot_runs_the_real_policy_on_schedule_and_on_alarm(monkeypatch
     def holding_spy(observation, settings):
         decision = policy.decide(observation, settings)
         calls.append(observation)
-        return dataclasses.replace(decision, new_gib=decision.current_gib)
+        return msgspec.structs.replace(decision, new_gib=decision.current_gib)
 
     monkeypatch.setattr(simulator, "decide", holding_spy)
     # 80 GiB of history in 100 GiB, +8 GiB/h: crosses the 85 % alarm threshold at minute 37.

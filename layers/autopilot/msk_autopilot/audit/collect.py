@@ -25,7 +25,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
@@ -89,8 +88,7 @@ def describe_error(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-@dataclass(frozen=True)
-class AuditTarget:
+class AuditTarget(msgspec.Struct, frozen=True):
     """One account and Region to audit, with the clients that act there."""
 
     account: str
@@ -101,8 +99,7 @@ class AuditTarget:
         return counted(self.clients.client(service, self.region))
 
 
-@dataclass(frozen=True)
-class UnreadableCluster:
+class UnreadableCluster(msgspec.Struct, frozen=True):
     """A cluster the listing returned but whose description could not be read."""
 
     arn: str
@@ -110,11 +107,10 @@ class UnreadableCluster:
     reason: str
 
 
-@dataclass(frozen=True)
-class RegionInventory:
+class RegionInventory(msgspec.Struct, frozen=True):
     target: AuditTarget
     clusters: list[ClusterSnapshot]
-    unreadable: list[UnreadableCluster] = field(default_factory=list)
+    unreadable: list[UnreadableCluster] = msgspec.field(default_factory=list)
 
 
 def _snapshot(info: Mapping[str, Any]) -> ClusterSnapshot | UnreadableCluster:
@@ -182,8 +178,7 @@ class _Once[T]:
         return self._value[0]
 
 
-@dataclass(frozen=True)
-class _Secret:
+class _Secret(msgspec.Struct, frozen=True):
     name: str
     kms_key_id: str | None
 

@@ -14,7 +14,6 @@ apply to serverless clusters, whose settings MSK fixes) reports NOT_APPLICABLE, 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -65,8 +64,7 @@ class Status(StrEnum):
     NOT_AVAILABLE = "NOT_AVAILABLE"  # the control could not be checked; the detail says why
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(msgspec.Struct, frozen=True):
     status: Status
     detail: str
 
@@ -79,8 +77,7 @@ class DataUnavailable(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True)
-class DataSource:
+class DataSource(msgspec.Struct, frozen=True):
     """A kind of data the audit collects, and the IAM actions collecting it calls."""
 
     name: str
@@ -165,8 +162,7 @@ type Check = Callable[[ClusterSnapshot, Evidence], Verdict]
 type ProvisionedCheck = Callable[[ClusterSnapshot, Provisioned, Evidence], Verdict]
 
 
-@dataclass(frozen=True)
-class Control:
+class Control(msgspec.Struct, frozen=True):
     id: str
     severity: Severity
     title: str

@@ -19,8 +19,9 @@ account and Region: Security Hub accepts a finding only from the account it name
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from msk_autopilot.audit.controls import Status
 from msk_autopilot.audit.report import ClusterAudit, Finding
@@ -108,15 +109,13 @@ def _batches[T](items: Sequence[T]) -> Iterator[Sequence[T]]:
         yield items[start : start + BATCH_LIMIT]
 
 
-@dataclass
-class PublishResult:
+class PublishResult(msgspec.Struct):
     imported: int = 0
     resolved: int = 0
-    failed: list[str] = field(default_factory=list)  # "<finding id>: <error>"
+    failed: list[str] = msgspec.field(default_factory=list)  # "<finding id>: <error>"
 
 
-@dataclass
-class SecurityHubPublisher:
+class SecurityHubPublisher(msgspec.Struct):
     """Imports the findings of one account and Region through that account's client."""
 
     securityhub: Any

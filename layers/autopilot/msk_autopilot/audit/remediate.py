@@ -18,9 +18,9 @@ a later run, once the cluster is ACTIVE again.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from botocore.exceptions import BotoCoreError, ClientError
 
 from msk_autopilot.audit.collect import describe_error
@@ -44,15 +44,13 @@ ERROR = "error"  # the call failed beyond retries (access denied, throttled...)
 _GUARD_PERMISSIONS = ("kafka:DescribeClusterV2", "kafka:ListClusterOperationsV2")
 
 
-@dataclass(frozen=True)
-class RemediationContext:
+class RemediationContext(msgspec.Struct, frozen=True):
     """Deployment choices remediations need."""
 
     broker_log_group: str  # CloudWatch Logs group for broker logs (AUTOPILOT.3)
 
 
-@dataclass(frozen=True)
-class Remediation:
+class Remediation(msgspec.Struct, frozen=True):
     control: str
     action: str  # the kafka API action, called through MskPort.update
     extra_permissions: tuple[str, ...]
@@ -130,8 +128,7 @@ REMEDIATIONS: dict[str, Remediation] = {
 }
 
 
-@dataclass(frozen=True)
-class RemediationResult:
+class RemediationResult(msgspec.Struct, frozen=True):
     cluster_arn: str
     cluster_name: str
     control: str

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -80,8 +79,7 @@ class _Document(msgspec.Struct, kw_only=True):
     summary: _Summary = msgspec.field(default_factory=_Summary)
 
 
-@dataclass(frozen=True)
-class Scope:
+class Scope(msgspec.Struct, frozen=True):
     """What a run looked at: every cluster of some accounts and Regions, or one cluster."""
 
     targets: frozenset[tuple[str, str]] = frozenset()  # (account, Region) listed completely
@@ -93,8 +91,7 @@ class Scope:
         return (cluster.account, cluster.region) in self.targets
 
 
-@dataclass
-class AuditReport:
+class AuditReport(msgspec.Struct):
     generated_at: str
     api_calls: int
     clusters: list[ClusterAudit]
@@ -202,8 +199,7 @@ class ReportConflict(Exception):
     """Another run wrote the report since it was read."""
 
 
-@dataclass
-class ReportStore:
+class ReportStore(msgspec.Struct):
     """The latest report in S3, written only if nobody else wrote it since it was read."""
 
     s3: Any

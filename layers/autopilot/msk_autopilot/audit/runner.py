@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from botocore.exceptions import BotoCoreError, ClientError
 
 from msk_autopilot.audit.collect import (
@@ -90,8 +90,7 @@ type Progress = Callable[[int, int], None]
 """Called with (clusters audited, clusters found) after each cluster."""
 
 
-@dataclass(frozen=True)
-class AuditRun:
+class AuditRun(msgspec.Struct, frozen=True):
     report: AuditReport
     scope: Scope
     # What remediation needs: each audited cluster's snapshot and the target it lives in.
@@ -191,8 +190,7 @@ def _cluster_audit(
     )
 
 
-@dataclass
-class SecurityAuditor:
+class SecurityAuditor(msgspec.Struct):
     """One run of the security auditor function, scheduled or for one CloudTrail event."""
 
     settings: SecurityAuditorSettings

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from enum import StrEnum
+
+import msgspec
 
 __all__ = ["CUSTOMER_SETTABLE", "PropertySpec", "ValueKind"]
 
@@ -39,8 +40,7 @@ class ValueKind(StrEnum):
 _KIND_LIMIT = {ValueKind.SHORT: _SHORT_MAX, ValueKind.INT: _INT_MAX, ValueKind.LONG: _LONG_MAX}
 
 
-@dataclass(frozen=True)
-class PropertySpec:
+class PropertySpec(msgspec.Struct, frozen=True):
     """One settable property: what kind of value it takes and, where known, its range."""
 
     kind: ValueKind

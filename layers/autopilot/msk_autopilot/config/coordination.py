@@ -20,10 +20,10 @@ import hashlib
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
 from botocore.exceptions import ClientError
 
 __all__ = ["NoticeLedger", "RunLease"]
@@ -46,8 +46,7 @@ def _claim(dynamodb: Any, table: str, item: dict[str, Any], now: datetime) -> bo
     return True
 
 
-@dataclass
-class NoticeLedger:
+class NoticeLedger(msgspec.Struct):
     dynamodb: Any
     table: str
 
@@ -62,15 +61,14 @@ class NoticeLedger:
         return _claim(self.dynamodb, self.table, item, now)
 
 
-@dataclass
-class RunLease:
+class RunLease(msgspec.Struct):
     dynamodb: Any
     table: str
     # Longer than the function's timeout, so only a crashed run's lease ever expires.
     duration: timedelta = timedelta(seconds=150)
     wait: timedelta = timedelta(seconds=60)
-    owner: str = field(default_factory=lambda: str(uuid.uuid4()))
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    owner: str = msgspec.field(default_factory=lambda: str(uuid.uuid4()))
+    clock: Callable[[], datetime] = msgspec.field(default=lambda: datetime.now(UTC))
     sleep: Callable[[float], None] = time.sleep
 
     @property

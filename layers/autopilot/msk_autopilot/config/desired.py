@@ -9,9 +9,10 @@ leave room for the prefix within MSK's 64 characters.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+import msgspec
 
 from msk_autopilot.aws import pages
 
@@ -32,8 +33,7 @@ _NAME = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]*$")
 MAX_PARAMETER_BYTES = 8192
 
 
-@dataclass(frozen=True)
-class DesiredConfiguration:
+class DesiredConfiguration(msgspec.Struct, frozen=True):
     name: str
     parameter: str
     text: str
@@ -45,8 +45,7 @@ class DesiredConfiguration:
         return msk_configuration_name(self.name)
 
 
-@dataclass(frozen=True)
-class UnusableParameter:
+class UnusableParameter(msgspec.Struct, frozen=True):
     parameter: str
     reason: str
 

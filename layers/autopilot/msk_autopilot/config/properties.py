@@ -20,7 +20,8 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+
+import msgspec
 
 from msk_autopilot.config.catalogue import CUSTOMER_SETTABLE
 
@@ -47,8 +48,7 @@ _ESCAPED = {char: letter for letter, char in _ESCAPES.items()}
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(msgspec.Struct, frozen=True):
     """One thing wrong with a text; `line` is 1-based, 0 for the text as a whole."""
 
     line: int
@@ -59,15 +59,13 @@ class Problem:
         return f"{source}:{self.line}: {self.message}" if self.line else f"{source}: {self.message}"
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(msgspec.Struct, frozen=True):
     key: str
     value: str  # trimmed, as Kafka trims every typed value before parsing it
     line: int
 
 
-@dataclass(frozen=True)
-class ServerProperties:
+class ServerProperties(msgspec.Struct, frozen=True):
     """Parsed properties in file order, plus the Kafka versions the directive names."""
 
     entries: tuple[Entry, ...] = ()
@@ -87,8 +85,7 @@ class ServerProperties:
         )
 
 
-@dataclass(frozen=True)
-class Checked:
+class Checked(msgspec.Struct, frozen=True):
     """A text's properties and everything wrong with it; only a valid one may be applied."""
 
     properties: ServerProperties
@@ -99,11 +96,10 @@ class Checked:
         return not self.problems
 
 
-@dataclass(frozen=True)
-class PropertiesDiff:
-    added: dict[str, str] = field(default_factory=dict)
-    removed: dict[str, str] = field(default_factory=dict)
-    changed: dict[str, tuple[str, str]] = field(default_factory=dict)
+class PropertiesDiff(msgspec.Struct, frozen=True):
+    added: dict[str, str] = msgspec.field(default_factory=dict)
+    removed: dict[str, str] = msgspec.field(default_factory=dict)
+    changed: dict[str, tuple[str, str]] = msgspec.field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.added or self.removed or self.changed)

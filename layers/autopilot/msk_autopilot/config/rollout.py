@@ -33,7 +33,6 @@ import hashlib
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -99,8 +98,7 @@ class RolloutState(StrEnum):
     FAILED = "failed"  # an unexpected error; other configurations went on
 
 
-@dataclass(frozen=True)
-class ClusterPosition:
+class ClusterPosition(msgspec.Struct, frozen=True):
     """The configuration revision a cluster runs."""
 
     arn: str
@@ -136,8 +134,7 @@ class ClusterPosition:
         return f"{self.configuration_name} revision {self.revision}"
 
 
-@dataclass
-class ConfigurationReport:
+class ConfigurationReport(msgspec.Struct):
     """What one run found and did for one named configuration."""
 
     name: str
@@ -145,11 +142,11 @@ class ConfigurationReport:
     reason: str = ""
     configuration_arn: str | None = None
     revision: int | None = None
-    order: list[str] = field(default_factory=list)
-    skipped: dict[str, str] = field(default_factory=dict)
-    drifted: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    actions: list[str] = field(default_factory=list)
+    order: list[str] = msgspec.field(default_factory=list)
+    skipped: dict[str, str] = msgspec.field(default_factory=dict)
+    drifted: list[str] = msgspec.field(default_factory=list)
+    problems: list[str] = msgspec.field(default_factory=list)
+    actions: list[str] = msgspec.field(default_factory=list)
     acted: bool = False
 
     def finish(self, state: RolloutState, reason: str) -> ConfigurationReport:
@@ -172,11 +169,10 @@ class ConfigurationReport:
         return report
 
 
-@dataclass
-class RunReport:
-    configurations: list[ConfigurationReport] = field(default_factory=list)
-    not_following: dict[str, str] = field(default_factory=dict)  # cluster -> why
-    unusable: list[UnusableParameter] = field(default_factory=list)
+class RunReport(msgspec.Struct):
+    configurations: list[ConfigurationReport] = msgspec.field(default_factory=list)
+    not_following: dict[str, str] = msgspec.field(default_factory=dict)  # cluster -> why
+    unusable: list[UnusableParameter] = msgspec.field(default_factory=list)
 
     def outcome(self, *, dry_run: bool) -> Outcome:
         states = {report.state for report in self.configurations}
@@ -201,8 +197,7 @@ class RunReport:
         return Outcome(status, f"configurations: {counts or 'none'}", details)
 
 
-@dataclass(frozen=True)
-class _Target:
+class _Target(msgspec.Struct, frozen=True):
     """The revision followers should run; `arn` is None when a dry run would create it."""
 
     arn: str | None
@@ -231,8 +226,7 @@ class _MskConfiguration(msgspec.Struct, frozen=True, rename="pascal"):
     state: str = "ACTIVE"
 
 
-@dataclass(frozen=True)
-class _Failure:
+class _Failure(msgspec.Struct, frozen=True):
     """A follower's failed configuration update, from DescribeClusterOperationV2."""
 
     cluster: ClusterSnapshot
@@ -241,8 +235,7 @@ class _Failure:
     error: str
 
 
-@dataclass
-class ConfigRotator:
+class ConfigRotator(msgspec.Struct):
     """Reconciles every desired configuration with MSK, one step per configuration per run."""
 
     kafka: Any
@@ -253,7 +246,7 @@ class ConfigRotator:
     lease: RunLease
     settings: ConfigRotatorSettings
     function_name: str = ""
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    clock: Callable[[], datetime] = msgspec.field(default=lambda: datetime.now(UTC))
 
     def handle(self, event: RotatorEvent) -> Outcome:
         ignored = self._ignored(event)

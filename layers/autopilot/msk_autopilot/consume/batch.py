@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from msk_autopilot.events import EventValidationError, UnsupportedEventError, event_kind
 
@@ -20,8 +21,7 @@ __all__ = ["KafkaBatch", "parse_kafka_event"]
 _PARTITION_KEY = re.compile(r"^(?P<topic>.+)-(?P<partition>\d+)$")
 
 
-@dataclass(frozen=True)
-class KafkaBatch:
+class KafkaBatch(msgspec.Struct, frozen=True):
     """One invocation's records, per topic-partition, in offset order as delivered."""
 
     event_source: str

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Annotated, Any
 
@@ -54,11 +53,10 @@ class QuarantineError(RuntimeError):
     in a partial batch response, so the whole batch fails and Lambda's retries take over."""
 
 
-@dataclass(frozen=True)
-class BatchResult:
+class BatchResult(msgspec.Struct, frozen=True):
     """Lambda's partial batch response: per partition, the first offset to redeliver."""
 
-    redeliver_from: Mapping[str, int] = field(default_factory=dict)
+    redeliver_from: Mapping[str, int] = msgspec.field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         # The identifier powertools' BatchProcessor(EventType.Kafka) reports.
@@ -70,8 +68,7 @@ class BatchResult:
         }
 
 
-@dataclass
-class _Tally:
+class _Tally(msgspec.Struct):
     records: int = 0
     payload_bytes: int = 0
     poison: int = 0

@@ -13,7 +13,6 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -54,12 +53,12 @@ _encoder = msgspec.json.Encoder()
 _json = msgspec.json.Decoder()
 
 
-@dataclass
-class Delivery:
+class Delivery(msgspec.Struct):
     """What a sink did not store: per partition the first offset to redeliver, and refusals."""
 
-    unstored: dict[str, int] = field(default_factory=dict)
-    refused: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # (offset, reason)
+    unstored: dict[str, int] = msgspec.field(default_factory=dict)
+    # partition -> (offset, reason) of each refused record
+    refused: dict[str, list[tuple[int, str]]] = msgspec.field(default_factory=dict)
 
 
 class Sink(Protocol):
@@ -220,8 +219,7 @@ class Quarantine:
         return partition_key, []
 
 
-@dataclass(frozen=True)
-class _Entry:
+class _Entry(msgspec.Struct, frozen=True):
     partition_key: str
     offset: int
     request: dict[str, Any]

@@ -32,9 +32,9 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from typing import Any
 
+import msgspec
 from botocore.exceptions import ClientError
 
 from msk_autopilot.aws import pages
@@ -78,13 +78,15 @@ class RotationFailed(RuntimeError):
     """A step could not complete; AWSCURRENT is unchanged."""
 
 
-@dataclass(frozen=True)
-class Credentials:
+class Credentials(msgspec.Struct, frozen=True):
     """The JSON value of an MSK SCRAM secret; other keys in it are kept as they are."""
 
     username: str
-    password: str = field(repr=False)
-    other: dict[str, Any] = field(default_factory=dict, repr=False)
+    password: str
+    other: dict[str, Any] = msgspec.field(default_factory=dict)
+
+    def __repr__(self) -> str:  # never the password, nor keys that may hold other secrets
+        return f"Credentials(username={self.username!r})"
 
     @classmethod
     def parse(cls, secret_string: str | None, what: str) -> Credentials:
@@ -106,8 +108,7 @@ class Credentials:
         return json.dumps({**self.other, "username": self.username, "password": self.password})
 
 
-@dataclass(frozen=True)
-class _Secret:
+class _Secret(msgspec.Struct, frozen=True):
     arn: str
     name: str
     versions: dict[str, list[str]]
@@ -117,8 +118,7 @@ class _Secret:
         return next(v for v, stages in self.versions.items() if "AWSCURRENT" in stages)
 
 
-@dataclass(frozen=True)
-class _User:
+class _User(msgspec.Struct, frozen=True):
     """A cluster that uses the secret: associated already, or tagged to use it."""
 
     cluster: ClusterSnapshot
@@ -147,8 +147,7 @@ def associate_secrets(kafka: Any, cluster_arn: str, secret_arns: list[str]) -> l
     return unprocessed
 
 
-@dataclass
-class ScramRotator:
+class ScramRotator(msgspec.Struct):
     """Runs one step of Secrets Manager's rotation protocol for an AmazonMSK_ secret."""
 
     secrets: Any
@@ -255,7 +254,7 @@ class ScramRotator:
         self.secrets.put_secret_value(
             SecretId=secret.arn,
             ClientRequestToken=token,
-            SecretString=replace(current, password=password).secret_string(),
+            SecretString=msgspec.structs.replace(current, password=password).secret_string(),
             VersionStages=["AWSPENDING"],
         )
         return Outcome(

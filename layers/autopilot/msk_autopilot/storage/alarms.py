@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from msk_autopilot.aws import pages
 from msk_autopilot.msk import ClusterSnapshot
@@ -24,19 +25,17 @@ _CLUSTER_ARN = re.compile(r"\((arn:aws[a-z-]*:kafka:[^)\s]+)\)")
 _DELETE_BATCH = 100  # DeleteAlarms takes at most 100 names
 
 
-@dataclass(frozen=True)
-class AlarmSettings:
+class AlarmSettings(msgspec.Struct, frozen=True):
     prefix: str  # e.g. "msk-autopilot-disk-"; the template's event rule matches on it
     threshold_percent: float
     evaluation_periods: int
     period_seconds: int = 300
 
 
-@dataclass(frozen=True)
-class AlarmSync:
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
+class AlarmSync(msgspec.Struct, frozen=True):
+    created: list[str] = msgspec.field(default_factory=list)
+    updated: list[str] = msgspec.field(default_factory=list)
+    deleted: list[str] = msgspec.field(default_factory=list)
     unchanged: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -56,8 +55,7 @@ def cluster_arn_of_alarm(description: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-@dataclass
-class DiskAlarms:
+class DiskAlarms(msgspec.Struct):
     cloudwatch: Any
     settings: AlarmSettings
 

@@ -30,10 +30,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
+
+import msgspec
 
 __all__ = [
     "MAX_VOLUME_GIB",
@@ -94,16 +95,14 @@ def _worst(*severities: Severity) -> Severity:
     return max(severities, key=_SEVERITY_ORDER.index)
 
 
-@dataclass(frozen=True, slots=True)
-class UsageSample:
+class UsageSample(msgspec.Struct, frozen=True):
     """One KafkaDataLogsDiskUsed datapoint of one broker."""
 
     at: datetime
     used_percent: float
 
 
-@dataclass(frozen=True, kw_only=True)
-class StorageObservation:
+class StorageObservation(msgspec.Struct, frozen=True, kw_only=True):
     """What the scaler knows about one cluster when it asks for a decision."""
 
     now: datetime
@@ -127,8 +126,7 @@ class StorageObservation:
             raise ValueError("hours_until_change_allowed must not be negative")
 
 
-@dataclass(frozen=True, kw_only=True)
-class PolicySettings:
+class PolicySettings(msgspec.Struct, frozen=True, kw_only=True):
     target_percent: float = 60.0  # highest utilization allowed until the next step can land
     # The scaler's CloudWatch alarm threshold (crossing it invokes the scaler off schedule). A
     # broker already at or above it when the policy grows storage makes the decision a WARNING.
@@ -179,8 +177,7 @@ class PolicySettings:
         return self.cooldown_hours
 
 
-@dataclass(frozen=True, slots=True)
-class BrokerForecast:
+class BrokerForecast(msgspec.Struct, frozen=True):
     """The inputs the decision used for one broker."""
 
     broker_id: str
@@ -191,8 +188,7 @@ class BrokerForecast:
     forecast_percent: float  # at the horizon, at the current size
 
 
-@dataclass(frozen=True, kw_only=True)
-class StorageDecision:
+class StorageDecision(msgspec.Struct, frozen=True, kw_only=True):
     action: StorageAction
     severity: Severity
     reason: str
@@ -235,7 +231,7 @@ class StorageDecision:
             "new_forecast_percent": self.new_forecast_percent,
             "current_throughput_mibps": self.current_throughput_mibps,
             "new_throughput_mibps": self.new_throughput_mibps,
-            "brokers": [asdict(broker) for broker in self.brokers],
+            "brokers": [msgspec.structs.asdict(broker) for broker in self.brokers],
         }
 
 

@@ -10,10 +10,10 @@ impossible while the first runs.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
 )
@@ -75,8 +75,7 @@ class SweepIncompleteError(RuntimeError):
         super().__init__(f"scaling failed for {len(cluster_arns)} cluster(s): {cluster_arns}")
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(msgspec.Struct, frozen=True):
     """A decision, or the reason no decision could be made."""
 
     cluster: ClusterSnapshot | None
@@ -98,8 +97,7 @@ def _last_storage_change(operations: Sequence[Operation]) -> Operation | None:
     )
 
 
-@dataclass
-class StorageScaler:
+class StorageScaler(msgspec.Struct):
     msk: MskPort
     cloudwatch: Any
     notifier: Notifier
@@ -110,9 +108,6 @@ class StorageScaler:
     idempotent: Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]
     # Lets idempotency records of a timed-out invocation expire with the invocation.
     register_context: Callable[[Any], None] = lambda context: None
-
-    def __post_init__(self) -> None:
-        self._act_once = self.idempotent(self._act)
 
     def handle(self, event: StorageEvent, *, dry_run: bool, context: Any = None) -> Outcome:
         """One delivered event: an alarm or a request scales one cluster, a schedule sweeps."""
@@ -211,7 +206,7 @@ class StorageScaler:
         """Decide for one cluster and act on the decision, once per decision window."""
         key = {"cluster_arn": cluster_arn, "window": decision_window(now), "dry_run": dry_run}
         try:
-            result = self._act_once(request=key, now=now.isoformat())
+            result = self.idempotent(self._act)(request=key, now=now.isoformat())
         except IdempotencyAlreadyInProgressError:
             # A concurrent delivery is deciding, or botocore retried our own claim whose answer
             # was lost; the two look alike. Deciding anyway is safe: the MSK port's guard lets
