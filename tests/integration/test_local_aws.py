@@ -102,9 +102,11 @@ def test_an_account_resets_to_its_start_and_leaves_nothing_behind():
     with local_aws(stack, fleet=fleet) as account:
         kafka, sqs = account.client("kafka"), account.client("sqs")
         first = account.clusters["orders"]
-        answering = account.answering_seconds
+        requests, seconds = account.answered()
         kafka.describe_cluster_v2(ClusterArn=first)
-        assert account.answering_seconds > answering, "the server's answer time is counted"
+        after_requests, after_seconds = account.answered()
+        assert after_requests == requests + 1
+        assert after_seconds > seconds, "the server's answer time is counted"
         kafka.create_configuration(Name="stray", ServerProperties=b"auto.create.topics.enable=true")
         sqs.create_queue(QueueName="stray")
         queues = len(sqs.list_queues()["QueueUrls"])

@@ -60,12 +60,12 @@ class LocalAws:
             "AWS_REGION": self.region,
         }
 
-    @property
-    def answering_seconds(self) -> float:
-        """Seconds the account's server has spent answering requests since it started."""
+    def answered(self) -> tuple[int, float]:
+        """Requests the account's server has answered since it started, and seconds spent
+        answering them."""
         if self._server is None:
-            raise RuntimeError("only an account served by local_aws keeps time")
-        return self._server.answering_seconds
+            raise RuntimeError("only an account served by local_aws keeps count")
+        return self._server.answered()
 
     def reset(self) -> None:
         """Back to the account as `local_aws` started it: everything emptied, then the app's

@@ -129,18 +129,19 @@ class ControlEndpoints:
 
 
 class AnswerClock:
-    """WSGI middleware adding up the time the server spends answering: a benchmark can then
-    tell a caller's own time from the time it waited for local AWS."""
+    """WSGI middleware counting the requests the server answers and the time it spends on
+    them: a benchmark can then tell a caller's own time from the time it waited for local AWS."""
 
     def __init__(self, app: WsgiApp) -> None:
         self.app = app
+        self._requests = 0
         self._seconds = 0.0
         self._lock = threading.Lock()
 
-    @property
-    def seconds(self) -> float:
+    def read(self) -> tuple[int, float]:
+        """Requests answered and seconds spent answering them."""
         with self._lock:
-            return self._seconds
+            return self._requests, self._seconds
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -150,6 +151,7 @@ class AnswerClock:
             return self.app(environ, start_response)
         finally:
             with self._lock:
+                self._requests += 1
                 self._seconds += time.perf_counter() - started
 
 
@@ -180,10 +182,9 @@ class EmulatorServer:
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    @property
-    def answering_seconds(self) -> float:
-        """Seconds spent answering requests since the server started."""
-        return self._server.answer_clock.seconds
+    def answered(self) -> tuple[int, float]:
+        """Requests answered since the server started, and seconds spent answering them."""
+        return self._server.answer_clock.read()
 
     def reset(self) -> None:
         """An empty account: every moto service and the emulator (clock, settings, faults).
