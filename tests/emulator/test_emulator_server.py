@@ -2,6 +2,7 @@
 
 import base64
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -284,3 +285,51 @@ def test_regions_are_isolated_over_http(http_kit):
         aws_secret_access_key="emulator",
     )
     assert other.list_clusters_v2()["ClusterInfoList"] == []
+
+
+def test_security_hub_keeps_its_finding_workflow_over_http(msk_emulator_http):
+    hub = boto3.client(
+        "securityhub",
+        endpoint_url=msk_emulator_http.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    product = "arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default"
+    finding_id = f"orders-{uuid.uuid4()}/MSK.1"  # the session's server keeps other tests' findings
+    finding = {
+        "SchemaVersion": "2018-10-08",
+        "Id": finding_id,
+        "ProductArn": product,
+        "GeneratorId": "msk-autopilot/MSK.1",
+        "AwsAccountId": "123456789012",
+        "Types": ["Software and Configuration Checks"],
+        "CreatedAt": "2026-11-25T00:00:00Z",
+        "UpdatedAt": "2026-11-25T00:00:00Z",
+        "Severity": {"Label": "MEDIUM"},
+        "Title": "MSK.1",
+        "Description": "orders",
+        "Resources": [{"Type": "AwsMskCluster", "Id": "orders"}],
+        "Compliance": {"Status": "PASSED"},
+    }
+    hub.batch_import_findings(Findings=[finding])
+    answer = hub.batch_update_findings(
+        FindingIdentifiers=[
+            {"Id": finding_id, "ProductArn": product},
+            {"Id": "payments/MSK.1", "ProductArn": product},
+        ],
+        Workflow={"Status": "RESOLVED"},
+    )
+    assert answer["ProcessedFindings"] == [{"Id": finding_id, "ProductArn": product}]
+    assert [u["FindingIdentifier"]["Id"] for u in answer["UnprocessedFindings"]] == [
+        "payments/MSK.1"
+    ]
+
+    def workflow() -> str:
+        found = [f for f in hub.get_findings()["Findings"] if f["Id"] == finding_id]
+        return str(found[0]["Workflow"]["Status"])
+
+    hub.batch_import_findings(Findings=[{**finding, "Workflow": {"Status": "NEW"}}])
+    assert workflow() == "RESOLVED", "a re-import keeps the customer's workflow"
+    hub.batch_import_findings(Findings=[{**finding, "Compliance": {"Status": "FAILED"}}])
+    assert workflow() == "NEW", "leaving PASSED reopens a resolved finding"

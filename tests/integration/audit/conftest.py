@@ -9,7 +9,6 @@ from typing import Any
 import boto3
 import pytest
 from audit_world import KAFKA_PORTS, REGION, ROOT, TAG, WORLD_V4, WORLD_V6, World
-from securityhub_workflow import install_workflow
 
 from msk_autopilot_local.app_resources import create_app_resources
 from msk_autopilot_local.emulator import catalog
@@ -23,7 +22,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture
 def aws(monkeypatch, msk_emulator) -> boto3.Session:
-    install_workflow(monkeypatch)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)

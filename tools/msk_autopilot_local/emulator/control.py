@@ -7,11 +7,13 @@ from typing import Any
 from moto.kafka.models import kafka_backends
 
 from .models import MskBackend
+from .securityhub import install_finding_workflow
 from .state import EmulatorClock, EmulatorSettings, OperationFault, emulator_state
 
 
 def install() -> None:
-    """Make moto's ``kafka`` service the MSK emulator, in this process, from now on.
+    """Make moto's ``kafka`` service the MSK emulator, in this process, from now on, and give
+    moto's Security Hub its finding workflow (``securityhub``).
 
     Idempotent. moto keeps one ``BackendDict`` per service and builds a backend per account and
     Region on first use, from ``BackendDict.backend``; pointing that at ``MskBackend`` is the one
@@ -19,6 +21,7 @@ def install() -> None:
     Flask app) then read the routes from ``MskBackend``. Plain kafka backends created before
     ``install()`` are replaced; one that already holds moto clusters is refused rather than lost.
     """
+    install_finding_workflow()
     with emulator_state.lock:
         kafka_backends.backend = MskBackend
         for account_backends in kafka_backends.values():

@@ -1,7 +1,7 @@
-"""Security Hub's finding workflow, which moto 5.2 lacks, added to moto for these tests.
+"""Security Hub's finding workflow, which moto lacks, added to moto's Security Hub.
 
-moto's Security Hub has no BatchUpdateFindings and lets BatchImportFindings overwrite every field
-of an existing finding. Security Hub itself (API reference: BatchImportFindings, WorkflowUpdate):
+moto has no BatchUpdateFindings and lets BatchImportFindings overwrite every field of an existing
+finding. Security Hub itself (API reference: BatchImportFindings, WorkflowUpdate):
 
 - BatchImportFindings cannot change Note, UserDefinedFields, VerificationState or Workflow of an
   existing finding; a new finding's Workflow starts NEW;
@@ -9,25 +9,36 @@ of an existing finding. Security Hub itself (API reference: BatchImportFindings,
   PASSED to WARNING, FAILED or NOT_AVAILABLE, or RecordState from ARCHIVED to ACTIVE;
 - BatchUpdateFindings (PATCH /findings/batchupdate) sets Workflow for up to 100 findings, each
   named by Id and ProductArn, and reports the ones it did not find as UnprocessedFindings.
+
+Without it the security auditor's resolve step failed against `local-aws` and in the demo.
 """
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from moto.securityhub import urls
 from moto.securityhub.models import SecurityHubBackend
 from moto.securityhub.responses import SecurityHubResponse
 
+__all__ = ["install_finding_workflow"]
+
 _CUSTOMER_FIELDS = ("Note", "UserDefinedFields", "VerificationState", "Workflow")
 _REOPENED = ("NOTIFIED", "RESOLVED")
+_BATCH_UPDATE_PATH = "{0}/findings/batchupdate$"
+
+type ImportFindings = Callable[
+    [SecurityHubBackend, list[dict[str, Any]]], tuple[int, int, list[dict[str, Any]]]
+]
 
 
-def _import_keeping_workflow(original: Any) -> Any:
-    def batch_import_findings(self: SecurityHubBackend, findings: list[dict[str, Any]]) -> Any:
+def _import_keeping_workflow(original: ImportFindings) -> ImportFindings:
+    def batch_import_findings(
+        self: SecurityHubBackend, findings: list[dict[str, Any]]
+    ) -> tuple[int, int, list[dict[str, Any]]]:
         existing = {f.id: f.data for f in self.findings}
         for finding in findings:
-            old = existing.get(finding.get("Id"))
+            old = existing.get(str(finding.get("Id")))
             if old is None:
                 finding.setdefault("Workflow", {"Status": "NEW"})
                 continue
@@ -45,6 +56,7 @@ def _import_keeping_workflow(original: Any) -> Any:
                 finding["Workflow"] = {"Status": "NEW"}
         return original(self, findings)
 
+    batch_import_findings.keeps_workflow = True  # type: ignore[attr-defined]
     return batch_import_findings
 
 
@@ -69,14 +81,12 @@ def _batch_update_findings(self: SecurityHubResponse) -> str:
     return json.dumps({"ProcessedFindings": processed, "UnprocessedFindings": unprocessed})
 
 
-def install_workflow(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Add the workflow to moto's Security Hub for the rest of the test."""
-    monkeypatch.setitem(urls.url_paths, "{0}/findings/batchupdate$", SecurityHubResponse.dispatch)
-    monkeypatch.setattr(
-        SecurityHubResponse, "batch_update_findings", _batch_update_findings, raising=False
-    )
-    monkeypatch.setattr(
-        SecurityHubBackend,
-        "batch_import_findings",
-        _import_keeping_workflow(SecurityHubBackend.batch_import_findings),
-    )
+def install_finding_workflow() -> None:
+    """Give moto's Security Hub the finding workflow, in this process, from now on. Idempotent;
+    the server must not have answered a Security Hub request before (it builds its routes then)."""
+    urls.url_paths[_BATCH_UPDATE_PATH] = SecurityHubResponse.dispatch
+    SecurityHubResponse.batch_update_findings = _batch_update_findings  # type: ignore[attr-defined]
+    if not getattr(SecurityHubBackend.batch_import_findings, "keeps_workflow", False):
+        SecurityHubBackend.batch_import_findings = _import_keeping_workflow(  # type: ignore[method-assign, assignment]
+            SecurityHubBackend.batch_import_findings
+        )
