@@ -167,6 +167,7 @@ arn = "arn:aws:lambda:us-east-1:123456789012:function:" + folder
 result = module.lambda_handler(event, LocalContext(function_name=folder, invoked_function_arn=arn))
 wall, cpu = time.perf_counter() - start, time.process_time() - cpu
 import gc, botocore.client, msk_autopilot  # after the clock stopped: what the run created
+gc.unfreeze()  # frozen objects are not listed
 clients = sorted({
     o.meta.service_model.service_name
     for o in gc.get_objects() if isinstance(o, botocore.client.BaseClient)
@@ -224,6 +225,9 @@ def measure(runs: int, only: list[str]) -> list[dict[str, object]]:
                 "AWS_LAMBDA_FUNCTION_NAME": stack.physical_name(logical_id),
                 "POWERTOOLS_LOG_LEVEL": "ERROR",
                 "PYTHONPATH": str(layer),  # like /opt/python: ahead of the checkout's core
+                # What Lambda tells its processes; the cold start freezes what it built then
+                # (msk_autopilot.coldstart).
+                "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
             }
             sample = (ROOT / "events" / f"{scenario.sample}.json").read_text()
             baseline: list[dict[str, float]] = []

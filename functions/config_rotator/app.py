@@ -1,5 +1,9 @@
 """Configuration rotator: reconciles MSK configurations with the desired server.properties."""
 
+from msk_autopilot import coldstart
+
+coldstart.begin()  # no cyclic collection until the first invocation ends
+
 from msk_autopilot.aws import ClientFactory
 from msk_autopilot.config.rollout import RotatorEvent, build_config_rotator
 from msk_autopilot.events import (

@@ -5,6 +5,10 @@ failure bucket's quarantine, and a partial batch response names, per partition, 
 offset Lambda must redeliver.
 """
 
+from msk_autopilot import coldstart
+
+coldstart.begin()  # no cyclic collection until the first invocation ends
+
 from msk_autopilot.aws import ClientFactory
 from msk_autopilot.consume import BatchResult, KafkaBatch, build_pipeline, parse_kafka_event
 from msk_autopilot.runtime import LambdaContext, lambda_entry

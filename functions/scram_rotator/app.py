@@ -1,5 +1,9 @@
 """SCRAM rotator: the Secrets Manager rotation function for AmazonMSK_ secrets."""
 
+from msk_autopilot import coldstart
+
+coldstart.begin()  # no cyclic collection until the first invocation ends
+
 from msk_autopilot.aws import ClientFactory
 from msk_autopilot.events import EventParser, SecretRotationStep
 from msk_autopilot.outcome import Outcome

@@ -4,6 +4,10 @@ A schedule audits every cluster of the configured accounts and Regions; a CloudT
 kafka call that changes security re-audits just the cluster it names.
 """
 
+from msk_autopilot import coldstart
+
+coldstart.begin()  # no cyclic collection until the first invocation ends
+
 from msk_autopilot.audit.runner import SecurityAuditor
 from msk_autopilot.aws import ClientFactory
 from msk_autopilot.events import CloudTrailApiCall, EventParser, ScheduledEvent

@@ -1,5 +1,9 @@
 """Storage scaler: grows MSK broker storage before disks fill (alarm, sweep or on-demand)."""
 
+from msk_autopilot import coldstart
+
+coldstart.begin()  # no cyclic collection until the first invocation ends
+
 from msk_autopilot.aws import ClientFactory
 from msk_autopilot.events import AlarmStateChange, EventParser, ScaleRequest, ScheduledEvent
 from msk_autopilot.outcome import Outcome

@@ -23,6 +23,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from msk_autopilot import coldstart
 from msk_autopilot_local.stack import LocalStack, StackError, find_template
 
 __all__ = ["InvokeError", "LocalContext", "environment", "invoke_function", "register"]
@@ -93,7 +94,11 @@ def _load_handler_module(code_dir: Path, logical_id: str) -> ModuleType:
         raise InvokeError(f"{logical_id}: cannot load {source}")
     module = importlib.util.module_from_spec(spec)
     sys.modules.pop(name, None)  # a fresh cold start every time: settings are read at import
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        coldstart.end()  # the handler paused garbage collection; this process goes on
+        raise
     return module
 
 

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from msk_autopilot import coldstart
 from msk_autopilot.events import InvalidEventError
 from msk_autopilot.observability import MetricUnit, logger, metrics, tracer
 from msk_autopilot.outcome import Outcome, Status
@@ -40,6 +41,12 @@ def lambda_entry[E](
     def decorate(handle: Callable[[E, LambdaContext], Result]) -> LambdaHandler:
         @functools.wraps(handle)
         def entry(event: Any, context: LambdaContext) -> dict[str, Any]:
+            try:
+                return _run(event, context)
+            finally:
+                coldstart.end()
+
+        def _run(event: Any, context: LambdaContext) -> dict[str, Any]:
             try:
                 parsed = parse(event)
             except InvalidEventError as error:
