@@ -110,8 +110,9 @@ def _rotation_started(account: LocalAws, stack: LocalStack) -> dict[str, str]:
     return {SAMPLE_SECRET_ARN: secret["ARN"], SAMPLE_TOKEN: start_rotation(secret["ARN"])}
 
 
-def _changed_cluster(account: LocalAws, stack: LocalStack) -> dict[str, str]:
-    """Someone changed orders' monitoring: the auditor checks the cluster and files findings."""
+def _aimed_at_orders(account: LocalAws, stack: LocalStack) -> dict[str, str]:
+    """The event names orders: someone changed its monitoring (the auditor audits it and files
+    findings), or its records arrive (the consumer archives them)."""
     return {SAMPLE_CLUSTER_ARN: account.clusters["orders"]}
 
 
@@ -128,9 +129,9 @@ FUNCTIONS: dict[str, Scenario] = {
     "security_auditor": Scenario(
         "cloudtrail_update_monitoring",
         ("kafka", "kms", "secretsmanager", "securityhub", "s3", "sns"),
-        _changed_cluster,
+        _aimed_at_orders,
     ),
-    "record_consumer": Scenario("msk_records", ("s3",), _changed_cluster),
+    "record_consumer": Scenario("msk_records", ("s3",), _aimed_at_orders),
 }
 
 

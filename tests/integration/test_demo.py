@@ -12,11 +12,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from moto.moto_api._internal.models import moto_api_backend
 
 from msk_autopilot_local import demo
 from msk_autopilot_local.cli import main
-from msk_autopilot_local.emulator import control
 from msk_autopilot_local.stack import LocalStack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,8 +66,6 @@ def _answers(host_port: str) -> bool:
 @pytest.fixture(scope="module")
 def run() -> SimpleNamespace:
     """The demo, run once in this process with every check's before and after."""
-    moto_api_backend.reset()  # what earlier tests in this process left in moto
-    control.reset()
     gc.collect()
     threads, children, sockets = set(threading.enumerate()), _children(), _sockets()
     out, stray_out, stray_err = io.StringIO(), io.StringIO(), io.StringIO()

@@ -230,7 +230,9 @@ def _provisioned_control(
                 )
             return check(cluster, cluster.provisioned, evidence)
 
-        _register(Control(control_id, severity, title, remediation, sources, on_any_cluster))
+        _cluster_control(control_id, severity, title, remediation=remediation, sources=sources)(
+            on_any_cluster
+        )
         return check
 
     return declare
