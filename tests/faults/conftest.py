@@ -22,18 +22,18 @@ from typing import Any
 import pytest
 from fault_world import ROOT, FaultWorld, fault_world
 
-from msk_autopilot_local.fault_proxy import FaultPlan
-from msk_autopilot_local.stack import LocalStack
+from msk_autopilot_local.faults import FaultPlan
+from msk_autopilot_local.template.resolve import ResolvedTemplate
 
 
 @pytest.fixture(scope="session")
-def stack() -> LocalStack:
-    return LocalStack(ROOT / "template.yaml")
+def stack() -> ResolvedTemplate:
+    return ResolvedTemplate(ROOT / "template.yaml")
 
 
 @pytest.fixture
 def open_world(
-    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+    stack: ResolvedTemplate, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[..., FaultWorld]]:
     monkeypatch.chdir(ROOT)
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_CONFIG_FILE"):

@@ -28,10 +28,10 @@ from moto.core.model_instances import reset_model_data
 
 from msk_autopilot_local.emulator import control
 from msk_autopilot_local.emulator.responses import MskResponse
-from msk_autopilot_local.fault_proxy import FaultPlan, FaultProxy, fault_proxy
-from msk_autopilot_local.invoke import invoke_function
+from msk_autopilot_local.faults import FaultPlan, FaultProxy, fault_proxy
 from msk_autopilot_local.local_aws import LocalAws, local_aws
-from msk_autopilot_local.stack import LocalStack
+from msk_autopilot_local.local_lambda import invoke_function
+from msk_autopilot_local.template.resolve import ResolvedTemplate
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -151,7 +151,7 @@ class Invocation:
 
 @dataclass
 class FaultWorld:
-    stack: LocalStack
+    stack: ResolvedTemplate
     account: LocalAws  # direct, never faulted: setup and assertions
     proxy: FaultProxy
     emulator: EmulatorCalls
@@ -194,7 +194,10 @@ class FaultWorld:
 
 @contextlib.contextmanager
 def fault_world(
-    stack: LocalStack, plan: FaultPlan | None = None, *, fleet: Mapping[str, Any] | None = None
+    stack: ResolvedTemplate,
+    plan: FaultPlan | None = None,
+    *,
+    fleet: Mapping[str, Any] | None = None,
 ) -> Iterator[FaultWorld]:
     """A fresh local account with `fleet`, behind a fault proxy with `plan` (None: no faults).
 

@@ -8,15 +8,15 @@ import pytest
 from config_scenario import FLEET, MSK_BASE, ConfigScenarioResult, run_config_scenario
 from fault_world import FaultWorld, fault_world, run_summary
 
-from msk_autopilot_local.fault_proxy import FaultKind, FaultPlan
-from msk_autopilot_local.stack import LocalStack
+from msk_autopilot_local.faults import FaultKind, FaultPlan
+from msk_autopilot_local.template.resolve import ResolvedTemplate
 
 FAULT_RATE = 0.2
 SEEDS = (1, 2)
 
 
 @pytest.fixture(scope="module")
-def clean_run(stack: LocalStack) -> Iterator[ConfigScenarioResult]:
+def clean_run(stack: ResolvedTemplate) -> Iterator[ConfigScenarioResult]:
     with fault_world(stack, None, fleet=FLEET) as world:
         yield run_config_scenario(world)
 

@@ -4,7 +4,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from msk_autopilot_local.fault_proxy import FaultKind, FaultPlan
+from msk_autopilot_local.faults import FaultKind, FaultPlan
 
 FLEET = {"clusters": [{"name": "orders", "brokers": 3, "subnets": ["a", "b", "c"]}]}
 

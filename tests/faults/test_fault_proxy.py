@@ -29,7 +29,7 @@ from botocore.retries.standard import (
 from botocore.serialize import create_serializer
 from fault_world import ROOT, FaultWorld
 
-from msk_autopilot_local.fault_proxy import (
+from msk_autopilot_local.faults import (
     FaultKind,
     FaultPlan,
     FaultProxy,
@@ -570,14 +570,7 @@ def test_stopping_closes_idle_keep_alive_connections_and_the_port(upstream):
         socket.create_connection(("127.0.0.1", port), timeout=1)
 
 
-_CLI = (
-    "import argparse, sys\n"
-    "from msk_autopilot_local import fault_proxy\n"
-    "parser = argparse.ArgumentParser(prog='msk-autopilot')\n"
-    "fault_proxy.register(parser.add_subparsers(dest='command', required=True))\n"
-    "args = parser.parse_args(sys.argv[1:])\n"
-    "sys.exit(args.func(args))\n"
-)
+_CLI = "import sys\nfrom msk_autopilot_local.cli import main\nsys.exit(main(sys.argv[1:]))\n"
 
 
 def test_the_command_line_serves_until_sigterm_and_prints_its_counts(upstream):

@@ -15,15 +15,15 @@ from scram_scenario import (
     run_scram_scenario,
 )
 
-from msk_autopilot_local.fault_proxy import FaultKind, FaultPlan
-from msk_autopilot_local.stack import LocalStack
+from msk_autopilot_local.faults import FaultKind, FaultPlan
+from msk_autopilot_local.template.resolve import ResolvedTemplate
 
 FAULT_RATE = 0.2
 SEEDS = (1, 2, 3)
 
 
 @pytest.fixture(scope="module")
-def clean_run(stack: LocalStack) -> Iterator[ScramScenarioResult]:
+def clean_run(stack: ResolvedTemplate) -> Iterator[ScramScenarioResult]:
     with fault_world(stack, None, fleet=FLEET) as world:
         yield run_scram_scenario(world)
 

@@ -31,21 +31,21 @@ from storage_scenario import (
 
 from msk_autopilot.settings import StorageScalerSettings, load
 from msk_autopilot_local.emulator import control
-from msk_autopilot_local.fault_proxy import FaultKind, FaultPlan, FaultRule
-from msk_autopilot_local.stack import LocalStack
+from msk_autopilot_local.faults import FaultKind, FaultPlan, FaultRule
+from msk_autopilot_local.template.resolve import ResolvedTemplate
 
 FAULT_RATE = 0.2
 SEEDS = (1, 2, 3)
 
 
-def deployed_retry_settings(stack: LocalStack) -> tuple[str, int]:
+def deployed_retry_settings(stack: ResolvedTemplate) -> tuple[str, int]:
     environment = stack.function_environment(stack.function_logical_id("storage_scaler"))
     settings = load(StorageScalerSettings, {"AWS_REGION": "us-east-1", **environment})
     return settings.retry_mode, settings.max_attempts
 
 
 @pytest.fixture(scope="module")
-def clean_run(stack: LocalStack) -> Iterator[ScenarioResult]:
+def clean_run(stack: ResolvedTemplate) -> Iterator[ScenarioResult]:
     with fault_world(stack, None, fleet=FLEET) as world:
         yield run_storage_scenario(world)
 

@@ -18,12 +18,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from msk_autopilot_local.app_resources import create_app_resources
-from msk_autopilot_local.invoke import LocalContext, _load_handler_module
-from msk_autopilot_local.stack import LocalStack
+from msk_autopilot_local.local_lambda import LocalContext, load_handler_module
+from msk_autopilot_local.template.resolve import ResolvedTemplate
+from msk_autopilot_local.template.resources import create_app_resources
 
 ROOT = Path(__file__).resolve().parents[2]
-STACK = LocalStack(ROOT / "template.yaml")
+STACK = ResolvedTemplate(ROOT / "template.yaml")
 
 settings.register_profile(
     "short",
@@ -125,7 +125,7 @@ def handler(request, monkeypatch, msk_emulator):
             monkeypatch.setenv(name, value)
     create_app_resources(STACK, boto3.Session())  # set-up, not the function's own calls
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", environment["AWS_LAMBDA_FUNCTION_NAME"])
-    module = _load_handler_module(STACK.function_code_dir(logical_id), f"fuzz_{function}")
+    module = load_handler_module(STACK.function_code_dir(logical_id), f"fuzz_{function}")
     context = LocalContext(
         function_name=environment["AWS_LAMBDA_FUNCTION_NAME"],
         invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:"

@@ -15,7 +15,7 @@ import pytest
 
 from msk_autopilot_local import demo
 from msk_autopilot_local.cli import main
-from msk_autopilot_local.stack import LocalStack
+from msk_autopilot_local.template.resolve import ResolvedTemplate
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDS = 10_000
@@ -71,7 +71,7 @@ def run() -> SimpleNamespace:
     out, stray_out, stray_err = io.StringIO(), io.StringIO(), io.StringIO()
     started = time.monotonic()
     with contextlib.redirect_stdout(stray_out), contextlib.redirect_stderr(stray_err):
-        result = demo.run_demo(LocalStack(ROOT / "template.yaml"), out=out, records=RECORDS)
+        result = demo.run_demo(ResolvedTemplate(ROOT / "template.yaml"), out=out, records=RECORDS)
     elapsed = time.monotonic() - started
     gc.collect()
     return SimpleNamespace(

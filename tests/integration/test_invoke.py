@@ -8,10 +8,10 @@ from pathlib import Path
 import boto3
 import pytest
 
-from msk_autopilot_local.app_resources import create_app_resources
 from msk_autopilot_local.cli import main
-from msk_autopilot_local.invoke import InvokeError, invoke_function
-from msk_autopilot_local.stack import LocalStack
+from msk_autopilot_local.local_lambda import InvokeError, invoke_function
+from msk_autopilot_local.template.resolve import ResolvedTemplate
+from msk_autopilot_local.template.resources import create_app_resources
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = {
@@ -30,7 +30,7 @@ def _local_account(monkeypatch, msk_emulator):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    create_app_resources(LocalStack(ROOT / "template.yaml"), boto3.Session())
+    create_app_resources(ResolvedTemplate(ROOT / "template.yaml"), boto3.Session())
 
 
 def event(name: str) -> dict:
@@ -49,7 +49,7 @@ def test_each_function_accepts_its_sample_events(function, sample):
 
 
 def test_environment_comes_from_the_template():
-    env = LocalStack(ROOT / "template.yaml").function_environment("StorageScalerFunction")
+    env = ResolvedTemplate(ROOT / "template.yaml").function_environment("StorageScalerFunction")
     assert env["NOTIFICATION_TOPIC_ARN"] == (
         "arn:aws:sns:us-east-1:123456789012:msk-autopilot-notifications"
     )

@@ -13,7 +13,7 @@ import pytest
 from moto.sqs.models import sqs_backends
 
 from msk_autopilot_local.local_aws import local_aws
-from msk_autopilot_local.stack import LocalStack
+from msk_autopilot_local.template.resolve import ResolvedTemplate
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT_ID = "123456789012"  # moto's
@@ -97,7 +97,7 @@ def test_a_taken_port_is_a_clear_error():
 
 
 def test_an_account_resets_to_its_start_and_leaves_nothing_behind():
-    stack = LocalStack(ROOT / "template.yaml")
+    stack = ResolvedTemplate(ROOT / "template.yaml")
     fleet = {"clusters": [{"name": "orders", "brokers": 3, "subnets": ["a", "b", "c"]}]}
     with local_aws(stack, fleet=fleet) as account:
         kafka, sqs = account.client("kafka"), account.client("sqs")

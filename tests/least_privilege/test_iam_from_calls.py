@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from msk_autopilot_local.cfn import function_policies, transform_template
-from msk_autopilot_local.stack import LocalStack
+from msk_autopilot_local.template.cfn import function_policies, transform_template
+from msk_autopilot_local.template.resolve import ResolvedTemplate
 
 ROOT = Path(__file__).resolve().parents[2]
 CALL_LOG_DIR = ROOT / ".pytest-calls"
@@ -43,7 +43,7 @@ def policies():
 def recorded() -> dict[str, set[str]]:
     logs = sorted(CALL_LOG_DIR.glob("calls-*.jsonl"))
     assert logs, "no recorded calls: run the main test suite first (make test does)"
-    stack = LocalStack(ROOT / "template.yaml")
+    stack = ResolvedTemplate(ROOT / "template.yaml")
     logical = {stack.physical_name(fid): fid for fid in stack.functions().values()}
     calls: dict[str, set[str]] = defaultdict(set)
     for log in logs:

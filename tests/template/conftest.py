@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from samtranslator.yaml_helper import yaml_parse
 
-from msk_autopilot_local.cfn import transform_template
+from msk_autopilot_local.template.cfn import transform_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from msk_autopilot_local.cfn import policy_document
+from msk_autopilot_local.template.cfn import policy_document
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"

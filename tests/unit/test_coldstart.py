@@ -5,7 +5,7 @@ import gc
 import pytest
 
 from msk_autopilot import coldstart
-from msk_autopilot_local.invoke import InvokeError, invoke_function
+from msk_autopilot_local.local_lambda import InvokeError, invoke_function
 
 
 @pytest.fixture(autouse=True)

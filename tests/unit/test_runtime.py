@@ -6,7 +6,7 @@ from msk_autopilot.events import EventParser, ScaleRequest
 from msk_autopilot.outcome import Outcome, Status
 from msk_autopilot.runtime import lambda_entry
 from msk_autopilot.settings import CommonSettings
-from msk_autopilot_local.invoke import LocalContext
+from msk_autopilot_local.local_lambda import LocalContext
 
 SETTINGS = CommonSettings(
     region="us-east-1", notification_topic_arn="arn:aws:sns:us-east-1:123456789012:t"

@@ -1,4 +1,4 @@
-"""`msk-autopilot local-aws`: a local AWS account with a faithful MSK, for functions and people.
+"""A local AWS account with a faithful MSK, for functions and people (`msk-autopilot local-aws`).
 
 Starts moto's server with the MSK emulator on 127.0.0.1, creates the application's own resources
 (topic, queues, tables, buckets) under the names the functions' default environment uses, seeds
@@ -9,12 +9,8 @@ Point anything at it with AWS_ENDPOINT_URL=http://127.0.0.1:PORT (and any non-em
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import signal
 import socket
-import sys
-import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from msk_autopilot_local.invoke import environment
-from msk_autopilot_local.stack import LocalStack, StackError, find_template
+from msk_autopilot_local.local_lambda import environment
+from msk_autopilot_local.template.resolve import ResolvedTemplate, StackError
 
 if TYPE_CHECKING:
     from msk_autopilot_local.emulator import EmulatorServer
 
-__all__ = ["LocalAws", "local_aws", "register"]
+__all__ = ["DEFAULT_PORT", "LocalAws", "local_aws", "pointed_at", "read_fleet"]
 
 DEFAULT_PORT = 5055
 _SEED_SERVICES = ("kafka", "kms", "secretsmanager")
@@ -43,7 +39,7 @@ class LocalAws:
     resources: dict[str, str] = field(default_factory=dict)
     clusters: dict[str, str] = field(default_factory=dict)
     _server: EmulatorServer | None = field(default=None, repr=False)
-    _stack: LocalStack | None = field(default=None, repr=False)
+    _stack: ResolvedTemplate | None = field(default=None, repr=False)
     _fleet: Mapping[str, Any] | None = field(default=None, repr=False)
 
     def client(self, service: str) -> Any:
@@ -70,8 +66,8 @@ class LocalAws:
     def reset(self) -> None:
         """Back to the account as `local_aws` started it: everything emptied, then the app's
         resources created and the fleet seeded again (the clusters get new ARNs)."""
-        from msk_autopilot_local.app_resources import create_app_resources  # noqa: PLC0415
         from msk_autopilot_local.emulator import seed_fleet  # noqa: PLC0415
+        from msk_autopilot_local.template.resources import create_app_resources  # noqa: PLC0415
 
         if self._server is None or self._stack is None:
             raise RuntimeError("only an account served by local_aws can be reset")
@@ -115,7 +111,7 @@ def read_fleet(path: Path) -> Mapping[str, Any]:
 
 @contextlib.contextmanager
 def local_aws(
-    stack: LocalStack, *, port: int = 0, fleet: Mapping[str, Any] | None = None
+    stack: ResolvedTemplate, *, port: int = 0, fleet: Mapping[str, Any] | None = None
 ) -> Iterator[LocalAws]:
     """Serve a local account for the duration of the block, then stop it.
 
@@ -146,41 +142,6 @@ def _check_port_free(port: int) -> None:
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind(("127.0.0.1", port))
-
-
-def _run(args: argparse.Namespace) -> int:
-    try:
-        stack = LocalStack(Path(args.template) if args.template else find_template())
-        fleet = read_fleet(Path(args.seed)) if args.seed else None
-        stop = threading.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stop.set())
-        with local_aws(stack, port=args.port, fleet=fleet) as account:
-            for name, arn in account.clusters.items():
-                print(f"cluster {name} {arn}", flush=True)
-            print(f"ready {account.endpoint_url}", flush=True)
-            stop.wait()
-    except (StackError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except OSError as error:  # the port is taken, most often
-        print(f"error: cannot serve on 127.0.0.1:{args.port}: {error}", file=sys.stderr)
-        return 2
-    print("stopped", flush=True)
-    return 0
-
-
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "local-aws",
-        help="serve a local AWS account with a faithful MSK on 127.0.0.1",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="default %(default)s")
-    parser.add_argument("--seed", help="fleet file (JSON or YAML) of clusters to create")
-    parser.add_argument("--template", "-t", help="SAM template (default: nearest template.yaml)")
-    parser.set_defaults(func=_run)
 
 
 def pointed_at(account: LocalAws) -> contextlib.AbstractContextManager[None]:

@@ -10,10 +10,10 @@ import boto3
 import pytest
 from audit_world import KAFKA_PORTS, REGION, ROOT, TAG, WORLD_V4, WORLD_V6, World
 
-from msk_autopilot_local.app_resources import create_app_resources
 from msk_autopilot_local.emulator import catalog
-from msk_autopilot_local.invoke import invoke_function
-from msk_autopilot_local.stack import LocalStack
+from msk_autopilot_local.local_lambda import invoke_function
+from msk_autopilot_local.template.resolve import ResolvedTemplate
+from msk_autopilot_local.template.resources import create_app_resources
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -27,13 +27,13 @@ def aws(monkeypatch, msk_emulator) -> boto3.Session:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.chdir(ROOT)
     session = boto3.Session(region_name=REGION)
-    create_app_resources(LocalStack(ROOT / "template.yaml"), session)
+    create_app_resources(ResolvedTemplate(ROOT / "template.yaml"), session)
     return session
 
 
 @pytest.fixture
 def report_bucket(aws) -> str:
-    return LocalStack(ROOT / "template.yaml").physical_name("AuditReportBucket")
+    return ResolvedTemplate(ROOT / "template.yaml").physical_name("AuditReportBucket")
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from botocore.validate import ParamValidator
 
 from msk_autopilot_local.cli import main
 from msk_autopilot_local.emulator.models import MskBackend
-from msk_autopilot_local.stack import LOCAL_ACCOUNT
+from msk_autopilot_local.template.resolve import LOCAL_ACCOUNT
 
 
 def audit_json(tmp_path, *args: str) -> tuple[int, dict]:

@@ -6,7 +6,7 @@ from audit_world import REGION, TAG, scheduled_event
 from msk_autopilot.audit.collect import AuditTarget
 from msk_autopilot.audit.runner import audit
 from msk_autopilot.aws import ClientFactory
-from msk_autopilot_local.stack import LOCAL_ACCOUNT
+from msk_autopilot_local.template.resolve import LOCAL_ACCOUNT
 
 CLUSTERS = 1000
 BUDGET_PER_CLUSTER = 2.0

@@ -2,7 +2,7 @@
 
 from audit_world import REGION, TAG, api_call_event, scheduled_event
 
-from msk_autopilot_local.stack import LOCAL_ACCOUNT
+from msk_autopilot_local.template.resolve import LOCAL_ACCOUNT
 
 PRODUCT = f"arn:aws:securityhub:{REGION}:{LOCAL_ACCOUNT}:product/{LOCAL_ACCOUNT}/default"
 

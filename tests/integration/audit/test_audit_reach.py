@@ -22,7 +22,7 @@ from moto.sts.models import STSBackend
 
 from msk_autopilot.audit import CONTROLS
 from msk_autopilot_local.emulator.models import MskBackend
-from msk_autopilot_local.stack import LOCAL_ACCOUNT
+from msk_autopilot_local.template.resolve import LOCAL_ACCOUNT
 
 OTHER_REGION = "eu-west-1"
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 
-from msk_autopilot_local.invoke import invoke_function
+from msk_autopilot_local.local_lambda import invoke_function
 
 ROOT = Path(__file__).resolve().parents[3]
 REGION = "us-east-1"  # the Region `invoke_function` gives the functions

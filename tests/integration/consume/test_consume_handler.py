@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from msk_autopilot_local.invoke import InvokeError, invoke_function
+from msk_autopilot_local.local_lambda import InvokeError, invoke_function
 
 ROOT = Path(__file__).resolve().parents[3]
 REGION = "us-east-1"

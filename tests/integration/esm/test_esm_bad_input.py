@@ -321,7 +321,8 @@ def test_the_command_exits_130_after_ctrl_c_with_a_summary(kafka, tmp_path):
         [
             sys.executable,
             "-m",
-            "msk_autopilot_local.esm",
+            "msk_autopilot_local.cli",
+            "esm",
             "-b",
             kafka.bootstrap_servers,
             "--topic",

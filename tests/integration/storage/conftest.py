@@ -8,10 +8,10 @@ from typing import Any
 import boto3
 import pytest
 
-from msk_autopilot_local.app_resources import create_app_resources
 from msk_autopilot_local.emulator import put_linear_series, seed_fleet
-from msk_autopilot_local.invoke import invoke_function
-from msk_autopilot_local.stack import LocalStack
+from msk_autopilot_local.local_lambda import invoke_function
+from msk_autopilot_local.template.resolve import ResolvedTemplate
+from msk_autopilot_local.template.resources import create_app_resources
 
 ROOT = Path(__file__).resolve().parents[3]
 REGION = "us-east-1"
@@ -25,7 +25,7 @@ def aws(monkeypatch, msk_emulator) -> boto3.Session:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.chdir(ROOT)
     session = boto3.Session(region_name=REGION)
-    create_app_resources(LocalStack(ROOT / "template.yaml"), session)
+    create_app_resources(ResolvedTemplate(ROOT / "template.yaml"), session)
     return session
 
 

@@ -1,6 +1,5 @@
 """The storage simulator: its world model, both policies, the shipped suite and the command."""
 
-import argparse
 import json
 from collections import defaultdict
 from datetime import timedelta
@@ -9,9 +8,15 @@ import msgspec
 import pytest
 
 from msk_autopilot.storage import policy
-from msk_autopilot_local import simulate as simulator
-from msk_autopilot_local.simulate import SimulationResult, comparison_table, run_suite, simulate
-from msk_autopilot_local.traces import TraceError, parse_trace
+from msk_autopilot_local.cli import main
+from msk_autopilot_local.simulate import simulator
+from msk_autopilot_local.simulate.simulator import (
+    SimulationResult,
+    comparison_table,
+    run_suite,
+    simulate,
+)
+from msk_autopilot_local.simulate.trace import TraceError, load_trace, parse_trace
 
 
 def one_broker_trace(volume_gib, rate, *, hours, retention=100, history=0):
@@ -152,10 +157,7 @@ def test_the_comparison_table_is_markdown_with_the_cost_difference():
 
 
 def run_command(*argv):
-    parser = argparse.ArgumentParser(prog="msk-autopilot")
-    simulator.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["simulate", *argv])
-    return args.func(args)
+    return main(["simulate", *argv])
 
 
 @pytest.fixture
@@ -185,7 +187,7 @@ def test_command_runs_one_policy_with_its_options(trace_file, capsys):
 
 
 def test_command_suite_prints_every_shipped_trace(monkeypatch, trace_file, capsys):
-    small = simulator.load_trace(trace_file)
+    small = load_trace(trace_file)
     monkeypatch.setattr(simulator, "shipped_traces", lambda: [small, small])
     assert run_command("--suite", "--cooldown-hours", "8") == 0
     assert capsys.readouterr().out.count("| small |") == 4

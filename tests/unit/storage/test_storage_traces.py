@@ -2,7 +2,7 @@
 
 import pytest
 
-from msk_autopilot_local.traces import TraceError, load_trace, parse_trace, shipped_traces
+from msk_autopilot_local.simulate.trace import TraceError, load_trace, parse_trace, shipped_traces
 
 VALID = """\
 # description: two brokers, a burst

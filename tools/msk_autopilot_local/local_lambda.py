@@ -1,4 +1,5 @@
-"""`msk-autopilot invoke`: run a function's handler in this process, as Lambda would.
+"""Running a function's handler in this process, as Lambda would: what `invoke`, `esm`,
+`local-aws` and the demo share.
 
 For people without Docker (which `sam local invoke` needs). The environment is the template's
 Globals and function variables, resolved for this machine (see `stack.py`), overridden by an
@@ -8,14 +9,12 @@ function, `{"<LogicalId>": {...}}` to one.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import importlib.util
 import json
 import os
 import sys
 import time
-import traceback
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -24,12 +23,20 @@ from types import ModuleType
 from typing import Any
 
 from msk_autopilot import coldstart
-from msk_autopilot_local.stack import LocalStack, StackError, find_template
+from msk_autopilot_local.errors import LocalToolError
+from msk_autopilot_local.template.resolve import ResolvedTemplate, StackError, find_template
 
-__all__ = ["InvokeError", "LocalContext", "environment", "invoke_function", "register"]
+__all__ = [
+    "InvokeError",
+    "LocalContext",
+    "environment",
+    "invoke_function",
+    "load_handler_module",
+    "read_env_vars_file",
+]
 
 
-class InvokeError(RuntimeError):
+class InvokeError(LocalToolError, RuntimeError):
     """The function could not be set up or loaded (not: the handler failed)."""
 
 
@@ -84,7 +91,7 @@ def environment(values: Mapping[str, str]) -> Iterator[None]:
         os.environ.update(saved)
 
 
-def _load_handler_module(code_dir: Path, logical_id: str) -> ModuleType:
+def load_handler_module(code_dir: Path, logical_id: str) -> ModuleType:
     source = code_dir / "app.py"
     if not source.is_file():
         raise InvokeError(f"{logical_id}: no handler module at {source}")
@@ -107,14 +114,14 @@ def invoke_function(
     event: Any,
     *,
     env_overrides: Mapping[str, str] | None = None,
-    stack: LocalStack | None = None,
+    stack: ResolvedTemplate | None = None,
 ) -> Any:
     """Cold-start `function` with its template environment and return its handler's result.
 
     Errors in setting the function up (unknown name, bad settings) raise `InvokeError`; an
     exception raised by the handler propagates, as it would in Lambda.
     """
-    stack = stack or LocalStack(find_template())
+    stack = stack or ResolvedTemplate(find_template())
     try:
         logical_id = stack.function_logical_id(function)
         function_environment = stack.function_environment(logical_id)
@@ -138,45 +145,7 @@ def invoke_function(
     )
     with environment(function_environment):
         try:
-            module = _load_handler_module(stack.function_code_dir(logical_id), logical_id)
+            module = load_handler_module(stack.function_code_dir(logical_id), logical_id)
         except ValueError as error:  # SettingsError and friends: the cold start fails
             raise InvokeError(f"{logical_id} failed its cold start: {error}") from None
         return module.lambda_handler(event, context)
-
-
-def _run(args: argparse.Namespace) -> int:
-    try:
-        event = json.loads(Path(args.event).read_text(encoding="utf-8"))
-    except OSError as error:
-        print(f"error: cannot read event file {args.event}: {error.strerror}", file=sys.stderr)
-        return 2
-    except json.JSONDecodeError as error:
-        print(f"error: event file {args.event} is not valid JSON: {error}", file=sys.stderr)
-        return 2
-    try:
-        stack = LocalStack(Path(args.template) if args.template else find_template())
-        logical_id = stack.function_logical_id(args.function)
-        overrides = read_env_vars_file(Path(args.env_vars), logical_id) if args.env_vars else {}
-        result = invoke_function(args.function, event, env_overrides=overrides, stack=stack)
-    except (StackError, InvokeError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except Exception:  # noqa: BLE001  the handler raised: report it as Lambda would, and fail
-        print(json.dumps({"errorType": "Unhandled", "stackTrace": traceback.format_exc()}))
-        return 1
-    print(json.dumps(result, indent=2, default=str))
-    return 0
-
-
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "invoke",
-        help="run a function's handler locally on an event (no Docker needed)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("function", help="folder name (storage_scaler) or logical ID")
-    parser.add_argument("--event", "-e", required=True, help="JSON event file (see events/)")
-    parser.add_argument("--env-vars", "-n", help="JSON overrides, sam local invoke's format")
-    parser.add_argument("--template", "-t", help="SAM template (default: nearest template.yaml)")
-    parser.set_defaults(func=_run)

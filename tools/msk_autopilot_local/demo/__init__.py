@@ -47,9 +47,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from msk_autopilot_local.invoke import invoke_function
 from msk_autopilot_local.local_aws import LocalAws, local_aws, pointed_at, read_fleet
-from msk_autopilot_local.stack import LocalStack, StackError, find_template
+from msk_autopilot_local.local_lambda import invoke_function
+from msk_autopilot_local.template.resolve import ResolvedTemplate, StackError, find_template
 
 __all__ = ["DemoResult", "local_scram_authenticator", "register", "run_demo"]
 
@@ -281,7 +281,7 @@ class Demo:
     def __init__(
         self,
         *,
-        stack: LocalStack,
+        stack: ResolvedTemplate,
         account: LocalAws,
         broker: Any,
         progress: Progress,
@@ -914,7 +914,7 @@ def _alarm_event(
     reason: str,
     reason_data: Mapping[str, Any],
     now: datetime,
-    stack: LocalStack,
+    stack: ResolvedTemplate,
 ) -> dict[str, Any]:
     """The EventBridge event CloudWatch sends when `alarm` changes state."""
     previous = str(alarm["StateValue"])
@@ -1082,7 +1082,7 @@ def _account_resources(account: LocalAws, fleet: Mapping[str, Any]) -> dict[str,
 
 
 def run_demo(
-    stack: LocalStack,
+    stack: ResolvedTemplate,
     *,
     out: TextIO | None = None,
     records: int = DEFAULT_RECORDS,
@@ -1149,7 +1149,7 @@ def _functions_quiet() -> Iterator[None]:
 
 
 def _run_steps(
-    stack: LocalStack,
+    stack: ResolvedTemplate,
     *,
     progress: Progress,
     result: DemoResult,
@@ -1253,7 +1253,7 @@ def _print_summary(progress: Progress, result: DemoResult) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     try:
-        stack = LocalStack(Path(args.template) if args.template else find_template())
+        stack = ResolvedTemplate(Path(args.template) if args.template else find_template())
         result = run_demo(stack, records=args.records)
     except StackError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from msk_autopilot_local.invoke import InvokeError, read_env_vars_file
-from msk_autopilot_local.stack import LocalStack, StackError, find_template
+from msk_autopilot_local.local_lambda import InvokeError, read_env_vars_file
+from msk_autopilot_local.template.resolve import ResolvedTemplate, StackError, find_template
 
 __all__ = ["register"]
 
@@ -28,7 +28,7 @@ def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     from msk_autopilot.settings import StorageScalerSettings, load  # noqa: PLC0415
     from msk_autopilot.storage.scaler import build_storage_scaler  # noqa: PLC0415
 
-    stack = LocalStack(Path(args.template) if args.template else find_template())
+    stack = ResolvedTemplate(Path(args.template) if args.template else find_template())
     environment = stack.function_environment(_FUNCTION)
     environment.update({k: v for k, v in os.environ.items() if k in environment})
     environment["AWS_REGION"] = args.region or os.environ.get("AWS_REGION", stack.region)

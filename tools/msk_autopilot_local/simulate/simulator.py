@@ -1,10 +1,6 @@
-"""`msk-autopilot simulate`: replay a disk-usage trace through a storage scaling policy.
+"""Replaying a disk-usage trace through a storage scaling policy (`msk-autopilot simulate`).
 
-    msk-autopilot simulate --trace FILE [--policy autopilot|msk-native] [--target PCT]
-                           [--cooldown-hours H] [--json]
-    msk-autopilot simulate --suite [...]     every shipped trace, both policies, one table
-
-A trace is a CSV file (full specification in `msk_autopilot_local.traces`): header lines
+A trace is a CSV file (full specification in `msk_autopilot_local.simulate.trace`): header lines
 `# volume_gib: N`, `# duration_hours: H` and optionally `# history_hours: H`, then rows
 `hour,retention_hours,broker_<id>,...` giving, from that hour on, the retention and the GiB per
 hour written to each broker. The simulator derives disk usage minute by minute: the data written
@@ -31,14 +27,10 @@ Figures per run: minutes at 100 % (some broker refused writes), peak utilization
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
-import sys
 from bisect import bisect_left
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Literal, get_args
 
 from msk_autopilot.storage.policy import (
@@ -49,14 +41,18 @@ from msk_autopilot.storage.policy import (
     UsageSample,
     decide,
 )
-from msk_autopilot_local.traces import Trace, TraceError, TraceSegment, load_trace, shipped_traces
+from msk_autopilot_local.simulate.trace import (
+    Trace,
+    TraceError,
+    TraceSegment,
+    shipped_traces,
+)
 
 __all__ = [
+    "POLICIES",
     "PolicyName",
     "SimulationResult",
     "comparison_table",
-    "register",
-    "run",
     "run_suite",
     "simulate",
 ]
@@ -272,51 +268,3 @@ def comparison_table(results: list[SimulationResult]) -> str:
             f"| {r.final_gib} |"
         )
     return "\n".join(lines)
-
-
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "simulate",
-        help="replay disk-usage traces through the storage policy or MSK's auto scaling",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--trace", type=Path, metavar="FILE", help="a trace CSV to replay")
-    source.add_argument(
-        "--suite", action="store_true", help="replay every shipped trace and compare"
-    )
-    parser.add_argument(
-        "--policy", choices=POLICIES, help="one policy only (default: both, compared)"
-    )
-    parser.add_argument(
-        "--target", type=float, default=60.0, metavar="PCT", help="target utilization (60)"
-    )
-    parser.add_argument(
-        "--cooldown-hours",
-        type=float,
-        default=6.0,
-        metavar="H",
-        help="cool-down after each storage change, for both policies (6, at least 6)",
-    )
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace) -> int:
-    policies: tuple[PolicyName, ...] = (args.policy,) if args.policy else POLICIES
-    options = {"target_percent": args.target, "cooldown_hours": args.cooldown_hours}
-    try:
-        if args.suite:
-            results = run_suite(policies=policies, **options)
-        else:
-            trace = load_trace(args.trace)
-            results = [simulate(trace, policy, **options) for policy in policies]
-    except ValueError as error:  # TraceError, or settings out of range
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(json.dumps([asdict(result) for result in results], indent=2))
-    else:
-        print(comparison_table(results))
-    return 0

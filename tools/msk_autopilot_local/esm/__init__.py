@@ -47,14 +47,19 @@ from pathlib import Path
 from types import ModuleType
 from typing import IO, Any, Literal
 
-from msk_autopilot_local.invoke import (
+from msk_autopilot_local.local_lambda import (
     InvokeError,
     LocalContext,
     environment,
     invoke_function,
     read_env_vars_file,
 )
-from msk_autopilot_local.stack import LOCAL_ACCOUNT, LocalStack, StackError, find_template
+from msk_autopilot_local.template.resolve import (
+    LOCAL_ACCOUNT,
+    ResolvedTemplate,
+    StackError,
+    find_template,
+)
 
 __all__ = [
     "MAX_PAYLOAD_BYTES",
@@ -431,7 +436,7 @@ def _resolve_function(config: PollerConfig) -> _Function:
             raise EsmError(f"--function {target}: {module_text} has no function {attribute!r}")
         return _callable_function(handler, attribute, config.env_vars)
     try:
-        stack = LocalStack(config.template or find_template())
+        stack = ResolvedTemplate(config.template or find_template())
         logical_id = stack.function_logical_id(target)
         code = stack.function_code_dir(logical_id) / "app.py"
         physical = stack.physical_name(logical_id)
@@ -1304,7 +1309,7 @@ def _config_from_args(args: argparse.Namespace) -> PollerConfig:
         logical_id = function.rsplit(":", 1)[-1]
         if ":" not in function:
             try:
-                stack = LocalStack(Path(args.template) if args.template else find_template())
+                stack = ResolvedTemplate(Path(args.template) if args.template else find_template())
                 logical_id = stack.function_logical_id(function)
             except StackError as error:
                 raise EsmError(f"--function: {error}") from None

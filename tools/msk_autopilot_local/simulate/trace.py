@@ -33,13 +33,14 @@ from importlib.resources import files
 from pathlib import Path
 
 from msk_autopilot.storage.policy import MAX_VOLUME_GIB
+from msk_autopilot_local.errors import LocalToolError
 
 __all__ = ["Trace", "TraceError", "TraceSegment", "load_trace", "parse_trace", "shipped_traces"]
 
 _BROKER_PREFIX = "broker_"
 
 
-class TraceError(ValueError):
+class TraceError(LocalToolError, ValueError):
     """The trace file is not in the documented format."""
 
 
@@ -73,7 +74,7 @@ def load_trace(path: Path) -> Trace:
 
 def shipped_traces() -> list[Trace]:
     """The traces in the repository's suite, by name."""
-    folder = files("msk_autopilot_local") / "traces"
+    folder = files("msk_autopilot_local.simulate") / "traces"
     return sorted(
         (
             parse_trace(entry.read_text(encoding="utf-8"), name=entry.name.removesuffix(".csv"))

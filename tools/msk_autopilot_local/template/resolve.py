@@ -1,9 +1,9 @@
 """The SAM template as the local tools see it: functions, their environment, local resource names.
 
 `msk-autopilot invoke` and `msk-autopilot local-aws` must agree on what `!Ref NotificationTopic`
-means on this machine; both ask a `LocalStack`, which resolves the template's intrinsic functions
-with parameter defaults, the pseudo parameters of a local account, and a physical name for each
-resource derived from the stack name, the way CloudFormation would name it.
+means on this machine; both ask a `ResolvedTemplate`, which resolves the template's intrinsic
+functions with parameter defaults, the pseudo parameters of a local account, and a physical name
+for each resource derived from the stack name, the way CloudFormation would name it.
 """
 
 from __future__ import annotations
@@ -17,12 +17,14 @@ from typing import Any
 
 import yaml
 
-__all__ = ["LOCAL_ACCOUNT", "LocalStack", "StackError", "find_template", "load_template"]
+from msk_autopilot_local.errors import LocalToolError
+
+__all__ = ["LOCAL_ACCOUNT", "ResolvedTemplate", "StackError", "find_template", "load_template"]
 
 LOCAL_ACCOUNT = "123456789012"  # moto's default account
 
 
-class StackError(ValueError):
+class StackError(LocalToolError, ValueError):
     """The template or a name in it cannot be resolved."""
 
 
@@ -74,7 +76,7 @@ def _kebab(name: str) -> str:
 
 
 @dataclass
-class LocalStack:
+class ResolvedTemplate:
     """A template resolved for this machine: Region, account and stack name are local."""
 
     template_path: Path

@@ -1,17 +1,18 @@
 """The application's own AWS resources (topic, queues, tables, buckets), created in the emulator
-under the names `LocalStack` resolves, so functions run locally find what the template declares.
+under the names `ResolvedTemplate` resolves, so functions run locally find what the template
+declares.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from msk_autopilot_local.stack import LocalStack
+from msk_autopilot_local.template.resolve import ResolvedTemplate
 
 __all__ = ["create_app_resources"]
 
 
-def create_app_resources(stack: LocalStack, clients: Any) -> dict[str, str]:
+def create_app_resources(stack: ResolvedTemplate, clients: Any) -> dict[str, str]:
     """Create every topic, queue, table and bucket of the template; returns logical ID -> name.
 
     `clients` is anything with `.client(service)` (a boto3 Session or the core's

@@ -1,0 +1,84 @@
+"""`msk-autopilot invoke`: run a function's handler in this process, as Lambda would.
+
+For people without Docker (which `sam local invoke` needs). The environment is the template's
+Globals and function variables, resolved for this machine, overridden by an `--env-vars` file in
+`sam local invoke`'s format: `{"Parameters": {...}}` applies to every function,
+`{"<LogicalId>": {...}}` to one. AWS is whatever the environment points at: start
+`msk-autopilot local-aws` and set AWS_ENDPOINT_URL to use the local account.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from pathlib import Path
+
+from msk_autopilot_local.cli.options import (
+    Subparsers,
+    add_command,
+    add_template_option,
+    resolved_template,
+)
+from msk_autopilot_local.errors import LocalToolError, unreachable_aws
+from msk_autopilot_local.local_lambda import invoke_function, read_env_vars_file
+
+__all__ = ["register"]
+
+
+def _read_event(path: Path) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise LocalToolError(f"cannot read event file {path}: {error.strerror}") from None
+    except json.JSONDecodeError as error:
+        raise LocalToolError(f"event file {path} is not valid JSON: {error}") from None
+
+
+def _likely_cause(error: BaseException) -> str | None:
+    """The first error in the chain that means AWS could not be reached or used."""
+    seen: BaseException | None = error
+    while seen is not None:
+        cause = unreachable_aws(seen)
+        if cause:
+            return cause
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _run(args: argparse.Namespace) -> int:
+    event = _read_event(args.event)
+    stack = resolved_template(args)
+    logical_id = stack.function_logical_id(args.function)
+    overrides = read_env_vars_file(args.env_vars, logical_id) if args.env_vars else {}
+    try:
+        result = invoke_function(args.function, event, env_overrides=overrides, stack=stack)
+    except LocalToolError:
+        raise
+    except Exception as error:  # noqa: BLE001  the handler raised: show it as Lambda would
+        cause = _likely_cause(error)
+        if cause:
+            print(f"error: {cause}", file=sys.stderr)
+        print(json.dumps({"errorType": type(error).__name__, "stackTrace": traceback.format_exc()}))
+        return 1
+    print(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+def register(subparsers: Subparsers) -> None:
+    parser = add_command(
+        subparsers,
+        "invoke",
+        help="run a function's handler locally on an event (no Docker needed)",
+        description=__doc__,
+        run=_run,
+    )
+    parser.add_argument("function", help="folder name (storage_scaler) or logical ID")
+    parser.add_argument(
+        "--event", "-e", type=Path, required=True, help="JSON event file (see events/)"
+    )
+    parser.add_argument(
+        "--env-vars", "-n", type=Path, help="JSON overrides, sam local invoke's format"
+    )
+    add_template_option(parser)
