@@ -14,8 +14,9 @@ from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.progress import Progress, TaskID
 
-__all__ = ["StatusLine", "is_terminal", "progress_bar", "spinner"]
+__all__ = ["ProgressBar", "StatusLine", "is_terminal", "spinner"]
 
 
 def is_terminal(stream: IO[str]) -> bool:
@@ -102,16 +103,35 @@ class StatusLine:
         self._live = self._console = self._text = None
 
 
-@contextlib.contextmanager
-def progress_bar(stream: IO[str], description: str, total: int) -> Iterator[Callable[[int], None]]:
-    """A bar counting to `total` on a terminal; nothing elsewhere. The yielded function sets how
-    many are done."""
-    if not is_terminal(stream):
-        yield lambda _done: None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # noqa: PLC0415
+class ProgressBar:
+    """A bar of `done` out of `total` on a terminal, redrawn on each call; nothing elsewhere.
+    The total may grow between calls; `close` removes the bar."""
 
-    columns = (TextColumn(description), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, console=_rich_console(stream), transient=True) as progress:
-        task = progress.add_task(description, total=total)
-        yield lambda done: progress.update(task, completed=done)
+    def __init__(self, stream: IO[str], description: str) -> None:
+        self.stream = stream
+        self.description = description
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not is_terminal(self.stream):
+            return
+        if self._progress is None:
+            from rich.progress import (  # noqa: PLC0415
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+            )
+
+            columns = (TextColumn(self.description), BarColumn(), MofNCompleteColumn())
+            self._progress = Progress(*columns, console=_rich_console(self.stream), transient=True)
+            self._progress.start()
+            self._task = self._progress.add_task(self.description, total=total)
+        assert self._task is not None
+        self._progress.update(self._task, completed=done, total=total)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+        self._progress = self._task = None

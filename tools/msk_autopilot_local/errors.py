@@ -17,7 +17,17 @@ class LocalToolError(Exception):
 
 def unreachable_aws(error: BaseException) -> str | None:
     """One line for an error that means AWS (or local AWS) cannot be reached or used at all,
-    or None when `error` is something else."""
+    found anywhere in `error`'s chain of causes, or None when it is something else."""
+    seen: BaseException | None = error
+    while seen is not None:
+        cause = _unreachable(seen)
+        if cause:
+            return cause
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _unreachable(error: BaseException) -> str | None:
     from botocore import exceptions  # noqa: PLC0415  keeps `msk-autopilot --help` fast
 
     if isinstance(error, exceptions.NoCredentialsError | exceptions.PartialCredentialsError):

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from msk_autopilot_local.errors import LocalToolError
 from msk_autopilot_local.local_lambda import environment
-from msk_autopilot_local.template.resolve import ResolvedTemplate, StackError
+from msk_autopilot_local.template.resolve import ResolvedTemplate
 
 if TYPE_CHECKING:
     from msk_autopilot_local.emulator import EmulatorServer
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_PORT", "LocalAws", "local_aws", "pointed_at", "read_fleet"]
 
 DEFAULT_PORT = 5055
-_SEED_SERVICES = ("kafka", "kms", "secretsmanager")
+_SEED_SERVICES = ("kafka", "kms", "secretsmanager", "cloudwatch")
 
 
 @dataclass
@@ -66,6 +67,8 @@ class LocalAws:
     def reset(self) -> None:
         """Back to the account as `local_aws` started it: everything emptied, then the app's
         resources created and the fleet seeded again (the clusters get new ARNs)."""
+        from botocore.exceptions import ClientError  # noqa: PLC0415
+
         from msk_autopilot_local.emulator import seed_fleet  # noqa: PLC0415
         from msk_autopilot_local.template.resources import create_app_resources  # noqa: PLC0415
 
@@ -77,7 +80,10 @@ class LocalAws:
         self.clusters = {}
         if self._fleet:
             seed_clients = {name: clients.client(name) for name in _SEED_SERVICES}
-            self.clusters = seed_fleet(seed_clients, self._fleet).clusters
+            try:
+                self.clusters = seed_fleet(seed_clients, self._fleet).clusters
+            except ClientError as error:  # the emulator refused a request, as MSK would
+                raise LocalToolError(f"the fleet cannot be seeded: {error}") from None
 
 
 class _EndpointClients:
@@ -101,11 +107,11 @@ def read_fleet(path: Path) -> Mapping[str, Any]:
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:
-        raise StackError(f"cannot read fleet file {path}: {error.strerror}") from None
+        raise LocalToolError(f"cannot read fleet file {path}: {error.strerror}") from None
     except yaml.YAMLError as error:
-        raise StackError(f"fleet file {path} is not valid JSON/YAML: {error}") from None
+        raise LocalToolError(f"fleet file {path} is not valid JSON/YAML: {error}") from None
     if not isinstance(document, dict):
-        raise StackError(f"fleet file {path} must hold an object with 'clusters'")
+        raise LocalToolError(f"fleet file {path} must hold an object with 'clusters'")
     return document
 
 

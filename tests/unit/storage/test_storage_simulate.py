@@ -196,8 +196,8 @@ def test_command_suite_prints_every_shipped_trace(monkeypatch, trace_file, capsy
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--target", "90"], "must be below trigger_percent"),
-        (["--cooldown-hours", "2"], "cooldown_hours must be at least 6"),
+        (["--target", "90"], "--target (90) must be below the disk alarm threshold (85)"),
+        (["--cooldown-hours", "2"], "--cooldown-hours must be at least 6"),
     ],
 )
 def test_command_rejects_settings_msk_cannot_honour(trace_file, capsys, argv, message):

@@ -17,7 +17,11 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
+
+from msk_autopilot_local.cli.options import Subparsers, add_command, aws_region, cluster_arn
+from msk_autopilot_local.console import ProgressBar
+from msk_autopilot_local.errors import LocalToolError, unreachable_aws
 
 if TYPE_CHECKING:
     from msk_autopilot.audit.report import AuditReport
@@ -28,30 +32,10 @@ SEVERITIES = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
 DEFAULT_OPT_IN_TAG_KEY = "msk-autopilot:managed"
 
 
-class AuditCliError(Exception):
-    """The audit cannot run as asked (exit status 2)."""
-
-
-class _ProgressBar:
-    """A one-line progress bar on a terminal's stderr."""
-
-    width = 30
-
-    def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
-
-    def __call__(self, done: int, total: int) -> None:
-        filled = self.width * done // max(total, 1)
-        bar = "#" * filled + "-" * (self.width - filled)
-        end = "\n" if done >= total else ""
-        self._stream.write(f"\rauditing [{bar}] {done}/{total} clusters{end}")
-        self._stream.flush()
-
-
 def _account_of(arn: str) -> str:
     parts = arn.split(":")
     if len(parts) < 6 or not parts[4].isdigit():
-        raise AuditCliError(f"not an ARN with an account: {arn}")
+        raise LocalToolError(f"not an ARN with an account: {arn}")
     return parts[4]
 
 
@@ -67,12 +51,13 @@ def _targets(args: argparse.Namespace) -> list[Any]:
     else:
         regions = args.region or [r for r in [boto3.Session().region_name] if r]
     if not regions:
-        raise AuditCliError("no Region: pass --region or configure a default Region")
+        raise LocalToolError("no Region: pass --region or configure a default Region")
     home = ClientFactory(region=regions[0])
     try:
         account = str(home.client("sts").get_caller_identity()["Account"])
     except (ClientError, BotoCoreError) as error:
-        raise AuditCliError(f"cannot use the current credentials: {error}") from None
+        cause = unreachable_aws(error) or f"cannot use the current credentials: {error}"
+        raise LocalToolError(cause) from None
     accounts = [(account, home)] + [
         (
             _account_of(role),
@@ -84,7 +69,7 @@ def _targets(args: argparse.Namespace) -> list[Any]:
         owner = _account_of(args.cluster)
         accounts = [(a, clients) for a, clients in accounts if a == owner]
         if not accounts:
-            raise AuditCliError(f"{args.cluster} is in account {owner}: pass its --account-role")
+            raise LocalToolError(f"{args.cluster} is in account {owner}: pass its --account-role")
     return [AuditTarget(a, region, clients) for a, clients in accounts for region in regions]
 
 
@@ -133,28 +118,36 @@ def _run(args: argparse.Namespace) -> int:
     from msk_autopilot.audit.controls import Severity, Status  # noqa: PLC0415
     from msk_autopilot.audit.runner import audit  # noqa: PLC0415
 
+    if args.output and not args.output.parent.is_dir():
+        raise LocalToolError(
+            f"cannot write --output {args.output}: {args.output.parent} is not a folder"
+        )
+    targets = _targets(args)
+    progress = ProgressBar(sys.stderr, "auditing")
     try:
-        targets = _targets(args)
-    except AuditCliError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    run = audit(
-        targets,
-        opt_in_tag_key=os.environ.get("OPT_IN_TAG_KEY") or DEFAULT_OPT_IN_TAG_KEY,
-        cluster_arn=args.cluster,
-        progress=_ProgressBar(sys.stderr) if sys.stderr.isatty() else None,
-    )
+        run = audit(
+            targets,
+            opt_in_tag_key=os.environ.get("OPT_IN_TAG_KEY") or DEFAULT_OPT_IN_TAG_KEY,
+            cluster_arn=args.cluster,
+            progress=progress,
+        )
+    finally:
+        progress.close()
     report = run.report
     text = _render(report, args.format)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise LocalToolError(f"cannot write --output {args.output}: {error.strerror}") from None
     else:
         sys.stdout.write(text)
     for failure in report.errors:
         print(f"error: {failure.account}/{failure.region}: {failure.error}", file=sys.stderr)
     if args.cluster and not report.clusters:
-        print(f"error: cluster {args.cluster} not found", file=sys.stderr)
-        return 2
+        raise LocalToolError(
+            f"cluster {args.cluster} not found in account {_account_of(args.cluster)}"
+        )
     if report.errors:
         return 2
     if args.fail_on:
@@ -166,15 +159,20 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
+def register(subparsers: Subparsers) -> None:
+    parser = add_command(
+        subparsers,
         "audit",
         help="audit MSK clusters' security settings (the security auditor's controls)",
         description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        run=_run,
     )
     parser.add_argument(
-        "--region", action="append", metavar="R", help="Region to audit (repeatable)"
+        "--region",
+        action="append",
+        type=aws_region,
+        metavar="R",
+        help="Region to audit (repeatable)",
     )
     parser.add_argument(
         "--account-role",
@@ -182,15 +180,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="ARN",
         help="role to assume to audit another account too (repeatable)",
     )
-    parser.add_argument("--cluster", metavar="ARN", help="audit only this cluster")
+    parser.add_argument(
+        "--cluster", type=cluster_arn, metavar="ARN", help="audit only this cluster"
+    )
     parser.add_argument(
         "--format", choices=("table", "json", "asff"), default="table", help="output format"
     )
-    parser.add_argument("--output", metavar="FILE", help="write the output to FILE")
+    parser.add_argument("--output", type=Path, metavar="FILE", help="write the output to FILE")
     parser.add_argument(
         "--fail-on",
         choices=SEVERITIES,
         metavar="SEVERITY",
         help=f"exit 1 when a finding of this severity or worse fails ({', '.join(SEVERITIES)})",
     )
-    parser.set_defaults(func=_run)

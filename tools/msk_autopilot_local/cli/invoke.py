@@ -4,7 +4,9 @@ For people without Docker (which `sam local invoke` needs). The environment is t
 Globals and function variables, resolved for this machine, overridden by an `--env-vars` file in
 `sam local invoke`'s format: `{"Parameters": {...}}` applies to every function,
 `{"<LogicalId>": {...}}` to one. AWS is whatever the environment points at: start
-`msk-autopilot local-aws` and set AWS_ENDPOINT_URL to use the local account.
+`msk-autopilot local-aws` and set AWS_ENDPOINT_URL to use the local account. The sample events
+in events/ name the clusters of examples/fleet.yaml; `--now` makes an event's time current, since
+the functions read metrics as of the event's time.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import argparse
 import json
 import sys
 import traceback
+from datetime import UTC, datetime
 from pathlib import Path
 
 from msk_autopilot_local.cli.options import (
@@ -36,19 +39,17 @@ def _read_event(path: Path) -> object:
         raise LocalToolError(f"event file {path} is not valid JSON: {error}") from None
 
 
-def _likely_cause(error: BaseException) -> str | None:
-    """The first error in the chain that means AWS could not be reached or used."""
-    seen: BaseException | None = error
-    while seen is not None:
-        cause = unreachable_aws(seen)
-        if cause:
-            return cause
-        seen = seen.__cause__ or seen.__context__
-    return None
+def _delivered_now(event: object) -> object:
+    """The event with its `time` set to now, as if EventBridge delivered it this minute."""
+    if not isinstance(event, dict) or "time" not in event:
+        raise LocalToolError("--now: this event has no 'time' (only EventBridge events have one)")
+    return {**event, "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 def _run(args: argparse.Namespace) -> int:
     event = _read_event(args.event)
+    if args.now:
+        event = _delivered_now(event)
     stack = resolved_template(args)
     logical_id = stack.function_logical_id(args.function)
     overrides = read_env_vars_file(args.env_vars, logical_id) if args.env_vars else {}
@@ -57,7 +58,7 @@ def _run(args: argparse.Namespace) -> int:
     except LocalToolError:
         raise
     except Exception as error:  # noqa: BLE001  the handler raised: show it as Lambda would
-        cause = _likely_cause(error)
+        cause = unreachable_aws(error)
         if cause:
             print(f"error: {cause}", file=sys.stderr)
         print(json.dumps({"errorType": type(error).__name__, "stackTrace": traceback.format_exc()}))
@@ -80,5 +81,10 @@ def register(subparsers: Subparsers) -> None:
     )
     parser.add_argument(
         "--env-vars", "-n", type=Path, help="JSON overrides, sam local invoke's format"
+    )
+    parser.add_argument(
+        "--now",
+        action="store_true",
+        help="set the event's time to now (the functions read metrics as of the event's time)",
     )
     add_template_option(parser)

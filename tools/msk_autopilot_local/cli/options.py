@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from msk_autopilot_local.template.resolve import ResolvedTemplate
 
-__all__ = ["Subparsers", "add_command", "add_template_option", "positive_int", "resolved_template"]
+__all__ = [
+    "Subparsers",
+    "add_command",
+    "add_template_option",
+    "aws_region",
+    "cluster_arn",
+    "positive_int",
+    "resolved_template",
+]
 
 type Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
@@ -58,3 +66,35 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
+
+
+def cluster_arn(text: str) -> str:
+    """argparse type: an MSK cluster ARN, as the functions accept it."""
+    import re  # noqa: PLC0415
+
+    from msk_autopilot.events import CLUSTER_ARN_PATTERN  # noqa: PLC0415
+
+    if re.fullmatch(CLUSTER_ARN_PATTERN, text) is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an MSK cluster ARN "
+            "(arn:aws:kafka:REGION:ACCOUNT:cluster/NAME/UUID; `aws kafka list-clusters-v2` "
+            "lists them)"
+        )
+    return text
+
+
+def aws_region(text: str) -> str:
+    """argparse type: a Region this machine's AWS SDK knows to offer MSK in."""
+    import boto3  # noqa: PLC0415
+
+    session = boto3.Session()
+    known = {
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("kafka", partition_name=partition)
+    }
+    if text not in known:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a Region where MSK is offered (for example us-east-1, eu-west-1)"
+        )
+    return text

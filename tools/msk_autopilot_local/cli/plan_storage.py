@@ -10,13 +10,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from msk_autopilot_local.local_lambda import InvokeError, read_env_vars_file
-from msk_autopilot_local.template.resolve import ResolvedTemplate, StackError, find_template
+from msk_autopilot_local.cli.options import (
+    Subparsers,
+    add_command,
+    add_template_option,
+    aws_region,
+    cluster_arn,
+    resolved_template,
+)
+from msk_autopilot_local.errors import LocalToolError
+from msk_autopilot_local.local_lambda import read_env_vars_file
 
 __all__ = ["register"]
 
@@ -28,13 +35,16 @@ def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     from msk_autopilot.settings import StorageScalerSettings, load  # noqa: PLC0415
     from msk_autopilot.storage.scaler import build_storage_scaler  # noqa: PLC0415
 
-    stack = ResolvedTemplate(Path(args.template) if args.template else find_template())
+    stack = resolved_template(args)
     environment = stack.function_environment(_FUNCTION)
     environment.update({k: v for k, v in os.environ.items() if k in environment})
     environment["AWS_REGION"] = args.region or os.environ.get("AWS_REGION", stack.region)
     if args.env_vars:
-        environment.update(read_env_vars_file(Path(args.env_vars), _FUNCTION))
-    settings = load(StorageScalerSettings, environment)
+        environment.update(read_env_vars_file(args.env_vars, _FUNCTION))
+    try:
+        settings = load(StorageScalerSettings, environment)
+    except ValueError as error:  # a setting out of range: the cold start would fail the same way
+        raise LocalToolError(f"the storage scaler's settings are invalid: {error}") from None
     scaler = build_storage_scaler(settings, ClientFactory.for_settings(settings), idempotent=False)
     now = datetime.now(UTC)
     if args.cluster:
@@ -59,11 +69,7 @@ def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    try:
-        rows = _rows(args)
-    except (StackError, InvokeError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    rows = _rows(args)
     if args.json:
         print(json.dumps(rows, indent=2, default=str))
         return 0
@@ -77,16 +83,22 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
+def register(subparsers: Subparsers) -> None:
+    parser = add_command(
+        subparsers,
         "plan-storage",
         help="show the storage scaler's decision for each cluster now, without acting",
         description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        run=_run,
     )
-    parser.add_argument("--cluster", help="one cluster ARN (default: every cluster)")
-    parser.add_argument("--region", help="AWS Region (default: AWS_REGION or us-east-1)")
-    parser.add_argument("--env-vars", "-n", help="JSON overrides, sam local invoke's format")
-    parser.add_argument("--template", "-t", help="SAM template (default: nearest template.yaml)")
+    parser.add_argument(
+        "--cluster", type=cluster_arn, metavar="ARN", help="one cluster (default: every cluster)"
+    )
+    parser.add_argument(
+        "--region", type=aws_region, help="AWS Region (default: AWS_REGION or the template's)"
+    )
+    parser.add_argument(
+        "--env-vars", "-n", type=Path, help="JSON overrides, sam local invoke's format"
+    )
+    add_template_option(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.set_defaults(func=_run)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from dataclasses import asdict
 from pathlib import Path
 
@@ -28,6 +29,14 @@ from msk_autopilot_local.simulate.trace import load_trace
 
 __all__ = ["register"]
 
+# The storage policy names its settings by field; a user of this command sets options.
+_OPTIONS = {
+    "target_percent": "--target",
+    "cooldown_hours": "--cooldown-hours",
+    "trigger_percent": "the disk alarm threshold",
+}
+_OPTION_NAMES = re.compile(r"\b(?:" + "|".join(_OPTIONS) + r")\b")
+
 
 def _run(args: argparse.Namespace) -> int:
     policies: tuple[PolicyName, ...] = (args.policy,) if args.policy else POLICIES
@@ -40,8 +49,8 @@ def _run(args: argparse.Namespace) -> int:
             results = [simulate(trace, policy, **options) for policy in policies]
     except LocalToolError:
         raise
-    except ValueError as error:  # the policy's settings out of range
-        raise LocalToolError(str(error)) from None
+    except ValueError as error:  # the policy's settings out of range, named as options here
+        raise LocalToolError(_OPTION_NAMES.sub(lambda m: _OPTIONS[m[0]], str(error))) from None
     if args.json:
         print(json.dumps([asdict(result) for result in results], indent=2))
     else:

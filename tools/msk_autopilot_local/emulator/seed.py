@@ -10,13 +10,17 @@ import secrets
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
 import boto3
 from moto.core.models import botocore_stubber
 
+from msk_autopilot_local.errors import LocalToolError
+
 from .control import control
+from .metrics import put_linear_series
 from .server import CONTROL_PREFIX
 
 DEFAULT_SUBNETS = (
@@ -44,9 +48,15 @@ CLUSTER_KEYS = {
     "publicAccess",
     "tags",
     "scramUsers",
+    "diskUsage",
 }
+DISK_USAGE_KEYS = {"from", "to", "hours", "brokers"}
 SERVERLESS_KEYS = {"name", "serverless", "subnets", "securityGroups", "tags"}
 CONFIGURATION_KEYS = {"name", "serverProperties", "kafkaVersions", "description"}
+
+
+class FleetError(LocalToolError, ValueError):
+    """The fleet spec is malformed (an unknown key, a missing name, a bad reference)."""
 
 
 @dataclass
@@ -106,35 +116,78 @@ def seed_fleet(
                 ConnectivityInfo={"PublicAccess": {"Type": "SERVICE_PROVIDED_EIPS"}},
             )
     _complete_operations(control_url)
+    for cluster in spec.get("clusters", []):
+        if "diskUsage" in cluster:
+            _seed_disk_usage(clients["cloudwatch"], cluster)
     return fleet
+
+
+def _seed_disk_usage(cloudwatch: Any, cluster: Mapping[str, Any]) -> None:
+    """KafkaDataLogsDiskUsed history: a straight line over the last `hours`, ending now."""
+    usage = cluster["diskUsage"]
+    end = datetime.now(UTC).replace(second=0, microsecond=0)
+    put_linear_series(
+        cloudwatch,
+        cluster["name"],
+        broker_ids=usage.get("brokers") or range(1, cluster.get("brokers", 3) + 1),
+        start=end - timedelta(hours=usage["hours"]),
+        end=end,
+        start_value=usage["from"],
+        end_value=usage["to"],
+    )
+
+
+def _check_disk_usage(cluster: Mapping[str, Any]) -> None:
+    usage = cluster["diskUsage"]
+    what = f"Cluster {cluster['name']} diskUsage"
+    if not isinstance(usage, Mapping):
+        raise FleetError(f"{what} must be an object with from, to and hours.")
+    _check_keys(usage, DISK_USAGE_KEYS, what)
+    for key in ("from", "to"):
+        value = usage.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
+            raise FleetError(f"{what}.{key} must be a percentage from 0 to 100, not {value!r}.")
+    brokers = usage.get("brokers", [])
+    if not isinstance(brokers, list) or not all(
+        isinstance(b, int) and not isinstance(b, bool) and b >= 1 for b in brokers
+    ):
+        raise FleetError(f"{what}.brokers must be a list of broker IDs (1, 2, ...).")
+    hours = usage.get("hours")
+    if isinstance(hours, bool) or not isinstance(hours, int | float) or not 0 < hours <= 24 * 15:
+        raise FleetError(
+            f"{what}.hours must be above 0 and at most 360 (CloudWatch keeps one-minute data "
+            f"for 15 days), not {hours!r}."
+        )
 
 
 def _check_spec(spec: Mapping[str, Any]) -> None:
     unknown = set(spec) - {"clusters", "configurations"}
     if unknown:
-        raise ValueError(f"Unknown fleet spec keys: {sorted(unknown)}.")
+        raise FleetError(f"Unknown fleet spec keys: {sorted(unknown)}.")
     configuration_names = set()
     for configuration in spec.get("configurations", []):
         _check_keys(configuration, CONFIGURATION_KEYS, "configuration")
         if "name" not in configuration or "serverProperties" not in configuration:
-            raise ValueError("Every configuration needs a name and serverProperties.")
+            raise FleetError("Every configuration needs a name and serverProperties.")
         configuration_names.add(configuration["name"])
     names = set()
     for cluster in spec.get("clusters", []):
         if "name" not in cluster:
-            raise ValueError("Every cluster needs a name.")
+            raise FleetError("Every cluster needs a name.")
         allowed = SERVERLESS_KEYS if cluster.get("serverless") else CLUSTER_KEYS
         _check_keys(cluster, allowed, f"cluster {cluster['name']}")
         if cluster["name"] in names:
-            raise ValueError(f"Cluster {cluster['name']} appears twice.")
+            raise FleetError(f"Cluster {cluster['name']} appears twice.")
         names.add(cluster["name"])
         reference = cluster.get("configuration")
         if reference is not None:
             name = reference if isinstance(reference, str) else reference.get("name")
             if name not in configuration_names:
-                raise ValueError(f"Cluster {cluster['name']} uses unknown configuration {name!r}.")
+                raise FleetError(f"Cluster {cluster['name']} uses unknown configuration {name!r}.")
+        if "diskUsage" in cluster:
+            _check_disk_usage(cluster)
         if cluster.get("scramUsers") and not cluster.get("authentication", {}).get("scram"):
-            raise ValueError(
+            raise FleetError(
                 f"Cluster {cluster['name']} has scramUsers but authentication.scram is off."
             )
 
@@ -142,7 +195,7 @@ def _check_spec(spec: Mapping[str, Any]) -> None:
 def _check_keys(item: Mapping[str, Any], allowed: set[str], what: str) -> None:
     unknown = set(item) - allowed
     if unknown:
-        raise ValueError(f"Unknown keys for {what}: {sorted(unknown)}. Allowed: {sorted(allowed)}.")
+        raise FleetError(f"Unknown keys for {what}: {sorted(unknown)}. Allowed: {sorted(allowed)}.")
 
 
 def _clients(
@@ -151,11 +204,13 @@ def _clients(
     needed = ["kafka"]
     if any(cluster.get("scramUsers") for cluster in spec.get("clusters", [])):
         needed += ["kms", "secretsmanager"]
+    if any("diskUsage" in cluster for cluster in spec.get("clusters", [])):
+        needed.append("cloudwatch")
     if isinstance(session_or_clients, boto3.session.Session):
         return {name: session_or_clients.client(name) for name in needed}
     missing = [name for name in needed if name not in session_or_clients]
     if missing:
-        raise ValueError(f"seed_fleet needs clients for: {', '.join(missing)}.")
+        raise FleetError(f"seed_fleet needs clients for: {', '.join(missing)}.")
     return dict(session_or_clients)
 
 
@@ -292,7 +347,7 @@ def _control_url(kafka: Any) -> str | None:
             raise RuntimeError("seed_fleet only seeds the MSK emulator, never a real AWS account.")
         return None
     if endpoint.scheme not in ("http", "https"):
-        raise ValueError(f"Unsupported emulator endpoint {kafka.meta.endpoint_url}.")
+        raise FleetError(f"Unsupported emulator endpoint {kafka.meta.endpoint_url}.")
     return f"{endpoint.scheme}://{endpoint.netloc}{CONTROL_PREFIX}/operations/complete"
 
 
