@@ -30,8 +30,9 @@ EVERY_MODEL = EventParser(
     ScaleRequest,
     KafkaEventEnvelope,
 )
+# The sample events name clusters of examples/fleet.yaml by the ARNs a fresh local account gives
 CLUSTER = (
-    "arn:aws:kafka:us-east-1:123456789012:cluster/orders/5c9a6e0a-1c2d-4f7e-9a31-2b8f0d4e6a11-2"
+    "arn:aws:kafka:us-east-1:123456789012:cluster/orders/5c080f22-03e3-5d8f-b9c5-bf8d22cd6cce-8"
 )
 
 
@@ -64,8 +65,8 @@ def test_alarm_fields_are_typed():
     assert alarm.detail.previous_state.value == "OK"
     stat = alarm.detail.configuration.metrics[0].metric_stat
     assert stat is not None
-    assert stat.metric.dimensions == {"Cluster Name": "orders", "Broker ID": "2"}
-    assert alarm.alarm_arn.endswith(":alarm:msk-autopilot-disk-orders-broker-2")
+    assert stat.metric.dimensions == {"Cluster Name": "clickstream", "Broker ID": "2"}
+    assert alarm.alarm_arn.endswith(":alarm:msk-autopilot-disk-clickstream-broker-2")
 
 
 def test_first_alarm_transition_has_no_reason_data():

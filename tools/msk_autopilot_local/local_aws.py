@@ -66,7 +66,7 @@ class LocalAws:
 
     def reset(self) -> None:
         """Back to the account as `local_aws` started it: everything emptied, then the app's
-        resources created and the fleet seeded again (the clusters get new ARNs)."""
+        resources created and the fleet seeded again (with the same cluster ARNs)."""
         from botocore.exceptions import ClientError  # noqa: PLC0415
 
         from msk_autopilot_local.emulator import seed_fleet  # noqa: PLC0415

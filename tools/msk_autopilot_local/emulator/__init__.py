@@ -73,7 +73,9 @@ clock, settings and faults.
 Fleet seed
 ----------
 ``seed_fleet(session_or_clients, spec)`` creates configurations and clusters through boto3 and
-returns their ARNs (``SeededFleet``). Spec (JSON or YAML; only ``name`` is required)::
+returns their ARNs (``SeededFleet``). A fresh emulator gives a cluster of a given account, Region
+and name the same ARN every time (a name created again after a deletion gets a new one).
+Spec (JSON or YAML; only ``name`` is required)::
 
     configurations:
       - name: base
@@ -102,6 +104,10 @@ returns their ARNs (``SeededFleet``). Spec (JSON or YAML; only ``name`` is requi
         publicAccess: true                # applied after creation, as MSK requires
         tags: {team: payments}
         scramUsers: [alice, bob]          # AmazonMSK_<cluster>_<user> secrets under a new CMK
+        diskUsage: {from: 33, to: 78, hours: 3}   # KafkaDataLogsDiskUsed of each broker (or of
+                                          # `brokers: [2]`) rising in a straight line over the
+                                          # last `hours` (at most 360), one point a minute,
+                                          # ending when the fleet is seeded
       - name: events
         serverless: true                  # serverless keys: name, subnets, securityGroups, tags
         subnets: [subnet-a, subnet-b]

@@ -16,6 +16,8 @@ module the same way it does for moto's own services.
 import copy
 import re
 import string
+import uuid
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -58,6 +60,8 @@ MAX_SECRETS_PER_CLUSTER = 1000
 PUBLIC_ACCESS_TYPES = ("DISABLED", "SERVICE_PROVIDED_EIPS")
 NAME_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]*$")
 AWS_KAFKA_KEY_ALIAS = "alias/aws/kafka"
+
+_CLUSTER_IDS = uuid.UUID("6d736b2d-6175-746f-7069-6c6f742d6964")  # namespace of cluster ARNs
 
 # The one MutableClusterInfo member that describes a change rather than a setting.
 BROKER_COUNT_UPDATE_INFO = "BrokerCountUpdateInfo"
@@ -220,6 +224,7 @@ class MskBackend(KafkaBackend):
     def __init__(self, region_name: str, account_id: str) -> None:
         super().__init__(region_name, account_id)
         self.msk_clusters: dict[str, MskCluster] = {}
+        self.clusters_created: Counter[str] = Counter()
         self.configurations: dict[str, MskConfiguration] = {}
         self.operations: dict[str, ClusterOperation] = {}
 
@@ -427,13 +432,18 @@ class MskBackend(KafkaBackend):
 
     def _new_cluster(self, name: str, cluster_type: str, tags: dict[str, str] | None) -> MskCluster:
         now = emulator_state.clock.now()
-        suffix = (
-            f"s{mock_random.randint(1, 3)}"
-            if cluster_type == "SERVERLESS"
-            else str(mock_random.randint(1, 25))
+        # Stable identities: a fresh emulator gives a cluster of this account, Region and name
+        # the same ARN every time, so sample events and fleet files can name seeded clusters.
+        # A name created again after a deletion gets a new ARN, as in MSK.
+        generation = self.clusters_created[name]
+        self.clusters_created[name] += 1
+        identity = uuid.uuid5(
+            _CLUSTER_IDS, f"{self.account_id}/{self.region_name}/{name}/{generation}"
         )
+        serverless = cluster_type == "SERVERLESS"
+        suffix = f"s{identity.int % 3 + 1}" if serverless else str(identity.int % 25 + 1)
         cluster = MskCluster(
-            arn=f"{self._arn_prefix()}:cluster/{name}/{mock_random.uuid4()}-{suffix}",
+            arn=f"{self._arn_prefix()}:cluster/{name}/{identity}-{suffix}",
             name=name,
             cluster_type=cluster_type,
             created=now,
