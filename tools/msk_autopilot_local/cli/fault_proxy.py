@@ -77,8 +77,8 @@ _ERROR_PATH = re.compile(r" - at `\$(?:\.rules\[0\])?(?:\.(\w+))?")
 
 
 def _plan_from_args(args: argparse.Namespace) -> FaultPlan:
-    """The plan of --plan, or the one rule the options make; options are text here and msgspec
-    reads them as the plan's types, so one validation covers both."""
+    """The plan of --plan, or the one rule the options make. The options stay text until msgspec
+    reads them as the plan's types, so they are checked exactly like a plan file."""
     if args.plan is not None:
         return FaultPlan.read(args.plan)
     low, _, high = args.delay.partition(":")
