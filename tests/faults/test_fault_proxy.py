@@ -32,6 +32,7 @@ from fault_world import ROOT, FaultWorld
 from msk_autopilot_local.faults import (
     FaultKind,
     FaultPlan,
+    FaultPlanError,
     FaultProxy,
     FaultRule,
     RequestIdentifier,
@@ -487,19 +488,27 @@ def test_plans_are_validated_and_round_trip_through_json():
     assert FaultPlan.from_dict({"rules": [{"rate": 0.1, "kinds": ["throttle"]}]}).rules[
         0
     ].kinds == {FaultKind.THROTTLE: 1.0}
-    for bad in (
-        {"rules": [{"rate": 1.5}]},
-        {"rules": [{"rate": 0.1, "kinds": ["meltdown"]}]},
-        {"rules": [{"rate": 0.1, "kinds": {"throttle": 0}}]},
-        {"rules": [{"rate": 0.1, "delaySeconds": [2, 1]}]},
-        {"rules": [{"rate": 0.1, "limit": -1}]},
-        {"rules": [{"kinds": ["throttle"]}]},
-        {"rules": [{"rate": 0.1, "colour": "red"}]},
-        {"seed": "x"},
-        [],
+    for bad, reason in (
+        ({"rules": [{"rate": 1.5}]}, "<= 1.0 - at `$.rules[0].rate`"),
+        (
+            {"rules": [{"rate": 0.1, "kinds": ["meltdown"]}]},
+            "'meltdown' - at `$.rules[0].kinds[0]`",
+        ),
+        ({"rules": [{"rate": 0.1, "kinds": {"throttle": -1}}]}, ">= 0.0 - at `$.rules[0].kinds"),
+        ({"rules": [{"rate": 0.1, "kinds": {"throttle": 0}}]}, "positive weight - at `$.rules[0]`"),
+        ({"rules": [{"rate": 0.1, "delaySeconds": [2, 1]}]}, "min <= max, not [2.0, 1.0] - at"),
+        ({"rules": [{"rate": 0.1, "delaySeconds": [-1, 1]}]}, ">= 0.0 - at `$.rules[0].delaySec"),
+        ({"rules": [{"rate": 0.1, "limit": -1}]}, ">= 0 - at `$.rules[0].limit`"),
+        ({"rules": [{"rate": 0.1, "service": ""}]}, "length >= 1 - at `$.rules[0].service`"),
+        ({"rules": [{"kinds": ["throttle"]}]}, "missing required field `rate` - at `$.rules[0]`"),
+        ({"rules": [{"rate": 0.1, "colour": "red"}]}, "unknown field `colour` - at `$.rules[0]`"),
+        ({"rules": [], "owner": "me"}, "unknown field `owner`"),
+        ({"seed": "x"}, "Expected `int`, got `str` - at `$.seed`"),
+        ([], "Expected `object`, got `array`"),
     ):
-        with pytest.raises((ValueError, TypeError)):
+        with pytest.raises(FaultPlanError) as caught:
             FaultPlan.from_dict(bad)
+        assert reason in str(caught.value), bad
 
 
 # --- HTTP control and command line --------------------------------------------------------------
@@ -538,7 +547,11 @@ def test_stats_and_plan_over_http_match_the_python_api(upstream):
         assert proxy.plan == FaultPlan.from_dict(new_plan)
         assert json.loads(send(proxy, "GET", "/_fault_proxy/plan")[2]) == proxy.plan.to_dict()
         assert send(proxy)[0] == 200
-        assert send(proxy, "PUT", "/_fault_proxy/plan", body=b'{"rules": 3}')[0] == 400
+        status, _, body = send(proxy, "PUT", "/_fault_proxy/plan", body=b'{"rules": 3}')
+        assert status == 400
+        assert json.loads(body)["message"].endswith("got `int` - at `$.rules`")
+        assert send(proxy, "PUT", "/_fault_proxy/plan", body=b"{")[0] == 400
+        assert proxy.plan == FaultPlan.from_dict(new_plan)
         assert send(proxy, "POST", "/_fault_proxy/stats/reset")[0] == 200
         assert proxy.stats().requests == 0
         assert send(proxy, "DELETE", "/_fault_proxy/stats")[0] == 405
@@ -610,16 +623,61 @@ def test_the_command_line_serves_until_sigterm_and_prints_its_counts(upstream):
             process.wait(timeout=10)
 
 
-def test_the_command_line_rejects_a_bad_plan(tmp_path):
-    plan = tmp_path / "plan.json"
-    plan.write_text('{"rules": [{"rate": 7}]}')
-    result = subprocess.run(
-        [sys.executable, "-c", _CLI, "fault-proxy", "--plan", str(plan), "--port", "0"],
+def _command_line(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", _CLI, "fault-proxy", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def _one_error_line(result: subprocess.CompletedProcess[str]) -> str:
     assert result.returncode == 2
-    assert "rate must be between 0 and 1" in result.stderr
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: ")
+    return line
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        pytest.param('{"rules": [{"rate": 7}]}', "<= 1.0 - at `$.rules[0].rate`", id="range"),
+        pytest.param(
+            '{"rules": [{"rate": 0.1, "colour": "red"}]}',
+            "unknown field `colour` - at `$.rules[0]`",
+            id="unknown-field",
+        ),
+        pytest.param('{"rules": x}', "JSON is malformed", id="not-json"),
+    ],
+)
+def test_the_command_line_rejects_a_bad_plan(tmp_path, document, expected):
+    plan = tmp_path / "plan.json"
+    plan.write_text(document)
+    line = _one_error_line(_command_line("--plan", str(plan), "--port", "0"))
+    assert str(plan) in line
+    assert expected in line
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("--rate", "1.5", "--rate '1.5': Expected `float` <= 1.0"),
+        ("--kinds", "throttle,meltdown", "--kinds 'throttle,meltdown': Invalid enum value"),
+        ("--delay", "2:1", "--delay '2:1': delaySeconds must be [min, max] with min <= max"),
+        ("--upstream", "ftp://x", "upstream must be an http://host:port URL"),
+    ],
+)
+def test_the_command_line_names_a_bad_option_value(option, value, expected):
+    assert expected in _one_error_line(_command_line(option, value, "--port", "0"))
+
+
+def test_the_command_line_refuses_a_port_already_taken():
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        line = _one_error_line(_command_line("--port", str(port)))
+    assert f"cannot serve on 127.0.0.1:{port}" in line
+    assert "choose another port" in line

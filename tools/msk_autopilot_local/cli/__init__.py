@@ -26,7 +26,7 @@ SUBCOMMAND_MODULES = (
     "msk_autopilot_local.cli.audit",
     "msk_autopilot_local.cli.config_push",
     "msk_autopilot_local.esm",
-    "msk_autopilot_local.faults",
+    "msk_autopilot_local.cli.fault_proxy",
 )
 
 
