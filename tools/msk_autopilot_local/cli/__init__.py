@@ -25,6 +25,8 @@ SUBCOMMAND_MODULES = (
     "msk_autopilot_local.cli.audit",
     "msk_autopilot_local.cli.config_push",
     "msk_autopilot_local.cli.esm",
+    "msk_autopilot_local.cli.broker",
+    "msk_autopilot_local.cli.produce",
     "msk_autopilot_local.faults",
 )
 
