@@ -2,8 +2,9 @@
 (`msk-autopilot esm`, in cli/esm.py, describes it for users).
 
 config: the settings and their limits; records: Kafka records in Lambda's event shape and the
-6 MB sizer; function: what gets invoked; destinations: where failed batches go; poller: the
-poll / invoke / commit loop; summary: what a run did.
+6 MB sizer; function: what gets invoked; batch: a batch in flight and the handler's answer;
+destinations: where failed batches go; poller: the poll / invoke / commit loop; lag: what is
+left to commit; summary: what a run did.
 """
 
 from __future__ import annotations

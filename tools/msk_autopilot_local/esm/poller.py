@@ -24,6 +24,7 @@ from msk_autopilot_local.esm.config import PollerConfig
 from msk_autopilot_local.esm.destinations import Destination, open_destination
 from msk_autopilot_local.esm.errors import EsmError
 from msk_autopilot_local.esm.function import ColdStartError, Function, resolve_function
+from msk_autopilot_local.esm.lag import LagGauge
 from msk_autopilot_local.esm.records import (
     MAX_PAYLOAD_BYTES,
     EventSizer,
@@ -37,8 +38,6 @@ from msk_autopilot_local.esm.records import (
 from msk_autopilot_local.esm.summary import PollerSummary
 
 __all__ = ["run_poller"]
-
-_WATERMARK_TIMEOUT = 2.0  # seconds to ask Kafka for a partition's offsets when the run ends
 
 
 class _Fatal(Exception):
@@ -73,7 +72,6 @@ class _Poller:
         self.inflight: dict[tuple[str, int], set[int]] = {}
         self.resolved_upto: dict[tuple[str, int], int] = {}
         self.committed: dict[tuple[str, int], int] = {}
-        self.group_offsets: dict[tuple[str, int], int | None] = {}
         self.revoked: set[tuple[str, int]] = set()
         self.handled_uncommitted = 0
         self.last_progress = time.monotonic()
@@ -86,6 +84,7 @@ class _Poller:
         self.commit_result: tuple[Any, list[Any]] | None = None
         self.first_traceback_shown = False
         self.consumer: Any = None
+        self.lag: LagGauge
 
     # --- Kafka ---------------------------------------------------------------------------------
 
@@ -113,8 +112,8 @@ class _Poller:
         kept = [r for r in self.buffer if (r.topic, r.partition) not in gone]
         self.buffer = deque(kept)
         self.buffered_bytes = sum(r.size for r in kept)
+        self.lag.forget(gone)
         for key in gone:
-            self.group_offsets.pop(key, None)
             self.inflight.pop(key, None)
             self.resolved_upto.pop(key, None)
 
@@ -140,6 +139,7 @@ class _Poller:
         }
         try:
             self.consumer = Consumer(settings)
+            self.lag = LagGauge(self.consumer, config.starting_position)
         except KafkaException as error:
             raise EsmError(f"--kafka-config: {error.args[0].str()}") from None
         try:
@@ -280,7 +280,7 @@ class _Poller:
         summary.elapsed = time.monotonic() - self.started
         summary.committed = {f"{t}-{p}": offset for (t, p), offset in self.committed.items()}
         with contextlib.suppress(Exception):  # Kafka gone: the lag stays what it last was
-            summary.lag = self._lag(fresh=summary.error is None)
+            summary.lag = self.lag.measure(self.committed, fresh=summary.error is None)
         if self.stuck and summary.exit_code == 0:
             summary.exit_code = 1
             summary.error = self.stuck
@@ -293,48 +293,11 @@ class _Poller:
         if self.consumer is not None:
             self.consumer.close()  # at most session.timeout.ms when Kafka is gone
 
-    def _lag(self, *, fresh: bool) -> int | None:
-        """Records not yet committed: each assigned partition's high watermark minus the group's
-        committed offset. `fresh` asks Kafka for the watermarks; otherwise they are the ones the
-        last fetch brought, which cost nothing."""
-        from confluent_kafka import TopicPartition  # noqa: PLC0415
-
-        assignment = [(tp.topic, tp.partition) for tp in self.consumer.assignment()]
-        total, known = 0, False
-        for key in assignment:
-            partition = TopicPartition(*key)
-            if fresh:
-                low, high = self.consumer.get_watermark_offsets(
-                    partition, timeout=_WATERMARK_TIMEOUT
-                )
-            else:
-                low, high = self.consumer.get_watermark_offsets(partition, cached=True)
-            if high < 0:
-                continue
-            position = self.committed.get(key)
-            if position is None:
-                position = self._group_offset(key)
-            if position is None:  # the group never committed here: where it starts reading
-                position = low if self.config.starting_position == "TRIM_HORIZON" else high
-            total += max(0, high - max(position, low, 0))
-            known = True
-        return total if known else None
-
-    def _group_offset(self, key: tuple[str, int]) -> int | None:
-        """The group's committed offset from before this run (asked once per partition), so a
-        partition with nothing new to commit counts as caught up, not as lagging from 0."""
-        from confluent_kafka import TopicPartition  # noqa: PLC0415
-
-        if key not in self.group_offsets:
-            [answer] = self.consumer.committed([TopicPartition(*key)], timeout=_WATERMARK_TIMEOUT)
-            self.group_offsets[key] = answer.offset if answer.offset >= 0 else None
-        return self.group_offsets[key]
-
     def _tick(self) -> None:
         if self.status.due():
             self.summary.elapsed = time.monotonic() - self.started
             with contextlib.suppress(Exception):
-                self.summary.lag = self._lag(fresh=False)
+                self.summary.lag = self.lag.measure(self.committed, fresh=False)
             self.status.show(self.summary.status_line())
 
     def _should_stop(self) -> bool:
