@@ -8,7 +8,7 @@ from typing import Any
 
 from msk_autopilot_local.errors import LocalToolError
 
-__all__ = ["ProduceError", "produce"]
+__all__ = ["KeyValue", "ProduceError", "produce"]
 
 type KeyValue = tuple[bytes | None, bytes | None]
 

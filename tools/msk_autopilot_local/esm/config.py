@@ -12,7 +12,7 @@ import msgspec
 from msk_autopilot.events import CLUSTER_ARN_PATTERN
 from msk_autopilot_local.esm.errors import EsmError
 
-__all__ = ["DEFAULT_REGION", "Handler", "PollerConfig", "StartingPosition", "option_name"]
+__all__ = ["DEFAULT_REGION", "Handler", "PollerConfig", "StartingPosition"]
 
 DEFAULT_REGION = "us-east-1"  # where AWS is when nothing says otherwise
 
@@ -105,7 +105,7 @@ def _path_hook(kind: type, value: Any) -> Any:
     raise NotImplementedError(f"{kind!r}")
 
 
-def option_name(setting: str) -> str:
+def _option_name(setting: str) -> str:
     """The option a user sets for `setting`: `--batch-size` for batch_size."""
     if setting in _PYTHON_ONLY:
         return setting
@@ -121,4 +121,4 @@ def _option_message(message: str, settings: Mapping[str, Any]) -> str:
     setting = re.match(r"\w+", location)
     name = setting.group() if setting else location
     shown = f", not {settings[name]!r}" if name in settings else ""
-    return f"{option_name(name)}: {detail[0].lower()}{detail[1:]}{shown}"
+    return f"{_option_name(name)}: {detail[0].lower()}{detail[1:]}{shown}"
