@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from msk_autopilot_local.errors import LocalToolError
+
 __all__ = [
     "BrokerError",
     "LocalBroker",
@@ -40,7 +42,7 @@ _READY_TIMEOUT = 20.0
 _STOP_GRACE = 10.0
 
 
-class BrokerError(RuntimeError):
+class BrokerError(LocalToolError, RuntimeError):
     """The local broker could not be found, started or stopped."""
 
 
@@ -103,6 +105,8 @@ class LocalBroker:
         """Start (or start again) on this broker's port and data directory."""
         if self.running:
             return
+        if _port_answers(self.port):  # else the readiness check would greet another server
+            raise BrokerError(f"{self.bootstrap_servers} is taken: choose another --port")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(  # noqa: S603  a fixed binary and arguments, no shell

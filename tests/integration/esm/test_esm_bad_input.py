@@ -1,7 +1,6 @@
 """Bad input and bad luck: clear messages, the right exit status, and committed offsets never
 ahead of what the handler processed."""
 
-import argparse
 import io
 import json
 import os
@@ -16,7 +15,8 @@ import pytest
 from esm_kit import Recorder, Sent, committed, create_topic, produce
 
 from msk_autopilot_local.broker import free_port
-from msk_autopilot_local.esm import EsmError, PollerConfig, register, run_poller
+from msk_autopilot_local.cli import main
+from msk_autopilot_local.esm import EsmError, PollerConfig, run_poller
 
 ROOT = Path(__file__).resolve().parents[3]
 PYTHONPATH = os.pathsep.join([str(ROOT / "tools"), str(ROOT / "layers" / "autopilot")])
@@ -65,10 +65,7 @@ def tiny_stack(tmp_path) -> Path:
 
 
 def cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="msk-autopilot")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["esm", *argv])
-    return args.func(args)
+    return main(["esm", *argv])
 
 
 def test_kafka_down_at_start_is_a_clear_error(capsys):
@@ -236,22 +233,38 @@ def test_a_function_that_does_not_exist_is_refused_before_polling(capsys):
     assert "error: --function: unknown function 'nope'" in capsys.readouterr().err
 
 
-def test_bad_options_are_refused_together():
-    config = PollerConfig(
-        "127.0.0.1:1",
-        ("orders",),
-        function=Recorder(),
-        batch_size=0,
-        batching_window=301,
-        cluster_arn="arn:aws:kafka:us-east-1:123:nope",
-        on_failure="ftp://elsewhere",
-    )
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"batch_size": 0}, "--batch-size: expected `int` >= 1, not 0"),
+        ({"batch_size": 10_001}, "--batch-size: expected `int` <= 10000, not 10001"),
+        ({"batching_window": 301}, "--batching-window: expected `float` <= 300.0, not 301"),
+        ({"max_retries": -2}, "--max-retries: expected `int` >= -1, not -2"),
+        ({"topics": ("a b",)}, "--topic: expected `str` matching regex"),
+        ({"cluster_arn": "arn:aws:kafka:us-east-1:123:nope"}, "--cluster-arn 'arn:aws:kafka"),
+        ({"on_failure": "ftp://elsewhere"}, "--on-failure 'ftp://elsewhere': give s3://bucket"),
+    ],
+)
+def test_a_bad_setting_is_refused_naming_its_option(setting, message):
+    settings = {"bootstrap_servers": "127.0.0.1:1", "topics": ("orders",), **setting}
+    config = PollerConfig(**settings, function=Recorder())
     with pytest.raises(EsmError) as error:
         run_poller(config)
-    for fragment in ("--batch-size must be 1-10000", "--batching-window", "--cluster-arn"):
-        assert fragment in str(error.value)
-    with pytest.raises(EsmError, match="give s3://bucket"):
-        run_poller(PollerConfig("127.0.0.1:1", ("t",), function=Recorder(), on_failure="x"))
+    assert message in str(error.value)
+
+
+def test_a_cluster_arn_with_a_trailing_newline_is_refused():
+    arn = "arn:aws:kafka:us-east-1:123456789012:cluster/orders/abc-1\n"
+    with pytest.raises(EsmError, match="--cluster-arn"):
+        run_poller(PollerConfig("127.0.0.1:1", ("t",), function=Recorder(), cluster_arn=arn))
+
+
+def test_a_bad_option_on_the_command_line_is_one_line_and_exit_2(capsys):
+    code = cli(
+        ["-b", "127.0.0.1:1", "--topic", "t", "--function", "json:dumps", "--batch-size", "0"]
+    )
+    assert code == 2
+    assert capsys.readouterr().err == "error: --batch-size: expected `int` >= 1, not 0\n"
 
 
 def test_a_template_function_runs_with_its_environment_and_env_vars_file(

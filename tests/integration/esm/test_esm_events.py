@@ -4,8 +4,8 @@ import json
 import random
 
 from msk_autopilot_local.esm import (
+    EventSizer,
     PollerConfig,
-    _EventSizer,
     build_event,
     failure_record,
     kafka_record,
@@ -28,7 +28,7 @@ def test_the_event_sizer_matches_the_serialized_event_byte_for_byte():
         for i in range(300)
     ]
     for cluster_arn in (None, "arn:aws:kafka:us-east-1:123456789012:cluster/c/abc-1"):
-        sizer = _EventSizer("b-1:9092,b-2:9092", cluster_arn)
+        sizer = EventSizer("b-1:9092,b-2:9092", cluster_arn)
         for count, record in enumerate(records, start=1):
             sizer.add(record)
             event = build_event(

@@ -25,7 +25,9 @@ SUBCOMMAND_MODULES = (
     "msk_autopilot_local.cli.local_aws",
     "msk_autopilot_local.cli.audit",
     "msk_autopilot_local.cli.config_push",
-    "msk_autopilot_local.esm",
+    "msk_autopilot_local.cli.esm",
+    "msk_autopilot_local.cli.broker",
+    "msk_autopilot_local.cli.produce",
     "msk_autopilot_local.cli.fault_proxy",
 )
 
