@@ -21,7 +21,7 @@ import json
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from moto.cloudwatch.models import CloudWatchBackend, cloudwatch_backends
@@ -130,11 +130,12 @@ def _evaluate(backend: CloudWatchBackend, alarm: Any, now: datetime) -> AlarmTra
     needed = int(alarm.datapoints_to_alarm or periods)
     statistic = str(alarm.statistic)
     dimensions = {str(d.name): str(d.value) for d in alarm.dimensions}
+    moto_now = now.astimezone(UTC).replace(tzinfo=None)  # moto keeps metric times naive, in UTC
     buckets = backend.get_metric_statistics(
         namespace=alarm.namespace,
         metric_name=alarm.metric_name,
-        start_time=now - timedelta(seconds=alarm.period * (periods + 1)),
-        end_time=now + timedelta(seconds=1),  # the end is exclusive; a datapoint at `now` counts
+        start_time=moto_now - timedelta(seconds=alarm.period * (periods + 1)),
+        end_time=moto_now + timedelta(seconds=1),  # the end is exclusive; a datapoint at `now` counts
         period=alarm.period,
         stats=[statistic],
         dimensions=[{"Name": name, "Value": value} for name, value in dimensions.items()],
