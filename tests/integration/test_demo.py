@@ -202,3 +202,10 @@ def test_the_record_count_must_be_positive(capsys):
         main(["demo", "--records", "0"])
     assert exit_info.value.code == 2
     assert "must be at least 1" in capsys.readouterr().err
+
+
+def test_the_record_count_must_be_a_number(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--records", "abc"])
+    assert exit_info.value.code == 2
+    assert "argument --records: 'abc' is not a whole number" in capsys.readouterr().err
