@@ -98,13 +98,12 @@ def evaluate_alarms(
     region: str,
     account_id: str = DEFAULT_ACCOUNT_ID,
     name_prefix: str = "",
-    now: datetime | None = None,
 ) -> list[AlarmTransition]:
     """Evaluate the metric alarms of `account_id`/`region` whose names start with
-    `name_prefix`, at `now` (default: the emulator's clock); set the state of those whose
-    state changes and return their transitions, in alarm name order."""
+    `name_prefix`, at the emulator's time; set the state of those whose state changes and
+    return their transitions, in alarm name order."""
     backend: CloudWatchBackend = cloudwatch_backends[account_id][region]
-    moment = now or emulator_state.clock.now()
+    moment = emulator_state.clock.now()
     transitions = []
     for alarm in sorted(backend.get_alarms_by_alarm_name_prefix(name_prefix), key=_name):
         if alarm.metric_data_queries or alarm.rule or alarm.comparison_operator not in _COMPARISONS:
@@ -131,11 +130,12 @@ def _evaluate(backend: CloudWatchBackend, alarm: Any, now: datetime) -> AlarmTra
     statistic = str(alarm.statistic)
     dimensions = {str(d.name): str(d.value) for d in alarm.dimensions}
     moto_now = now.astimezone(UTC).replace(tzinfo=None)  # moto keeps metric times naive, in UTC
+    # The end is exclusive: one second more, and a datapoint stamped `now` counts.
     buckets = backend.get_metric_statistics(
         namespace=alarm.namespace,
         metric_name=alarm.metric_name,
         start_time=moto_now - timedelta(seconds=alarm.period * (periods + 1)),
-        end_time=moto_now + timedelta(seconds=1),  # the end is exclusive; a datapoint at `now` counts
+        end_time=moto_now + timedelta(seconds=1),
         period=alarm.period,
         stats=[statistic],
         dimensions=[{"Name": name, "Value": value} for name, value in dimensions.items()],
