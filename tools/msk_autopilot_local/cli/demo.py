@@ -7,7 +7,7 @@ handlers with the events AWS would deliver, in seven steps:
 
 1. local AWS and the broker;  2. the fleet;
 3. storage: the sweep creates the disk alarms, the disks of clickstream rise, CloudWatch's
-   alarm fires (evaluated here, since moto does not evaluate alarms), the scaler grows the
+   alarm fires (the MSK emulator evaluates it: moto does not), the scaler grows the
    volume; a second alarm within the 6-hour cool-down changes nothing;
 4. configuration: `config push` uploads examples/configurations, clusters are tagged to follow
    `orders` (one canary), the rotator rolls it out one cluster at a time, canary first; a bad

@@ -63,7 +63,7 @@ def storage(session: DemoSession) -> None:  # noqa: PLR0915  one story, told in 
     series(FILLING, [1, 3], start, now, a=33, b=52)
     series(FILLING, [2], start, now, a=33, b=78)
     hourly = [33 + (78 - 33) * hour / 3 for hour in range(4)]
-    say("(moto keeps alarms but does not evaluate them: the demo plays CloudWatch's part)")
+    say("(moto keeps alarms but does not evaluate them: the MSK emulator plays CloudWatch's part)")
     say(
         f"{FILLING} broker 2 disk used, hourly: "
         + " -> ".join(f"{value:.0f} %" for value in hourly)
