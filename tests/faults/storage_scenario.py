@@ -7,7 +7,6 @@ outcome of every delivered event, the notifications and the emulator's count of 
 
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,9 +15,9 @@ from typing import Any
 from fault_world import ROOT, TAG, FaultWorld, Invocation
 
 from msk_autopilot_local.emulator import control, put_linear_series
+from msk_autopilot_local.emulator.events import alarm_state_change
 
 ALARM_PREFIX = "msk-autopilot-disk-"
-ALARM = json.loads((ROOT / "events/alarm_state_change.json").read_text())
 SCHEDULE = json.loads((ROOT / "events/scheduled_event.json").read_text())
 STORAGE_CALLS = "Update*Storage"  # UpdateBrokerStorage and UpdateStorage
 STORAGE_OPERATION_TYPES = {"UPDATE_BROKER_STORAGE", "UPDATE_STORAGE"}
@@ -73,19 +72,20 @@ def schedule_event(now: datetime) -> dict[str, Any]:
 
 
 def alarm_event(cluster_arn: str, cluster_name: str, broker: str, now: datetime) -> dict[str, Any]:
-    event = copy.deepcopy(ALARM)
-    name = f"{ALARM_PREFIX}{cluster_name}-broker-{broker}"
-    event["time"] = _stamp(now)
-    event["resources"] = [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"]
-    detail = event["detail"]
-    detail["alarmName"] = name
-    detail["configuration"]["description"] = (
-        f"msk-autopilot disk alarm: KafkaDataLogsDiskUsed of broker {broker} of "
-        f"{cluster_name} ({cluster_arn})"
+    return alarm_state_change(
+        alarm_arn=f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{ALARM_PREFIX}{cluster_name}-broker-{broker}",
+        state="ALARM",
+        time=now,
+        namespace="AWS/Kafka",
+        metric_name="KafkaDataLogsDiskUsed",
+        dimensions={"Cluster Name": cluster_name, "Broker ID": broker},
+        period=300,
+        statistic="Maximum",
+        description=(
+            f"msk-autopilot disk alarm: KafkaDataLogsDiskUsed of broker {broker} of "
+            f"{cluster_name} ({cluster_arn})"
+        ),
     )
-    dims = detail["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"]
-    dims.update({"Cluster Name": cluster_name, "Broker ID": broker})
-    return event
 
 
 def volume(world: FaultWorld, arn: str) -> int:

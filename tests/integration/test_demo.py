@@ -13,8 +13,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from msk_autopilot_local import demo
 from msk_autopilot_local.cli import main
+from msk_autopilot_local.demo import runner
+from msk_autopilot_local.demo.progress import STEPS, Progress
+from msk_autopilot_local.demo.records import POISON_EVERY
+from msk_autopilot_local.demo.session import DemoFailure, DemoResult
 from msk_autopilot_local.template.resolve import ResolvedTemplate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,7 +74,7 @@ def run() -> SimpleNamespace:
     out, stray_out, stray_err = io.StringIO(), io.StringIO(), io.StringIO()
     started = time.monotonic()
     with contextlib.redirect_stdout(stray_out), contextlib.redirect_stderr(stray_err):
-        result = demo.run_demo(ResolvedTemplate(ROOT / "template.yaml"), out=out, records=RECORDS)
+        result = runner.run_demo(ResolvedTemplate(ROOT / "template.yaml"), out=out, records=RECORDS)
     elapsed = time.monotonic() - started
     gc.collect()
     return SimpleNamespace(
@@ -94,7 +97,7 @@ def test_the_demo_passes_well_within_its_time(run):
 def test_records_add_up_from_what_s3_holds(run):
     records = run.result.numbers["records"]
     assert records["produced"] == RECORDS
-    assert records["poison"] == RECORDS // demo.POISON_EVERY
+    assert records["poison"] == RECORDS // POISON_EVERY
     assert records["archived"] + records["quarantined"] == records["produced"]
     assert records["quarantined"] == records["poison"]
     assert records["esm_succeeded"] == RECORDS
@@ -143,8 +146,8 @@ def test_the_summary_accounts_for_every_invocation(run):
         assert tally.invocations > 0, name
         assert sum(tally.statuses.values()) == tally.invocations, name
         assert f"{name:<17} {tally.invocations:>3} invocations" in run.output
-    for number in range(1, demo.STEPS + 1):
-        assert f"] {number}/{demo.STEPS}  " in run.output
+    for number in range(1, STEPS + 1):
+        assert f"] {number}/{STEPS}  " in run.output
 
 
 def test_the_functions_logs_and_metrics_stay_off_the_output(run):
@@ -167,14 +170,14 @@ def test_nothing_is_left_running(run):
 
 
 def test_a_failed_step_is_reported_and_the_demo_carries_on():
-    result, out = demo.DemoResult(), io.StringIO()
-    progress = demo.Progress(out)
+    result, out = DemoResult(), io.StringIO()
+    progress = Progress(out)
 
     def broken() -> None:
-        raise demo.DemoFailure("counts do not add up: 9,899 archived + 100 quarantined != 10,000")
+        raise DemoFailure("counts do not add up: 9,899 archived + 100 quarantined != 10,000")
 
-    demo._attempt("Records", broken, result, progress)
-    demo._attempt("Audit", lambda: None, result, progress)
+    runner._attempt("Records", broken, result, progress)
+    runner._attempt("Audit", lambda: None, result, progress)
 
     assert result.failures == [
         "Records: counts do not add up: 9,899 archived + 100 quarantined != 10,000"
@@ -186,7 +189,7 @@ def test_the_command_exits_1_with_the_reason_when_the_demo_fails(monkeypatch, ca
     def cannot_start(*_args, **_kwargs):
         raise RuntimeError("noida-db did not serve Kafka within 20 s")
 
-    monkeypatch.setattr(demo, "_run_steps", cannot_start)
+    monkeypatch.setattr(runner, "_run_steps", cannot_start)
 
     assert main(["demo", "--template", str(ROOT / "template.yaml")]) == 1
     out = capsys.readouterr().out
@@ -199,3 +202,10 @@ def test_the_record_count_must_be_positive(capsys):
         main(["demo", "--records", "0"])
     assert exit_info.value.code == 2
     assert "must be at least 1" in capsys.readouterr().err
+
+
+def test_the_record_count_must_be_a_number(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--records", "abc"])
+    assert exit_info.value.code == 2
+    assert "argument --records: 'abc' is not a whole number" in capsys.readouterr().err

@@ -78,3 +78,12 @@ def test_usage_errors(account, tmp_path, capsys):
     assert f"{tmp_path}: no *.properties files" in capsys.readouterr().err
     assert main(["config", "push", str(Path(tmp_path) / "missing")]) == 1
     assert "not a directory" in capsys.readouterr().err
+
+
+def test_one_problem_is_one_problem(account, tmp_path, capsys):
+    (tmp_path / "typo.properties").write_text("log.retention.hour=1\n")
+
+    assert main(["config", "push", str(tmp_path), "--region", REGION]) == 1
+
+    assert capsys.readouterr().err.splitlines()[-1] == "error: 1 problem; nothing uploaded"
+    assert pushed(account) == {}

@@ -1,6 +1,5 @@
 """The storage scaler end to end: real handler, MSK emulator, moto CloudWatch/SNS/DynamoDB."""
 
-import copy
 import json
 import threading
 from pathlib import Path
@@ -12,31 +11,31 @@ from msk_autopilot.aws import ClientFactory
 from msk_autopilot.settings import StorageScalerSettings, load
 from msk_autopilot.storage.scaler import build_storage_scaler
 from msk_autopilot_local.cli import main
+from msk_autopilot_local.emulator.events import alarm_state_change
 
 ROOT = Path(__file__).resolve().parents[3]
 TAG = "msk-autopilot:managed"
 
-ALARM = json.loads((ROOT / "events/alarm_state_change.json").read_text())
 SCHEDULE = json.loads((ROOT / "events/scheduled_event.json").read_text())
 PREFIX = "msk-autopilot-disk-"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:msk-autopilot-notifications"
 
 
 def alarm_event(cluster_arn: str, cluster_name: str, now, broker: str = "1", state="ALARM"):
-    event = copy.deepcopy(ALARM)
-    name = f"{PREFIX}{cluster_name}-broker-{broker}"
-    event["time"] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
-    event["resources"] = [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"]
-    detail = event["detail"]
-    detail["alarmName"] = name
-    detail["state"]["value"] = state
-    detail["configuration"]["description"] = (
-        f"msk-autopilot disk alarm: KafkaDataLogsDiskUsed of broker {broker} of "
-        f"{cluster_name} ({cluster_arn})"
+    return alarm_state_change(
+        alarm_arn=f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{PREFIX}{cluster_name}-broker-{broker}",
+        state=state,
+        time=now,
+        namespace="AWS/Kafka",
+        metric_name="KafkaDataLogsDiskUsed",
+        dimensions={"Cluster Name": cluster_name, "Broker ID": broker},
+        period=300,
+        statistic="Maximum",
+        description=(
+            f"msk-autopilot disk alarm: KafkaDataLogsDiskUsed of broker {broker} of "
+            f"{cluster_name} ({cluster_arn})"
+        ),
     )
-    dims = detail["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"]
-    dims.update({"Cluster Name": cluster_name, "Broker ID": broker})
-    return event
 
 
 def schedule_event(now):

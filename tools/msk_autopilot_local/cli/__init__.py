@@ -19,7 +19,7 @@ __all__ = ["main"]
 
 SUBCOMMAND_MODULES = (
     "msk_autopilot_local.cli.invoke",
-    "msk_autopilot_local.demo",
+    "msk_autopilot_local.cli.demo",
     "msk_autopilot_local.cli.simulate",
     "msk_autopilot_local.cli.plan_storage",
     "msk_autopilot_local.cli.local_aws",

@@ -66,6 +66,9 @@ Control (HTTP, server mode), all JSON
 ``POST /_msk_emulator/settings``               ``{"clusterCreateSeconds": 0,
 "operationSeconds": 300, "storageCooldownSeconds": 21600}`` (any subset) -> all settings
 ``POST /_msk_emulator/reset``                  as ``control.reset()``
+``POST /_msk_emulator/alarms/evaluate``        ``{"region": "us-east-1", "account": "...",
+"alarmNamePrefix": "..."}`` (account and prefix optional) -> ``{"transitions": [{"alarmName",
+"previousState", "state", "reason", "event"}]}``, as ``evaluate_alarms`` (below)
 Bad input gets 400, an unknown path 404, a wrong method 405, each with ``{"message": ...}``.
 moto's own ``POST /moto-api/reset`` clears every service's resources but not the emulator's
 clock, settings and faults.
@@ -119,27 +122,54 @@ timestamp)`` and ``put_linear_series(cloudwatch, cluster_name, broker_ids=[1, 2,
 end=..., start_value=40, end_value=85)`` write ``AWS/Kafka`` data points with the dimensions
 "Cluster Name" and "Broker ID" into moto's CloudWatch, for GetMetricData to read back.
 
+Alarms
+------
+moto keeps CloudWatch alarms but never evaluates them. ``evaluate_alarms(region=...,
+account_id=..., name_prefix=...)`` evaluates the metric alarms on their data at the emulator's
+time (threshold, comparison, period, evaluation periods, datapoints to alarm, missing data), sets
+the state of those that change and returns their ``AlarmTransition``s; ``transition.event()`` is
+the "CloudWatch Alarm State Change" EventBridge delivers (see ``alarms``).
+
+Events
+------
+``events`` builds the events AWS delivers to the functions: ``alarm_state_change``,
+``scheduled_event``, ``parameter_store_change``, ``secret_rotation_step``.
+
+SASL/SCRAM brokers
+------------------
+``scram_brokers.sync(kafka, secretsmanager)`` plays MSK's sync of associated secrets to the
+brokers; ``local_scram_authenticator`` (SCRAM_AUTHENTICATOR
+``msk_autopilot_local.emulator.scram_brokers:local_scram_authenticator``) checks a SCRAM
+handshake against it (see ``scram_brokers``).
+
 Secret rotation
 ---------------
 ``start_rotation(secret_arn)`` stages a new, empty AWSPENDING version of a secret in moto, as
 Secrets Manager's RotateSecret does before it calls the rotation function, and returns its token.
 """
 
+from .alarms import AlarmTransition, evaluate_alarms
 from .control import EmulatorControl, control, install
 from .metrics import broker_dimensions, put_broker_metrics, put_linear_series
 from .rotation import start_rotation
+from .scram_brokers import ScramBrokers, local_scram_authenticator, scram_brokers
 from .seed import SeededFleet, seed_fleet
 from .server import EmulatorServer, start_server
 
 __all__ = [
+    "AlarmTransition",
     "EmulatorControl",
     "EmulatorServer",
+    "ScramBrokers",
     "SeededFleet",
     "broker_dimensions",
     "control",
+    "evaluate_alarms",
     "install",
+    "local_scram_authenticator",
     "put_broker_metrics",
     "put_linear_series",
+    "scram_brokers",
     "seed_fleet",
     "start_rotation",
     "start_server",

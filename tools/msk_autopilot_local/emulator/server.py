@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import (
@@ -16,6 +17,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from .alarms import evaluate_alarms
 from .control import control, install
 
 CONTROL_PREFIX = "/_msk_emulator"
@@ -48,6 +50,7 @@ class ControlEndpoints:
             ("GET", "/settings"): lambda _: self._settings(),
             ("POST", "/settings"): self._configure,
             ("POST", "/reset"): self._reset,
+            ("POST", "/alarms/evaluate"): self._evaluate_alarms,
         }
 
     def __call__(
@@ -121,6 +124,25 @@ class ControlEndpoints:
             )
         control.configure(**{SETTING_NAMES[name]: value for name, value in document.items()})
         return self._settings()
+
+    @staticmethod
+    def _evaluate_alarms(document: dict[str, Any]) -> dict[str, Any]:
+        region = document.get("region")
+        account = document.get("account", DEFAULT_ACCOUNT_ID)
+        prefix = document.get("alarmNamePrefix", "")
+        if not (
+            isinstance(region, str)
+            and region
+            and isinstance(account, str)
+            and account
+            and isinstance(prefix, str)
+        ):
+            raise ControlError(
+                400,
+                'Send {"region": "..."}, optionally "account" and "alarmNamePrefix", as strings.',
+            )
+        transitions = evaluate_alarms(region=region, account_id=account, name_prefix=prefix)
+        return {"transitions": [transition.to_dict() for transition in transitions]}
 
     @staticmethod
     def _reset(_: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,37 @@
+"""The audit report as the table `msk-autopilot audit` prints: the FAILED and NOT_AVAILABLE
+findings, most severe first, then the counts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from msk_autopilot.audit.report import AuditReport
+
+__all__ = ["findings_table"]
+
+
+def findings_table(report: AuditReport) -> str:
+    from msk_autopilot.audit.controls import Severity, Status  # noqa: PLC0415
+
+    rows = [
+        (c.name, c.account, c.region, f.control, f.severity.value, f.status.value, f.detail)
+        for c, f in report.findings()
+        if f.status in (Status.FAILED, Status.NOT_AVAILABLE)
+    ]
+    rows.sort(key=lambda row: (-Severity(row[4]).rank, row[0], row[3]))
+    header = ("CLUSTER", "ACCOUNT", "REGION", "CONTROL", "SEVERITY", "STATUS", "DETAIL")
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header) - 1)]
+    lines = [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=False))
+        + "  "
+        + row[-1]
+        for row in [header, *rows]
+    ]
+    summary = report.summary()
+    counts = ", ".join(f"{n} {status.lower()}" for status, n in summary["findings"].items())
+    failed = ", ".join(f"{n} {severity}" for severity, n in summary["failed"].items() if n)
+    lines.append("")
+    lines.append(f"{summary['clusters']} clusters: {counts}" + (f" ({failed})" if failed else ""))
+    lines.append(f"{report.api_calls} AWS API calls")
+    return "\n".join(lines) + "\n"

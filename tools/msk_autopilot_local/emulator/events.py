@@ -1,0 +1,162 @@
+"""The events AWS delivers to the functions, built as AWS builds them, for local runs and tests.
+
+Each factory returns the JSON document (a dict) a Lambda function receives: EventBridge's
+envelope (``version``, ``id``, ``detail-type``, ``source``, ``account``, ``time``, ``region``,
+``resources``, ``detail``) for CloudWatch alarm state changes, scheduled rules and Parameter
+Store changes, and Secrets Manager's direct invocation for a rotation step. The shapes follow
+the samples in ``events/``; the core's parsers (``msk_autopilot.events``) accept every one.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+__all__ = [
+    "alarm_state_change",
+    "alarm_timestamp",
+    "event_time",
+    "parameter_store_change",
+    "scheduled_event",
+    "secret_rotation_step",
+]
+
+
+def event_time(moment: datetime) -> str:
+    """EventBridge's `time`: UTC to the second."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def alarm_timestamp(moment: datetime) -> str:
+    """CloudWatch's alarm timestamps (state, reasonData's queryDate): milliseconds, +0000."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+
+
+def _envelope(
+    detail_type: str, source: str, *, account: str, region: str, time: datetime
+) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": source,
+        "account": account,
+        "time": event_time(time),
+        "region": region,
+    }
+
+
+def alarm_state_change(
+    *,
+    alarm_arn: str,
+    state: str,
+    time: datetime,
+    namespace: str,
+    metric_name: str,
+    dimensions: Mapping[str, str],
+    period: int,
+    statistic: str,
+    description: str = "",
+    reason: str = "",
+    reason_data: Mapping[str, Any] | None = None,
+    previous_state: str = "OK",
+    previous_reason: str = "",
+    previous_time: datetime | None = None,
+) -> dict[str, Any]:
+    """The "CloudWatch Alarm State Change" event of a single-metric alarm entering `state` at
+    `time`; the alarm's name, account and Region are read from `alarm_arn`."""
+    _, _, _, region, account, _, alarm_name = alarm_arn.split(":", 6)
+    new_state: dict[str, Any] = {
+        "value": state,
+        "reason": reason,
+        "timestamp": alarm_timestamp(time),
+    }
+    if reason_data is not None:
+        new_state["reasonData"] = json.dumps(reason_data)
+    return {
+        **_envelope(
+            "CloudWatch Alarm State Change",
+            "aws.cloudwatch",
+            account=account,
+            region=region,
+            time=time,
+        ),
+        "resources": [alarm_arn],
+        "detail": {
+            "alarmName": alarm_name,
+            "state": new_state,
+            "previousState": {
+                "value": previous_state,
+                "reason": previous_reason,
+                "timestamp": alarm_timestamp(previous_time or time),
+            },
+            "configuration": {
+                "description": description,
+                "metrics": [
+                    {
+                        "id": uuid.uuid4().hex[:12],
+                        "metricStat": {
+                            "metric": {
+                                "namespace": namespace,
+                                "name": metric_name,
+                                "dimensions": dict(dimensions),
+                            },
+                            "period": period,
+                            "stat": statistic,
+                        },
+                        "returnData": True,
+                    }
+                ],
+            },
+        },
+    }
+
+
+def scheduled_event(
+    *, rule_arn: str, time: datetime, account: str | None = None, region: str | None = None
+) -> dict[str, Any]:
+    """What an EventBridge schedule rule delivers at `time`; account and Region default to the
+    rule's."""
+    _, _, _, rule_region, rule_account, _ = rule_arn.split(":", 5)
+    return {
+        **_envelope(
+            "Scheduled Event",
+            "aws.events",
+            account=account or rule_account,
+            region=region or rule_region,
+            time=time,
+        ),
+        "resources": [rule_arn],
+        "detail": {},
+    }
+
+
+def parameter_store_change(
+    *,
+    name: str,
+    time: datetime,
+    account: str,
+    region: str,
+    operation: str = "Update",
+    parameter_type: str = "String",
+    description: str = "",
+) -> dict[str, Any]:
+    """What Parameter Store sends to EventBridge when parameter `name` (a path) changes."""
+    return {
+        **_envelope("Parameter Store Change", "aws.ssm", account=account, region=region, time=time),
+        "resources": [f"arn:aws:ssm:{region}:{account}:parameter{name}"],
+        "detail": {
+            "name": name,
+            "type": parameter_type,
+            "operation": operation,
+            "description": description,
+        },
+    }
+
+
+def secret_rotation_step(step: str, *, secret_id: str, token: str) -> dict[str, str]:
+    """How Secrets Manager invokes a rotation function for one step of rotation `token`."""
+    return {"Step": step, "SecretId": secret_id, "ClientRequestToken": token}
