@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from msk_autopilot_local.audit_table import findings_table
 from msk_autopilot_local.cli.options import Subparsers, add_command, aws_region, cluster_arn
 from msk_autopilot_local.console import ProgressBar
 from msk_autopilot_local.errors import LocalToolError, unreachable_aws
@@ -73,32 +74,6 @@ def _targets(args: argparse.Namespace) -> list[Any]:
     return [AuditTarget(a, region, clients) for a, clients in accounts for region in regions]
 
 
-def _table(report: AuditReport) -> str:
-    from msk_autopilot.audit.controls import Severity, Status  # noqa: PLC0415
-
-    rows = [
-        (c.name, c.account, c.region, f.control, f.severity.value, f.status.value, f.detail)
-        for c, f in report.findings()
-        if f.status in (Status.FAILED, Status.NOT_AVAILABLE)
-    ]
-    rows.sort(key=lambda row: (-Severity(row[4]).rank, row[0], row[3]))
-    header = ("CLUSTER", "ACCOUNT", "REGION", "CONTROL", "SEVERITY", "STATUS", "DETAIL")
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header) - 1)]
-    lines = [
-        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=False))
-        + "  "
-        + row[-1]
-        for row in [header, *rows]
-    ]
-    summary = report.summary()
-    counts = ", ".join(f"{n} {status.lower()}" for status, n in summary["findings"].items())
-    failed = ", ".join(f"{n} {severity}" for severity, n in summary["failed"].items() if n)
-    lines.append("")
-    lines.append(f"{summary['clusters']} clusters: {counts}" + (f" ({failed})" if failed else ""))
-    lines.append(f"{report.api_calls} AWS API calls")
-    return "\n".join(lines) + "\n"
-
-
 def _asff(report: AuditReport) -> str:
     from msk_autopilot.audit.findings import asff_finding  # noqa: PLC0415
 
@@ -111,7 +86,7 @@ def _render(report: AuditReport, output_format: str) -> str:
         return json.dumps(report.to_dict(), indent=1) + "\n"
     if output_format == "asff":
         return _asff(report)
-    return _table(report)
+    return findings_table(report)
 
 
 def _run(args: argparse.Namespace) -> int:

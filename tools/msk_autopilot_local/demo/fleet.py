@@ -15,7 +15,8 @@ __all__ = ["account_resources", "describe_fleet"]
 def account_resources(account: LocalAws, fleet: Mapping[str, Any]) -> dict[str, Any]:
     """The fleet with what only exists once an account does: a customer managed key for the
     compliant clusters' data at rest, a closed security group for them and an open one for the
-    insecure cluster."""
+    insecure cluster. The demo fills the disks itself, so it leaves out the fleet file's
+    disk-usage history."""
     kms, ec2 = account.client("kms"), account.client("ec2")
     key = kms.create_key(Description="msk-autopilot demo: MSK data at rest")["KeyMetadata"]["Arn"]
     vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
@@ -41,6 +42,7 @@ def account_resources(account: LocalAws, fleet: Mapping[str, Any]) -> dict[str, 
     clusters = []
     for original in fleet.get("clusters", []):
         spec = copy.deepcopy(dict(original))
+        spec.pop("diskUsage", None)
         if spec["name"] == INSECURE:
             spec["securityGroups"] = [open_]
         elif not spec.get("serverless"):
