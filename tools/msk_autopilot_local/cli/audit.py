@@ -89,14 +89,14 @@ def _targets(args: argparse.Namespace) -> list[Any]:
 
 
 def _table(report: AuditReport) -> str:
-    from msk_autopilot.audit.controls import Severity, Status  # noqa: PLC0415
+    from msk_autopilot.audit.controls import FindingSeverity, Status  # noqa: PLC0415
 
     rows = [
         (c.name, c.account, c.region, f.control, f.severity.value, f.status.value, f.detail)
         for c, f in report.findings()
         if f.status in (Status.FAILED, Status.NOT_AVAILABLE)
     ]
-    rows.sort(key=lambda row: (-Severity(row[4]).rank, row[0], row[3]))
+    rows.sort(key=lambda row: (-FindingSeverity(row[4]).rank, row[0], row[3]))
     header = ("CLUSTER", "ACCOUNT", "REGION", "CONTROL", "SEVERITY", "STATUS", "DETAIL")
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header) - 1)]
     lines = [
@@ -130,7 +130,7 @@ def _render(report: AuditReport, output_format: str) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from msk_autopilot.audit.controls import Severity, Status  # noqa: PLC0415
+    from msk_autopilot.audit.controls import FindingSeverity, Status  # noqa: PLC0415
     from msk_autopilot.audit.runner import audit  # noqa: PLC0415
 
     try:
@@ -158,7 +158,7 @@ def _run(args: argparse.Namespace) -> int:
     if report.errors:
         return 2
     if args.fail_on:
-        threshold = Severity(args.fail_on).rank
+        threshold = FindingSeverity(args.fail_on).rank
         if any(
             f.status is Status.FAILED and f.severity.rank >= threshold for _, f in report.findings()
         ):
