@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 from botocore.exceptions import BotoCoreError, ClientError
 
+from msk_autopilot import outcome
 from msk_autopilot.audit.collect import (
     AuditTarget,
     RegionEvidence,
@@ -53,7 +54,6 @@ from msk_autopilot.msk import ClusterSnapshot, MskPort
 from msk_autopilot.notify import Notifier
 from msk_autopilot.observability import MetricUnit, logger, metrics
 from msk_autopilot.outcome import Outcome, Severity, plural
-from msk_autopilot.outcome import Status as OutcomeStatus
 from msk_autopilot.runtime import LambdaContext
 from msk_autopilot.settings import SecurityAuditorSettings
 
@@ -246,17 +246,17 @@ class SecurityAuditor(msgspec.Struct):
     def _audit_changed_cluster(self, event: CloudTrailApiCall, home: _Home) -> Outcome:
         call = event.detail.event_name
         if not event.succeeded:
-            return Outcome(OutcomeStatus.SKIPPED, f"{call} failed ({event.detail.error_code})")
+            return Outcome(outcome.Status.SKIPPED, f"{call} failed ({event.detail.error_code})")
         cluster_arn = event.cluster_arn
         if cluster_arn is None:
-            return Outcome(OutcomeStatus.SKIPPED, f"the {call} event names no cluster")
+            return Outcome(outcome.Status.SKIPPED, f"the {call} event names no cluster")
         _, _, _, region, account, *_ = cluster_arn.split(":")
         if account == home.account:
             clients = self.clients
         elif account in self.settings.member_accounts:
             clients = self._member_clients(account, home)
         else:
-            return Outcome(OutcomeStatus.SKIPPED, f"account {account} is not audited")
+            return Outcome(outcome.Status.SKIPPED, f"account {account} is not audited")
         return self._run([AuditTarget(account, region, clients)], cluster_arn=cluster_arn)
 
     # --- the run ---------------------------------------------------------------------------------
@@ -432,11 +432,11 @@ class SecurityAuditor(msgspec.Struct):
         report = run.report
         statuses = Counter(r.status for r in remediations)
         if statuses[RemediationStatus.STARTED]:
-            status = OutcomeStatus.ACTED
+            status = outcome.Status.ACTED
         elif statuses[RemediationStatus.DRY_RUN]:
-            status = OutcomeStatus.DRY_RUN
+            status = outcome.Status.DRY_RUN
         else:
-            status = OutcomeStatus.UNCHANGED
+            status = outcome.Status.UNCHANGED
         failed = report.failed_by_severity()
         if run.scope.cluster_arn is not None and not report.clusters:
             reason = f"{run.scope.cluster_arn} no longer exists; its findings were archived"

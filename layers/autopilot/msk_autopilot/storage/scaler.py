@@ -110,10 +110,6 @@ class StorageScaler(msgspec.Struct):
     # Lets idempotency records of a timed-out invocation expire with the invocation.
     register_context: Callable[[Any], None] = lambda context: None
 
-    @property
-    def opt_in_tag_key(self) -> str:
-        return self.settings.opt_in_tag_key
-
     def handle(self, event: StorageEvent, context: LambdaContext) -> Outcome:
         """One delivered event: an alarm or a request scales one cluster, a schedule sweeps."""
         self.register_context(context)
@@ -161,8 +157,10 @@ class StorageScaler(msgspec.Struct):
     def plan_cluster(self, cluster: ClusterSnapshot, *, now: datetime) -> Plan:
         if cluster.provisioned is None or cluster.volume_gib is None:
             return Plan(cluster, None, "serverless clusters have no broker storage to grow")
-        if not cluster.opted_in(self.opt_in_tag_key):
-            return Plan(cluster, None, f"not opted in (tag {self.opt_in_tag_key}=true missing)")
+        if not cluster.opted_in(self.settings.opt_in_tag_key):
+            return Plan(
+                cluster, None, f"not opted in (tag {self.settings.opt_in_tag_key}=true missing)"
+            )
         operations = self.msk.operations(cluster.cluster_arn)
         not_ready = self.msk.not_ready_reason(cluster, operations)
         if not_ready is not None:
@@ -269,7 +267,7 @@ class StorageScaler(msgspec.Struct):
     def sweep(self, *, now: datetime, dry_run: bool) -> Outcome:
         """Keep the alarms in step with the fleet, then scale every opted-in cluster."""
         clusters = list(self.msk.clusters())
-        opted_in = [c for c in clusters if c.opted_in(self.opt_in_tag_key)]
+        opted_in = [c for c in clusters if c.opted_in(self.settings.opt_in_tag_key)]
         alarms = self.alarms.sync(opted_in, dry_run=dry_run)
         statuses: dict[str, str] = {}
         for cluster in opted_in:
