@@ -174,12 +174,12 @@ def powertools_consumers(event: dict[str, Any]) -> dict[str, Callable[[], int]]:
 def our_consumer(event: dict[str, Any]) -> Callable[[], int]:
     os.environ.update(OURS_ENVIRONMENT)
     from msk_autopilot.aws import ClientFactory  # noqa: PLC0415
-    from msk_autopilot.consume import build_pipeline, parse_kafka_event  # noqa: PLC0415
+    from msk_autopilot.consume import build_record_consumer, parse_kafka_event  # noqa: PLC0415
     from msk_autopilot.observability import metrics  # noqa: PLC0415
     from msk_autopilot.settings import RecordConsumerSettings, load  # noqa: PLC0415
 
     settings = load(RecordConsumerSettings)
-    pipeline = build_pipeline(settings, ClientFactory(region=settings.region))
+    pipeline = build_record_consumer(settings, ClientFactory.for_settings(settings))
 
     def consume() -> int:
         batch = parse_kafka_event(event)

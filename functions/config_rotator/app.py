@@ -23,4 +23,4 @@ parse = EventParser(ScheduledEvent, ParameterStoreChange, CloudTrailApiCall)
 
 @lambda_entry(parse, settings=SETTINGS, correlation_id_path="id")
 def lambda_handler(event: RotatorEvent, context: LambdaContext) -> Outcome:
-    return ROTATOR.handle(event)
+    return ROTATOR.handle(event, context)

@@ -18,4 +18,4 @@ parse = EventParser(SecretRotationStep)
 
 @lambda_entry(parse, settings=SETTINGS, correlation_id_path="ClientRequestToken")
 def lambda_handler(event: SecretRotationStep, context: LambdaContext) -> Outcome:
-    return ROTATOR.handle(event)
+    return ROTATOR.handle(event, context)

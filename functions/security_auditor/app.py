@@ -8,7 +8,7 @@ from msk_autopilot import coldstart
 
 coldstart.begin()  # no cyclic collection until the first invocation ends
 
-from msk_autopilot.audit.runner import SecurityAuditor
+from msk_autopilot.audit.runner import build_security_auditor
 from msk_autopilot.aws import ClientFactory
 from msk_autopilot.events import CloudTrailApiCall, EventParser, ScheduledEvent
 from msk_autopilot.outcome import Outcome
@@ -16,15 +16,10 @@ from msk_autopilot.runtime import LambdaContext, lambda_entry
 from msk_autopilot.settings import SecurityAuditorSettings, load
 
 SETTINGS = load(SecurityAuditorSettings)
-CLIENTS = ClientFactory(
-    region=SETTINGS.region, retry_mode=SETTINGS.retry_mode, max_attempts=SETTINGS.max_attempts
-)
+AUDITOR = build_security_auditor(SETTINGS, ClientFactory.for_settings(SETTINGS))
 parse = EventParser(ScheduledEvent, CloudTrailApiCall)
 
 
 @lambda_entry(parse, settings=SETTINGS, correlation_id_path="id")
 def lambda_handler(event: ScheduledEvent | CloudTrailApiCall, context: LambdaContext) -> Outcome:
-    auditor = SecurityAuditor.for_function(SETTINGS, CLIENTS, context.invoked_function_arn)
-    if isinstance(event, CloudTrailApiCall):
-        return auditor.audit_changed_cluster(event)
-    return auditor.audit_everything()
+    return AUDITOR.handle(event, context)

@@ -18,4 +18,4 @@ parse = EventParser(AlarmStateChange, ScheduledEvent, ScaleRequest)
 
 @lambda_entry(parse, settings=SETTINGS, correlation_id_path="id")
 def lambda_handler(event: StorageEvent, context: LambdaContext) -> Outcome:
-    return SCALER.handle(event, dry_run=SETTINGS.dry_run, context=context)
+    return SCALER.handle(event, context)

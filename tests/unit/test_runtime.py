@@ -4,8 +4,9 @@ import pytest
 
 from msk_autopilot.events import EventParser, ScaleRequest
 from msk_autopilot.outcome import Outcome, Status
-from msk_autopilot.runtime import lambda_entry
-from msk_autopilot.settings import CommonSettings
+from msk_autopilot.runtime import lambda_entry, load_callable
+from msk_autopilot.scram import handshake
+from msk_autopilot.settings import CommonSettings, SettingsError
 from msk_autopilot_local.local_lambda import LocalContext
 
 SETTINGS = CommonSettings(
@@ -65,3 +66,18 @@ def test_correlation_id_comes_from_the_event(emitted):
     handle({**REQUEST, "requestId": "corr-42"}, LocalContext("fn"))
     log = next(line for line in emitted() if line.get("message") == "outcome")
     assert log["correlation_id"] == "corr-42"
+
+
+def test_module_function_settings_load_the_function_or_name_the_variable():
+    spec = "msk_autopilot.scram.handshake:authenticate"
+    assert load_callable(spec, "SCRAM_AUTHENTICATOR") is handshake.authenticate
+    with pytest.raises(SettingsError) as not_a_function:
+        load_callable("msk_autopilot.scram.handshake:MECHANISM", "SCRAM_AUTHENTICATOR")
+    assert not_a_function.value.problems == [
+        "SCRAM_AUTHENTICATOR='msk_autopilot.scram.handshake:MECHANISM' does not name a function"
+    ]
+    with pytest.raises(SettingsError) as no_module:
+        load_callable("no_such_module:check", "RECORD_HOOK")
+    assert no_module.value.problems == [
+        "RECORD_HOOK='no_such_module:check' cannot be loaded: No module named 'no_such_module'"
+    ]

@@ -68,3 +68,22 @@ def test_settings_are_immutable():
     settings = load(CommonSettings, BASE)
     with pytest.raises(AttributeError):
         settings.dry_run = True  # type: ignore[misc]
+
+
+def test_a_storage_target_at_or_above_the_alarm_threshold_names_both_variables():
+    storage = {**BASE, "IDEMPOTENCY_TABLE_NAME": "decisions"}
+    with pytest.raises(SettingsError) as caught:
+        load(
+            StorageScalerSettings,
+            {**storage, "STORAGE_TARGET_PERCENT": "90", "DISK_ALARM_THRESHOLD_PERCENT": "75"},
+        )
+    assert caught.value.problems == [
+        "STORAGE_TARGET_PERCENT (90) must be below DISK_ALARM_THRESHOLD_PERCENT (75)"
+    ]
+    assert load(StorageScalerSettings, storage).target_percent == 60.0
+
+
+def test_the_function_name_comes_from_lambda():
+    named = load(CommonSettings, {**BASE, "AWS_LAMBDA_FUNCTION_NAME": "msk-autopilot-scaler"})
+    assert named.function_name == "msk-autopilot-scaler"
+    assert load(CommonSettings, BASE).function_name == ""

@@ -12,14 +12,14 @@ __all__ = ["findings_table"]
 
 
 def findings_table(report: AuditReport) -> str:
-    from msk_autopilot.audit.controls import Severity, Status  # noqa: PLC0415
+    from msk_autopilot.audit.controls import FindingSeverity, Status  # noqa: PLC0415
 
     rows = [
         (c.name, c.account, c.region, f.control, f.severity.value, f.status.value, f.detail)
         for c, f in report.findings()
         if f.status in (Status.FAILED, Status.NOT_AVAILABLE)
     ]
-    rows.sort(key=lambda row: (-Severity(row[4]).rank, row[0], row[3]))
+    rows.sort(key=lambda row: (-FindingSeverity(row[4]).rank, row[0], row[3]))
     header = ("CLUSTER", "ACCOUNT", "REGION", "CONTROL", "SEVERITY", "STATUS", "DETAIL")
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header) - 1)]
     lines = [

@@ -16,11 +16,19 @@ from typing import Any
 import boto3
 import msgspec
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from msk_autopilot import __version__
 from msk_autopilot.settings import CommonSettings, RetryMode
 
-__all__ = ["AssumedRole", "ClientFactory", "PaginationError", "pages"]
+__all__ = [
+    "AssumedRole",
+    "ClientFactory",
+    "PaginationError",
+    "error_code",
+    "error_message",
+    "pages",
+]
 
 # Refresh assumed-role credentials this long before they expire, so a call never starts with
 # credentials that lapse mid-request.
@@ -151,3 +159,13 @@ def pages(
             raise PaginationError(f"{getattr(call, '__name__', call)} repeated NextToken {token!r}")
         seen.add(token)
         parameters = {**parameters, "NextToken": token}
+
+
+def error_code(error: ClientError) -> str:
+    """The service's error code (`NotFoundException`...); empty when the answer had none."""
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def error_message(error: ClientError) -> str:
+    """The service's error message; empty when the answer had none."""
+    return str(error.response.get("Error", {}).get("Message", ""))

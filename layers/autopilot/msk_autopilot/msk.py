@@ -1,9 +1,11 @@
-"""The MSK port: typed cluster snapshots, operations, and the one guarded way to change a cluster.
+"""The MSK port: typed cluster snapshots, operations, configurations, and guarded changes.
 
-Every mutating MSK call of the project goes through `MskPort.update`, which re-reads the cluster,
+Every cluster change of the project goes through `MskPort.update`, which re-reads the cluster,
 refuses unless it is ACTIVE with no operation running, passes the CurrentVersion it just read (so
 a concurrent change makes MSK reject ours instead of both applying), honours dry-run, and logs
-and counts the call with its reason. Domain modules decide; this module acts.
+and counts the call with its reason. Configuration writes (`create_configuration`,
+`add_configuration_revision`) honour dry-run and are logged and counted the same way. Domain
+modules decide; this module acts.
 """
 
 from __future__ import annotations
@@ -14,14 +16,17 @@ from enum import StrEnum
 from typing import Any
 
 import msgspec
+from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
 
-from msk_autopilot.aws import pages
+from msk_autopilot.aws import error_code, error_message, pages
 from msk_autopilot.observability import MetricUnit, logger, metrics
 
 __all__ = [
     "ClusterNotFoundError",
     "ClusterSnapshot",
+    "Configuration",
+    "ConfigurationChange",
     "MskPort",
     "Operation",
     "UpdateResult",
@@ -189,7 +194,7 @@ class Operation(_Shape, frozen=True, kw_only=True):
 
 
 class UpdateStatus(StrEnum):
-    STARTED = "started"
+    STARTED = "started"  # MSK accepted the change (an operation started, a revision was made)
     DRY_RUN = "dry_run"
     NOT_READY = "not_ready"  # not ACTIVE, or another operation runs
     CONFLICT = "conflict"  # MSK refused: the cluster changed under us or is busy
@@ -207,12 +212,40 @@ class UpdateResult(msgspec.Struct, frozen=True):
         return self.status is UpdateStatus.STARTED
 
 
-def _error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
+class _LatestRevision(msgspec.Struct, frozen=True, rename="pascal"):
+    revision: int
 
 
-def _error_message(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Message", "")) or str(error)
+class Configuration(msgspec.Struct, frozen=True, rename="pascal"):
+    """One MSK configuration as ListConfigurations reports it (the fields we use)."""
+
+    arn: str
+    name: str
+    latest_revision: _LatestRevision
+    kafka_versions: list[str] = []
+    state: str = "ACTIVE"
+
+
+class ConfigurationChange(msgspec.Struct, frozen=True):
+    """What became of a configuration write; `arn` and `revision` are set when it was made."""
+
+    status: UpdateStatus  # STARTED (made), DRY_RUN, CONFLICT or REJECTED
+    reason: str
+    arn: str | None = None
+    revision: int | None = None
+
+
+def _refusal(error: ClientError) -> UpdateResult | None:
+    """How MSK refusing a change reads, or None for errors Lambda should retry."""
+    code = error_code(error)
+    message = error_message(error) or str(error)
+    if code == "NotFoundException":
+        return UpdateResult(UpdateStatus.NOT_FOUND, "cluster not found")
+    if code == "ConflictException" or "version" in message.lower():
+        return UpdateResult(UpdateStatus.CONFLICT, f"{code}: {message}")
+    if code == "BadRequestException":
+        return UpdateResult(UpdateStatus.REJECTED, f"{code}: {message}")
+    return None
 
 
 class MskPort:
@@ -230,7 +263,7 @@ class MskPort:
         try:
             info = self.kafka.describe_cluster_v2(ClusterArn=cluster_arn)["ClusterInfo"]
         except ClientError as error:
-            if _error_code(error) == "NotFoundException":
+            if error_code(error) == "NotFoundException":
                 raise ClusterNotFoundError(cluster_arn) from None
             raise
         return ClusterSnapshot.from_api(info)
@@ -277,7 +310,7 @@ class MskPort:
             return self._record(action, UpdateResult(UpdateStatus.NOT_READY, not_ready))
         if dry_run:
             return self._record(action, UpdateResult(UpdateStatus.DRY_RUN, reason))
-        call = getattr(self.kafka, _snake(action))
+        call = getattr(self.kafka, xform_name(action))
         try:
             response = call(
                 ClusterArn=cluster_arn, CurrentVersion=cluster.current_version, **parameters
@@ -295,26 +328,118 @@ class MskPort:
                 )
             if not isinstance(error, ClientError):
                 raise  # the connection failed every attempt: let Lambda retry the event
-            code = _error_code(error)
-            if code == "NotFoundException":
-                result = UpdateResult(UpdateStatus.NOT_FOUND, "cluster not found")
-            elif code == "ConflictException" or "version" in _error_message(error).lower():
-                result = UpdateResult(UpdateStatus.CONFLICT, f"{code}: {_error_message(error)}")
-            elif code == "BadRequestException":
-                result = UpdateResult(UpdateStatus.REJECTED, f"{code}: {_error_message(error)}")
-            else:
+            refused = _refusal(error)
+            if refused is None:
                 raise  # throttling beyond retries, service errors: let Lambda retry the event
-            return self._record(action, result)
+            return self._record(action, refused)
         return self._record(
             action,
             UpdateResult(UpdateStatus.STARTED, reason, response.get("ClusterOperationArn")),
             cluster_arn=cluster_arn,
         )
 
+    # --- configurations --------------------------------------------------------------------------
+
+    def configurations(self) -> Iterator[Configuration]:
+        for page in pages(self.kafka.list_configurations):
+            for info in page.get("Configurations", []):
+                yield msgspec.convert(info, type=Configuration)
+
+    def server_properties(self, configuration_arn: str, revision: int) -> bytes:
+        """The server.properties text of one revision of a configuration, as stored."""
+        stored = self.kafka.describe_configuration_revision(
+            Arn=configuration_arn, Revision=revision
+        )
+        text: bytes = stored["ServerProperties"]
+        return text
+
+    def operation_info(self, operation_arn: str) -> Mapping[str, Any]:
+        """DescribeClusterOperationV2's ClusterOperationInfo: source, target and error."""
+        info: Mapping[str, Any] = self.kafka.describe_cluster_operation_v2(
+            ClusterOperationArn=operation_arn
+        )["ClusterOperationInfo"]
+        return info
+
+    def create_configuration(
+        self,
+        name: str,
+        server_properties: str,
+        *,
+        kafka_versions: Sequence[str],
+        description: str,
+        dry_run: bool,
+    ) -> ConfigurationChange:
+        """Create configuration `name` (revision 1); MSK refusing it is a result, not an error."""
+        versions = {"KafkaVersions": list(kafka_versions)} if kafka_versions else {}
+        return self._write_configuration(
+            "CreateConfiguration",
+            dry_run=dry_run,
+            Name=name,
+            ServerProperties=server_properties.encode(),
+            Description=description,
+            **versions,
+        )
+
+    def add_configuration_revision(
+        self, configuration_arn: str, server_properties: str, *, description: str, dry_run: bool
+    ) -> ConfigurationChange:
+        """Give a configuration a new latest revision holding `server_properties`."""
+        return self._write_configuration(
+            "UpdateConfiguration",
+            dry_run=dry_run,
+            Arn=configuration_arn,
+            ServerProperties=server_properties.encode(),
+            Description=description,
+        )
+
+    def _write_configuration(
+        self, action: str, *, dry_run: bool, **parameters: Any
+    ) -> ConfigurationChange:
+        description = str(parameters["Description"])
+        if dry_run:
+            return self._record_configuration(
+                action, ConfigurationChange(UpdateStatus.DRY_RUN, description)
+            )
+        try:
+            response = getattr(self.kafka, xform_name(action))(**parameters)
+        except ClientError as error:
+            code = error_code(error)
+            refused = {
+                "BadRequestException": UpdateStatus.REJECTED,
+                "ConflictException": UpdateStatus.CONFLICT,
+            }.get(code)
+            if refused is None:
+                raise  # throttling beyond retries, service errors: let Lambda retry the event
+            return self._record_configuration(
+                action, ConfigurationChange(refused, f"{code}: {error_message(error)}")
+            )
+        change = ConfigurationChange(
+            UpdateStatus.STARTED,
+            description,
+            str(response["Arn"]),
+            int(response["LatestRevision"]["Revision"]),
+        )
+        return self._record_configuration(action, change)
+
+    @staticmethod
+    def _record_configuration(action: str, change: ConfigurationChange) -> ConfigurationChange:
+        logger.info(
+            "msk update",
+            extra={
+                "action": action,
+                "status": change.status.value,
+                "reason": change.reason,
+                "configuration_arn": change.arn,
+                "revision": change.revision,
+            },
+        )
+        metrics.add_metric(name=f"MskUpdate.{change.status.value}", unit=MetricUnit.Count, value=1)
+        return change
+
     def _started_since_check(self, cluster_arn: str, action: str) -> Operation | None:
         """A running operation of `action`'s type; none ran when `update` checked, so it
         started since, from our own request."""
-        operation_type = _snake(action).upper()
+        operation_type = xform_name(action).upper()
         return next(
             (
                 op
@@ -338,7 +463,3 @@ class MskPort:
         )
         metrics.add_metric(name=f"MskUpdate.{result.status.value}", unit=MetricUnit.Count, value=1)
         return result
-
-
-def _snake(action: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in action).lstrip("_")

@@ -1,25 +1,19 @@
-"""SNS notifications: what changed, or what needs a human, with a severity to filter on."""
+"""SNS notifications: what changed, or what needs a human, with a `Severity` to filter on."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from enum import StrEnum
 from typing import Any
 
 import msgspec
 
 from msk_autopilot.observability import MetricUnit, logger, metrics
+from msk_autopilot.outcome import Severity
 
-__all__ = ["Notifier", "Severity"]
+__all__ = ["Notifier"]
 
 _SUBJECT_LIMIT = 100  # SNS rejects longer subjects
-
-
-class Severity(StrEnum):
-    INFO = "INFO"
-    WARNING = "WARNING"
-    CRITICAL = "CRITICAL"
 
 
 class Notifier(msgspec.Struct):

@@ -1,4 +1,8 @@
-"""What a function did with an event: the typed result every handler returns."""
+"""What a function did with an event, and how urgently a human should look: the shared vocabulary.
+
+`Outcome` is the typed result every handler returns; `Severity` grades what a function tells a
+human (SNS notices, storage decisions).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["Outcome", "Status"]
+__all__ = ["Outcome", "Severity", "Status", "plural"]
 
 
 class Status(StrEnum):
@@ -17,6 +21,19 @@ class Status(StrEnum):
     UNCHANGED = "unchanged"  # looked, and nothing needed to change
     SKIPPED = "skipped"  # did not look or act, for a stated reason (not ACTIVE, cool-down...)
     REJECTED = "rejected"  # the event itself was invalid or unsupported
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 cluster`, `2 clusters`: a count with its noun in the right number."""
+    return f"{count} {noun if count == 1 else noun + 's'}"
+
+
+class Severity(StrEnum):
+    """How urgently a human should look; subscribers filter notices on it."""
+
+    INFO = "INFO"
+    WARNING = "WARNING"
+    CRITICAL = "CRITICAL"
 
 
 class Outcome(msgspec.Struct, frozen=True):

@@ -9,6 +9,7 @@ bounded retries and the dead-letter destination take over: nothing is lost silen
 from __future__ import annotations
 
 import functools
+import importlib
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -18,9 +19,9 @@ from msk_autopilot import coldstart
 from msk_autopilot.events import InvalidEventError
 from msk_autopilot.observability import MetricUnit, logger, metrics, tracer
 from msk_autopilot.outcome import Outcome, Status
-from msk_autopilot.settings import CommonSettings
+from msk_autopilot.settings import CommonSettings, SettingsError
 
-__all__ = ["LambdaContext", "LambdaHandler", "Result", "lambda_entry"]
+__all__ = ["LambdaContext", "LambdaHandler", "Result", "lambda_entry", "load_callable"]
 
 
 class Result(Protocol):
@@ -78,3 +79,17 @@ def lambda_entry[E](
         return wrapped
 
     return decorate
+
+
+def load_callable(spec: str, variable: str) -> Callable[..., Any]:
+    """The function a `module:function` setting names, imported now so that a typo fails the
+    cold start; a bad spec raises `SettingsError` naming `variable`."""
+    module_name, _, function_name = spec.partition(":")
+    try:
+        function = getattr(importlib.import_module(module_name), function_name, None)
+    except ImportError as error:
+        raise SettingsError([f"{variable}={spec!r} cannot be loaded: {error}"]) from None
+    if not callable(function):
+        raise SettingsError([f"{variable}={spec!r} does not name a function"])
+    loaded: Callable[..., Any] = function
+    return loaded

@@ -159,6 +159,8 @@ class CommonSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Settings every function shares (the template's Globals)."""
 
     region: Annotated[str, _env("AWS_REGION", _text)]
+    # Set by Lambda; lets a function recognise its own calls in CloudTrail.
+    function_name: Annotated[str, _env("AWS_LAMBDA_FUNCTION_NAME", _text)] = ""
     dry_run: Annotated[bool, _env("DRY_RUN", _boolean)] = False
     opt_in_tag_key: Annotated[str, _env("OPT_IN_TAG_KEY", _text)] = "msk-autopilot:managed"
     notification_topic_arn: Annotated[str, _env("NOTIFICATION_TOPIC_ARN", _arn("sns"))]
@@ -182,6 +184,18 @@ class StorageScalerSettings(CommonSettings, frozen=True, kw_only=True):
     cooldown_hours: Annotated[float, _env("STORAGE_COOLDOWN_HOURS", _number(6, 72))] = 6.0
     max_volume_gib: Annotated[int, _env("STORAGE_MAX_VOLUME_GIB", _integer(10, 16384))] = 16384
     scale_throughput: Annotated[bool, _env("STORAGE_SCALE_THROUGHPUT", _boolean)] = False
+
+    def __post_init__(self) -> None:
+        # The sizing policy grows storage to the target; an alarm at or below it would fire again
+        # right after every step.
+        if self.target_percent >= self.alarm_threshold_percent:
+            target, threshold = _variables(self, "target_percent", "alarm_threshold_percent")
+            raise SettingsError(
+                [
+                    f"{target} ({self.target_percent:g}) must be below "
+                    f"{threshold} ({self.alarm_threshold_percent:g})"
+                ]
+            )
 
 
 class ConfigRotatorSettings(CommonSettings, frozen=True, kw_only=True):
@@ -292,6 +306,12 @@ def _source(spec: msgspec.structs.FieldInfo) -> tuple[str, Callable[[str], Any]]
         if isinstance(meta, msgspec.Meta) and meta.extra:
             return cast(str, meta.extra["env"]), cast(Callable[[str], Any], meta.extra["parse"])
     raise TypeError(f"setting {spec.name} names no environment variable")
+
+
+def _variables(settings: CommonSettings, *fields: str) -> list[str]:
+    """The environment variables `fields` of `settings` are read from, for messages."""
+    specs = {spec.name: spec for spec in msgspec.structs.fields(settings)}
+    return [_source(specs[field])[0] for field in fields]
 
 
 def load[S: CommonSettings](settings_type: type[S], environ: Mapping[str, str] | None = None) -> S:

@@ -135,7 +135,7 @@ def test_cap_reached_grows_to_the_cap_and_alerts(
     result = invoke(alarm_event(arn, "big", msk_emulator.clock.now()))
     decision = result["details"]["decision"]
     assert decision["action"] == "cap_reached"
-    assert decision["severity"] == "critical"
+    assert decision["severity"] == "CRITICAL"
     assert decision["new_gib"] == 16384
     assert result["status"] == "acted"
     severities = {message["severity"] for message in notifications()}

@@ -20,8 +20,8 @@ from msk_autopilot.audit.controls import (
     SCRAM_SECRETS,
     SECURITY_GROUPS,
     DataUnavailable,
+    FindingSeverity,
     IpPermission,
-    Severity,
     Status,
 )
 from msk_autopilot.msk import ClusterSnapshot
@@ -381,5 +381,5 @@ def test_controls_read_only_the_data_they_declare(control, snapshot):
 
 
 def test_severity_ranks():
-    assert [s.rank for s in Severity] == [0, 1, 2, 3]
-    assert Severity.CRITICAL.rank > Severity.HIGH.rank
+    assert [s.rank for s in FindingSeverity] == [0, 1, 2, 3]
+    assert FindingSeverity.CRITICAL.rank > FindingSeverity.HIGH.rank

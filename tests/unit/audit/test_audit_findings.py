@@ -4,7 +4,7 @@ import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 
-from msk_autopilot.audit.controls import Severity, Status
+from msk_autopilot.audit.controls import FindingSeverity, Status
 from msk_autopilot.audit.findings import asff_finding, finding_id, product_arn
 from msk_autopilot.audit.report import ClusterAudit, Finding
 
@@ -24,7 +24,7 @@ def finding(status: Status, detail: str = "enhanced monitoring is DEFAULT") -> F
     return Finding(
         control="MSK.2",
         status=status,
-        severity=Severity.LOW,
+        severity=FindingSeverity.LOW,
         title="MSK clusters should have enhanced monitoring configured",
         detail=detail,
         remediation="Set enhanced monitoring to PER_TOPIC_PER_BROKER.",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from msk_autopilot.audit.controls import Severity, Status
+from msk_autopilot.audit.controls import FindingSeverity, Status
 from msk_autopilot.audit.report import (
     AuditReport,
     ClusterAudit,
@@ -15,7 +15,9 @@ from msk_autopilot.audit.report import (
 HOME, MEMBER = "123456789012", "222222222222"
 
 
-def finding(control: str, status: Status, severity: Severity = Severity.LOW) -> Finding:
+def finding(
+    control: str, status: Status, severity: FindingSeverity = FindingSeverity.LOW
+) -> Finding:
     return Finding(
         control=control,
         status=status,
@@ -75,7 +77,7 @@ def test_changes_are_status_differences_within_scope():
     )
     after = report(
         cluster("a", finding("MSK.2", Status.PASSED), finding("MSK.1", Status.PASSED)),
-        cluster("new", finding("MSK.4", Status.FAILED, Severity.CRITICAL)),
+        cluster("new", finding("MSK.4", Status.FAILED, FindingSeverity.CRITICAL)),
     )
     scope = Scope(targets=frozenset({(HOME, "us-east-1")}))
 

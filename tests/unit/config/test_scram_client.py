@@ -5,9 +5,8 @@ import base64
 
 import pytest
 
-from msk_autopilot.scram import handshake
 from msk_autopilot.scram.handshake import ScramAuthenticationError, ScramClient
-from msk_autopilot.scram.rotation import Credentials, RotationRejected, load_authenticator
+from msk_autopilot.scram.rotation import Credentials, RotationRejected
 
 
 @pytest.mark.parametrize(
@@ -87,13 +86,3 @@ def test_credentials_keep_other_keys_and_never_show_the_password():
 def test_malformed_secret_values_are_rejected(value, problem):
     with pytest.raises(RotationRejected, match=problem):
         Credentials.parse(value, "the value")
-
-
-def test_authenticators_are_loaded_by_path():
-    assert (
-        load_authenticator("msk_autopilot.scram.handshake:authenticate") is handshake.authenticate
-    )
-    with pytest.raises(TypeError, match="does not name a function"):
-        load_authenticator("msk_autopilot.scram.handshake:MECHANISM")
-    with pytest.raises(ModuleNotFoundError):
-        load_authenticator("no_such_module:check")

@@ -9,7 +9,7 @@ from consume_support import ARCHIVE, FAILURES, REGION, settings
 from moto import mock_aws
 
 from msk_autopilot.aws import ClientFactory
-from msk_autopilot.consume import build_pipeline
+from msk_autopilot.consume import build_record_consumer
 
 
 @pytest.fixture
@@ -43,6 +43,6 @@ def consumer(clients) -> Callable[..., Any]:
     """consumer(VALUE_FORMAT="json", ...) -> a pipeline on moto with those settings."""
 
     def make(clients_override: Any = None, **env: str) -> Any:
-        return build_pipeline(settings(**env), clients_override or clients)
+        return build_record_consumer(settings(**env), clients_override or clients)
 
     return make

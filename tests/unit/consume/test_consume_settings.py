@@ -3,7 +3,7 @@
 import pytest
 from consume_support import BASE_ENV, settings
 
-from msk_autopilot.consume import build_pipeline
+from msk_autopilot.consume import build_record_consumer
 from msk_autopilot.settings import RecordConsumerSettings, SettingsError, load
 
 
@@ -87,7 +87,7 @@ def test_unusable_schema_files_and_hooks_fail_the_pipeline_build(tmp_path, clien
         RECORD_HOOK="no_such_module_anywhere:hook",
     )
     with pytest.raises(SettingsError) as caught:
-        build_pipeline(loaded, clients)
+        build_record_consumer(loaded, clients)
     assert [problem.split(" cannot")[0] for problem in caught.value.problems] == [
         f"KEY_SCHEMA={not_avro}",
         f"VALUE_SCHEMA={not_json}",

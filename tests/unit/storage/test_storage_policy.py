@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from msk_autopilot.outcome import Severity
 from msk_autopilot.storage.policy import (
     MAX_VOLUME_GIB,
     MIN_STEP_GIB,
     PolicySettings,
-    Severity,
     StorageAction,
     StorageObservation,
     UsageSample,

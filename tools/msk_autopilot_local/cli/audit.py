@@ -90,7 +90,7 @@ def _render(report: AuditReport, output_format: str) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from msk_autopilot.audit.controls import Severity, Status  # noqa: PLC0415
+    from msk_autopilot.audit.controls import FindingSeverity, Status  # noqa: PLC0415
     from msk_autopilot.audit.runner import audit  # noqa: PLC0415
 
     if args.output and not args.output.parent.is_dir():
@@ -126,7 +126,7 @@ def _run(args: argparse.Namespace) -> int:
     if report.errors:
         return 2
     if args.fail_on:
-        threshold = Severity(args.fail_on).rank
+        threshold = FindingSeverity(args.fail_on).rank
         if any(
             f.status is Status.FAILED and f.severity.rank >= threshold for _, f in report.findings()
         ):

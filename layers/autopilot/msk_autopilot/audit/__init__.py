@@ -2,7 +2,7 @@
 and guarded remediation. `required_permissions()` lists every IAM action the audit may call, for a
 member account's audit role."""
 
-from msk_autopilot.audit.controls import CONTROLS, Control, Severity, Status
+from msk_autopilot.audit.controls import CONTROLS, Control, FindingSeverity, Status
 from msk_autopilot.audit.remediate import REMEDIATIONS, Remediation
 from msk_autopilot.audit.runner import OUTPUT_PERMISSIONS, audit
 
@@ -11,8 +11,8 @@ __all__ = [
     "OUTPUT_PERMISSIONS",
     "REMEDIATIONS",
     "Control",
+    "FindingSeverity",
     "Remediation",
-    "Severity",
     "Status",
     "audit",
     "required_permissions",

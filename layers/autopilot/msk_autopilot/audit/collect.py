@@ -31,7 +31,7 @@ import msgspec
 from botocore.exceptions import BotoCoreError, ClientError
 
 from msk_autopilot.audit.controls import DataUnavailable, IpPermission, security_group_ids
-from msk_autopilot.aws import ClientFactory, pages
+from msk_autopilot.aws import ClientFactory, error_code, error_message, pages
 from msk_autopilot.msk import ClusterSnapshot
 
 __all__ = [
@@ -81,10 +81,8 @@ def counting_api_calls() -> Iterator[Counter[str]]:
 
 def describe_error(error: Exception) -> str:
     if isinstance(error, ClientError):
-        details = error.response.get("Error", {})
-        code = details.get("Code", "Unknown")
-        message = details.get("Message", "")
-        return f"{error.operation_name} failed: {code}: {message}".rstrip(": ")
+        code = error_code(error) or "Unknown"
+        return f"{error.operation_name} failed: {code}: {error_message(error)}".rstrip(": ")
     return f"{type(error).__name__}: {error}"
 
 
@@ -146,7 +144,7 @@ def describe_one(target: AuditTarget, cluster_arn: str) -> RegionInventory:
     try:
         info = target.client("kafka").describe_cluster_v2(ClusterArn=cluster_arn)["ClusterInfo"]
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "NotFoundException":
+        if error_code(error) == "NotFoundException":
             return RegionInventory(target, [])
         raise
     snapshot = _snapshot(info)
@@ -249,7 +247,7 @@ class RegionEvidence:
         try:
             text = self._target.client("kafka").get_cluster_policy(ClusterArn=cluster_arn)["Policy"]
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "NotFoundException":
+            if error_code(error) == "NotFoundException":
                 return None
             raise
         try:

@@ -36,15 +36,15 @@ __all__ = [
     "DataSource",
     "DataUnavailable",
     "Evidence",
+    "FindingSeverity",
     "IpPermission",
-    "Severity",
     "Status",
     "Verdict",
     "security_group_ids",
 ]
 
 
-class Severity(StrEnum):
+class FindingSeverity(StrEnum):
     """Security Hub's severity labels, least to most severe."""
 
     LOW = "LOW"
@@ -54,7 +54,7 @@ class Severity(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(Severity).index(self)
+        return list(FindingSeverity).index(self)
 
 
 class Status(StrEnum):
@@ -164,7 +164,7 @@ type ProvisionedCheck = Callable[[ClusterSnapshot, Provisioned, Evidence], Verdi
 
 class Control(msgspec.Struct, frozen=True):
     id: str
-    severity: Severity
+    severity: FindingSeverity
     title: str
     remediation: str
     sources: tuple[DataSource, ...]
@@ -197,7 +197,7 @@ def _register(control: Control) -> None:
 
 def _cluster_control(
     control_id: str,
-    severity: Severity,
+    severity: FindingSeverity,
     title: str,
     *,
     remediation: str,
@@ -214,7 +214,7 @@ def _cluster_control(
 
 def _provisioned_control(
     control_id: str,
-    severity: Severity,
+    severity: FindingSeverity,
     title: str,
     *,
     remediation: str,
@@ -255,7 +255,7 @@ def _not_applicable(detail: str) -> Verdict:
 
 @_provisioned_control(
     "MSK.1",
-    Severity.MEDIUM,
+    FindingSeverity.MEDIUM,
     "MSK clusters should be encrypted in transit among broker nodes",
     remediation=(
         "MSK cannot turn on in-cluster encryption for an existing cluster: create a new cluster "
@@ -276,7 +276,7 @@ _FINE_MONITORING = ("PER_TOPIC_PER_BROKER", "PER_TOPIC_PER_PARTITION")
 
 @_provisioned_control(
     "MSK.2",
-    Severity.LOW,
+    FindingSeverity.LOW,
     "MSK clusters should have enhanced monitoring configured",
     remediation=(
         "Set the cluster's enhanced monitoring to PER_TOPIC_PER_BROKER or "
@@ -294,7 +294,7 @@ def _enhanced_monitoring(
 
 @_provisioned_control(
     "MSK.4",
-    Severity.CRITICAL,
+    FindingSeverity.CRITICAL,
     "MSK clusters should have public access disabled",
     remediation="Turn public access off: UpdateConnectivity with PublicAccess.Type DISABLED.",
 )
@@ -309,7 +309,7 @@ def _public_access(
 
 @_provisioned_control(
     "MSK.6",
-    Severity.MEDIUM,
+    FindingSeverity.MEDIUM,
     "MSK clusters should disable unauthenticated access",
     remediation="Turn unauthenticated access off (UpdateSecurity, ClientAuthentication).",
 )
@@ -326,7 +326,7 @@ def _unauthenticated_access(
 
 @_provisioned_control(
     "AUTOPILOT.1",
-    Severity.HIGH,
+    FindingSeverity.HIGH,
     "MSK clusters should accept TLS-encrypted client traffic only",
     remediation="Set EncryptionInTransit.ClientBroker to TLS (UpdateSecurity).",
 )
@@ -341,7 +341,7 @@ def _client_tls_only(
 
 @_provisioned_control(
     "AUTOPILOT.2",
-    Severity.MEDIUM,
+    FindingSeverity.MEDIUM,
     "MSK clusters should encrypt data at rest with a customer managed KMS key",
     remediation=(
         "MSK cannot change the at-rest key of an existing cluster: create a new cluster with a "
@@ -363,7 +363,7 @@ def _customer_managed_data_key(
 
 @_provisioned_control(
     "AUTOPILOT.3",
-    Severity.MEDIUM,
+    FindingSeverity.MEDIUM,
     "MSK clusters should deliver broker logs",
     remediation=(
         "Deliver broker logs to CloudWatch Logs, Firehose or S3 "
@@ -388,7 +388,7 @@ def _broker_logs(cluster: ClusterSnapshot, provisioned: Provisioned, evidence: E
 
 @_provisioned_control(
     "AUTOPILOT.4",
-    Severity.MEDIUM,
+    FindingSeverity.MEDIUM,
     "MSK clusters should run an Apache Kafka version MSK still supports",
     remediation="Upgrade to a supported version (UpdateClusterKafkaVersion).",
     sources=(KAFKA_VERSIONS,),
@@ -438,7 +438,7 @@ def security_group_ids(cluster: ClusterSnapshot) -> list[str]:
 
 @_cluster_control(
     "AUTOPILOT.5",
-    Severity.HIGH,
+    FindingSeverity.HIGH,
     "MSK brokers should not be reachable from the internet on Kafka ports",
     remediation=(
         "Remove inbound rules from 0.0.0.0/0 and ::/0 on broker ports from the cluster's "
@@ -483,7 +483,7 @@ def _wildcard_principal(principal: object) -> bool:
 
 @_cluster_control(
     "AUTOPILOT.6",
-    Severity.HIGH,
+    FindingSeverity.HIGH,
     "MSK cluster policies should not grant access to every principal",
     remediation=(
         "Name the accounts or roles in the cluster policy's Principal, or add a Condition "
@@ -515,7 +515,7 @@ def _no_wildcard_cluster_policy(cluster: ClusterSnapshot, evidence: Evidence) ->
 
 @_provisioned_control(
     "AUTOPILOT.7",
-    Severity.MEDIUM,
+    FindingSeverity.MEDIUM,
     "SCRAM secrets of MSK clusters should be encrypted with a customer managed KMS key",
     remediation=(
         "Re-encrypt each listed secret with a customer managed KMS key (Secrets Manager "
@@ -536,7 +536,7 @@ def _scram_secret_keys(
 
 @_provisioned_control(
     "AUTOPILOT.8",
-    Severity.HIGH,
+    FindingSeverity.HIGH,
     "MSK clusters should authenticate clients",
     remediation="Turn on IAM, SASL/SCRAM or mutual TLS client authentication (UpdateSecurity).",
 )
@@ -560,7 +560,7 @@ def _client_authentication(
 
 @_provisioned_control(
     "AUTOPILOT.9",
-    Severity.MEDIUM,
+    FindingSeverity.MEDIUM,
     "MSK broker storage should be protected from filling up",
     remediation=(
         "Opt the cluster in to msk-autopilot's storage scaler (tag <OptInTagKey>=true) or add an "
@@ -583,7 +583,7 @@ def _storage_protected(
 
 @_provisioned_control(
     "AUTOPILOT.10",
-    Severity.LOW,
+    FindingSeverity.LOW,
     "MSK brokers should span at least three Availability Zones",
     remediation=(
         "Brokers are placed in the client subnets' zones at creation: create a cluster with "

@@ -18,6 +18,7 @@ a later run, once the cluster is ACTIVE again.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from enum import StrEnum
 from typing import Any
 
 import msgspec
@@ -29,19 +30,33 @@ from msk_autopilot.audit.report import ClusterAudit
 from msk_autopilot.msk import ClusterSnapshot, MskPort, UpdateStatus
 
 __all__ = [
-    "DEFERRED",
-    "ERROR",
     "REMEDIATIONS",
     "Remediation",
     "RemediationContext",
     "RemediationResult",
+    "RemediationStatus",
     "remediate_cluster",
 ]
 
-DEFERRED = "deferred"  # another fix of the same cluster goes first
-ERROR = "error"  # the call failed beyond retries (access denied, throttled...)
 # MskPort.update reads the cluster and its operations before changing anything.
 _GUARD_PERMISSIONS = ("kafka:DescribeClusterV2", "kafka:ListClusterOperationsV2")
+
+
+class RemediationStatus(StrEnum):
+    """What became of a remediation: the MSK update's status, deferred, or an error."""
+
+    STARTED = UpdateStatus.STARTED.value
+    DRY_RUN = UpdateStatus.DRY_RUN.value
+    NOT_READY = UpdateStatus.NOT_READY.value
+    CONFLICT = UpdateStatus.CONFLICT.value
+    REJECTED = UpdateStatus.REJECTED.value
+    NOT_FOUND = UpdateStatus.NOT_FOUND.value
+    DEFERRED = "deferred"  # another fix of the same cluster goes first
+    ERROR = "error"  # the call failed beyond retries (access denied, throttled...)
+
+    @classmethod
+    def of(cls, status: UpdateStatus) -> RemediationStatus:
+        return cls(status.value)
 
 
 class RemediationContext(msgspec.Struct, frozen=True):
@@ -132,7 +147,7 @@ class RemediationResult(msgspec.Struct, frozen=True):
     cluster_arn: str
     cluster_name: str
     control: str
-    status: str  # an UpdateStatus value, DEFERRED or ERROR
+    status: RemediationStatus
     reason: str
 
     def to_dict(self) -> dict[str, str]:
@@ -140,7 +155,7 @@ class RemediationResult(msgspec.Struct, frozen=True):
             "cluster_arn": self.cluster_arn,
             "cluster_name": self.cluster_name,
             "control": self.control,
-            "status": self.status,
+            "status": self.status.value,
             "reason": self.reason,
         }
 
@@ -172,7 +187,7 @@ def remediate_cluster(
     first, later = fixable[0], fixable[1:]
     reason = f"{first.control}: {first.summary}"
     if cluster.state != "ACTIVE":
-        status, detail = UpdateStatus.NOT_READY.value, f"cluster is {cluster.state}, not ACTIVE"
+        status, detail = RemediationStatus.NOT_READY, f"cluster is {cluster.state}, not ACTIVE"
     else:
         try:
             result = msk.update(
@@ -183,9 +198,9 @@ def remediate_cluster(
                 dry_run=dry_run,
             )
         except (ClientError, BotoCoreError) as error:  # one cluster's failure stops no other
-            status, detail = ERROR, describe_error(error)
+            status, detail = RemediationStatus.ERROR, describe_error(error)
         else:
-            status, detail = result.status.value, result.reason
+            status, detail = RemediationStatus.of(result.status), result.reason
     results = [
         RemediationResult(cluster.cluster_arn, cluster.cluster_name, first.control, status, detail)
     ]
@@ -194,7 +209,7 @@ def remediate_cluster(
             cluster.cluster_arn,
             cluster.cluster_name,
             remediation.control,
-            DEFERRED,
+            RemediationStatus.DEFERRED,
             f"one change at a time: {first.control} goes first",
         )
         for remediation in later

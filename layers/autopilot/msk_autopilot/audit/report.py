@@ -24,7 +24,8 @@ from typing import Any
 import msgspec
 from botocore.exceptions import ClientError
 
-from msk_autopilot.audit.controls import Severity, Status
+from msk_autopilot.audit.controls import FindingSeverity, Status
+from msk_autopilot.aws import error_code
 from msk_autopilot.observability import logger
 
 __all__ = [
@@ -43,7 +44,7 @@ __all__ = [
 class Finding(msgspec.Struct, frozen=True, kw_only=True):
     control: str
     status: Status
-    severity: Severity
+    severity: FindingSeverity
     title: str
     detail: str
     remediation: str
@@ -103,7 +104,7 @@ class AuditReport(msgspec.Struct):
 
     def failed_by_severity(self) -> dict[str, int]:
         failed = Counter(f.severity for _, f in self.findings() if f.status is Status.FAILED)
-        return {severity.value: failed[severity] for severity in Severity}
+        return {severity.value: failed[severity] for severity in FindingSeverity}
 
     def summary(self) -> dict[str, Any]:
         statuses = Counter(f.status for _, f in self.findings())
@@ -158,7 +159,7 @@ class Change(msgspec.Struct, frozen=True, kw_only=True):
     account: str
     region: str
     control: str
-    severity: Severity
+    severity: FindingSeverity
     before: Status | None
     after: Status | None
 
@@ -212,7 +213,7 @@ class ReportStore(msgspec.Struct):
         try:
             response = self.s3.get_object(Bucket=self.bucket, Key=self.key)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            if error_code(error) in ("NoSuchKey", "404"):
                 return None, None
             raise
         etag = str(response["ETag"])
@@ -233,7 +234,7 @@ class ReportStore(msgspec.Struct):
                 **condition,
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in (
+            if error_code(error) in (
                 "PreconditionFailed",
                 "ConditionalRequestConflict",
             ):

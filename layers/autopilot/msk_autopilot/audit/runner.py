@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 from botocore.exceptions import BotoCoreError, ClientError
 
+from msk_autopilot import outcome
 from msk_autopilot.audit.collect import (
     AuditTarget,
     RegionEvidence,
@@ -28,12 +29,12 @@ from msk_autopilot.audit.collect import (
     describe_one,
     list_clusters,
 )
-from msk_autopilot.audit.controls import CONTROLS, Control, Severity, Status, Verdict
+from msk_autopilot.audit.controls import CONTROLS, Control, FindingSeverity, Status, Verdict
 from msk_autopilot.audit.findings import SecurityHubPublisher, asff_finding
 from msk_autopilot.audit.remediate import (
-    ERROR,
     RemediationContext,
     RemediationResult,
+    RemediationStatus,
     remediate_cluster,
 )
 from msk_autopilot.audit.report import (
@@ -48,16 +49,22 @@ from msk_autopilot.audit.report import (
     changes_between,
 )
 from msk_autopilot.aws import AssumedRole, ClientFactory
-from msk_autopilot.events import CloudTrailApiCall
-from msk_autopilot.msk import ClusterSnapshot, MskPort, UpdateStatus
+from msk_autopilot.events import CloudTrailApiCall, ScheduledEvent
+from msk_autopilot.msk import ClusterSnapshot, MskPort
 from msk_autopilot.notify import Notifier
-from msk_autopilot.notify import Severity as NoticeSeverity
 from msk_autopilot.observability import MetricUnit, logger, metrics
-from msk_autopilot.outcome import Outcome
-from msk_autopilot.outcome import Status as OutcomeStatus
+from msk_autopilot.outcome import Outcome, Severity, plural
+from msk_autopilot.runtime import LambdaContext
 from msk_autopilot.settings import SecurityAuditorSettings
 
-__all__ = ["OUTPUT_PERMISSIONS", "AuditRun", "Progress", "SecurityAuditor", "audit"]
+__all__ = [
+    "OUTPUT_PERMISSIONS",
+    "AuditRun",
+    "Progress",
+    "SecurityAuditor",
+    "audit",
+    "build_security_auditor",
+]
 
 # What the function's outputs call, besides the controls' and remediations' permissions.
 OUTPUT_PERMISSIONS = (
@@ -72,16 +79,11 @@ _SAVE_ATTEMPTS = 3
 # Remediation results worth a message; a busy cluster or a deferred fix is retried next run.
 _NOTIFIED_REMEDIATIONS = frozenset(
     {
-        *(
-            status.value
-            for status in (
-                UpdateStatus.STARTED,
-                UpdateStatus.DRY_RUN,
-                UpdateStatus.CONFLICT,
-                UpdateStatus.REJECTED,
-            )
-        ),
-        ERROR,
+        RemediationStatus.STARTED,
+        RemediationStatus.DRY_RUN,
+        RemediationStatus.CONFLICT,
+        RemediationStatus.REJECTED,
+        RemediationStatus.ERROR,
     }
 )
 _LISTED_CHANGES = 50  # per list, so an SNS message stays far below its 256 KB limit
@@ -190,20 +192,29 @@ def _cluster_audit(
     )
 
 
-class SecurityAuditor(msgspec.Struct):
-    """One run of the security auditor function, scheduled or for one CloudTrail event."""
+class _Home(msgspec.Struct, frozen=True):
+    """The function's own account and partition, from the ARN it was invoked by."""
 
-    settings: SecurityAuditorSettings
-    clients: ClientFactory
-    account: str  # the function's own account
+    account: str
     partition: str
 
     @classmethod
-    def for_function(
-        cls, settings: SecurityAuditorSettings, clients: ClientFactory, function_arn: str
-    ) -> SecurityAuditor:
-        parts = function_arn.split(":")
-        return cls(settings, clients, account=parts[4], partition=parts[1])
+    def of(cls, function_arn: str) -> _Home:
+        _, partition, _, _, account, *_ = function_arn.split(":")
+        return cls(account, partition)
+
+
+class SecurityAuditor(msgspec.Struct):
+    """The security auditor function: a scheduled run, or one for a CloudTrail event."""
+
+    settings: SecurityAuditorSettings
+    clients: ClientFactory
+
+    def handle(self, event: ScheduledEvent | CloudTrailApiCall, context: LambdaContext) -> Outcome:
+        home = _Home.of(context.invoked_function_arn)
+        if isinstance(event, CloudTrailApiCall):
+            return self._audit_changed_cluster(event, home)
+        return self._audit_everything(home)
 
     # --- targets -------------------------------------------------------------------------------
 
@@ -211,15 +222,15 @@ class SecurityAuditor(msgspec.Struct):
     def regions(self) -> tuple[str, ...]:
         return self.settings.audit_regions or (self.settings.region,)
 
-    def _member_clients(self, account: str) -> ClientFactory:
-        role = f"arn:{self.partition}:iam::{account}:role/{self.settings.member_role_name}"
+    def _member_clients(self, account: str, home: _Home) -> ClientFactory:
+        role = f"arn:{home.partition}:iam::{account}:role/{self.settings.member_role_name}"
         return self.clients.assume(AssumedRole(role, session_name="msk-autopilot-audit"))
 
-    def targets(self) -> list[AuditTarget]:
-        accounts = [(self.account, self.clients)] + [
-            (member, self._member_clients(member))
+    def _targets(self, home: _Home) -> list[AuditTarget]:
+        accounts = [(home.account, self.clients)] + [
+            (member, self._member_clients(member, home))
             for member in self.settings.member_accounts
-            if member != self.account
+            if member != home.account
         ]
         return [
             AuditTarget(account, region, clients)
@@ -229,23 +240,23 @@ class SecurityAuditor(msgspec.Struct):
 
     # --- entry points ----------------------------------------------------------------------------
 
-    def audit_everything(self) -> Outcome:
-        return self._run(self.targets(), cluster_arn=None)
+    def _audit_everything(self, home: _Home) -> Outcome:
+        return self._run(self._targets(home), cluster_arn=None)
 
-    def audit_changed_cluster(self, event: CloudTrailApiCall) -> Outcome:
+    def _audit_changed_cluster(self, event: CloudTrailApiCall, home: _Home) -> Outcome:
         call = event.detail.event_name
         if not event.succeeded:
-            return Outcome(OutcomeStatus.SKIPPED, f"{call} failed ({event.detail.error_code})")
+            return Outcome(outcome.Status.SKIPPED, f"{call} failed ({event.detail.error_code})")
         cluster_arn = event.cluster_arn
         if cluster_arn is None:
-            return Outcome(OutcomeStatus.SKIPPED, f"the {call} event names no cluster")
+            return Outcome(outcome.Status.SKIPPED, f"the {call} event names no cluster")
         _, _, _, region, account, *_ = cluster_arn.split(":")
-        if account == self.account:
+        if account == home.account:
             clients = self.clients
         elif account in self.settings.member_accounts:
-            clients = self._member_clients(account)
+            clients = self._member_clients(account, home)
         else:
-            return Outcome(OutcomeStatus.SKIPPED, f"account {account} is not audited")
+            return Outcome(outcome.Status.SKIPPED, f"account {account} is not audited")
         return self._run([AuditTarget(account, region, clients)], cluster_arn=cluster_arn)
 
     # --- the run ---------------------------------------------------------------------------------
@@ -368,16 +379,16 @@ class SecurityAuditor(msgspec.Struct):
     ) -> None:
         failing = [c for c in changes if c.after is Status.FAILED]
         fixed = [c for c in changes if c.after is Status.PASSED and c.before is not None]
-        if any(c.severity.rank >= Severity.HIGH.rank for c in failing):
-            severity = NoticeSeverity.CRITICAL
+        if any(c.severity.rank >= FindingSeverity.HIGH.rank for c in failing):
+            severity = Severity.CRITICAL
         elif failing or any(c.after is Status.NOT_AVAILABLE for c in changes):
-            severity = NoticeSeverity.WARNING
+            severity = Severity.WARNING
         else:
-            severity = NoticeSeverity.INFO
-        started = sum(1 for r in remediations if r.status == UpdateStatus.STARTED.value)
+            severity = Severity.INFO
+        started = sum(1 for r in remediations if r.status is RemediationStatus.STARTED)
         subject = (
             f"MSK security audit: {len(failing)} newly failing, {len(fixed)} fixed, "
-            f"{started} remediations"
+            f"{plural(started, 'remediation')}"
         )
         Notifier(counted(self.clients.client("sns")), self.settings.notification_topic_arn).publish(
             subject,
@@ -420,20 +431,21 @@ class SecurityAuditor(msgspec.Struct):
     ) -> Outcome:
         report = run.report
         statuses = Counter(r.status for r in remediations)
-        if statuses[UpdateStatus.STARTED.value]:
-            status = OutcomeStatus.ACTED
-        elif statuses[UpdateStatus.DRY_RUN.value]:
-            status = OutcomeStatus.DRY_RUN
+        if statuses[RemediationStatus.STARTED]:
+            status = outcome.Status.ACTED
+        elif statuses[RemediationStatus.DRY_RUN]:
+            status = outcome.Status.DRY_RUN
         else:
-            status = OutcomeStatus.UNCHANGED
+            status = outcome.Status.UNCHANGED
         failed = report.failed_by_severity()
         if run.scope.cluster_arn is not None and not report.clusters:
             reason = f"{run.scope.cluster_arn} no longer exists; its findings were archived"
         else:
             reason = (
-                f"audited {len(report.clusters)} clusters: {sum(failed.values())} failed findings, "
-                f"{len(changes)} changes, {statuses[UpdateStatus.STARTED.value]} remediations "
-                f"started"
+                f"audited {plural(len(report.clusters), 'cluster')}: "
+                f"{plural(sum(failed.values()), 'failed finding')}, "
+                f"{plural(len(changes), 'change')}, "
+                f"{plural(statuses[RemediationStatus.STARTED], 'remediation')} started"
             )
         return Outcome(
             status,
@@ -462,3 +474,10 @@ def _change_entry(change: Change) -> dict[str, str | None]:
         "before": change.before.value if change.before else None,
         "after": change.after.value if change.after else None,
     }
+
+
+def build_security_auditor(
+    settings: SecurityAuditorSettings, clients: ClientFactory
+) -> SecurityAuditor:
+    """The auditor; its clients (of every audited account) are created on first use."""
+    return SecurityAuditor(settings, clients)

@@ -26,6 +26,8 @@ from typing import Any
 import msgspec
 from botocore.exceptions import ClientError
 
+from msk_autopilot.aws import error_code
+
 __all__ = ["NoticeLedger", "RunLease"]
 
 _NAMESPACE = "config-rotator"
@@ -40,7 +42,7 @@ def _claim(dynamodb: Any, table: str, item: dict[str, Any], now: datetime) -> bo
             ExpressionAttributeValues={":now": {"N": str(int(now.timestamp()))}},
         )
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+        if error_code(error) == "ConditionalCheckFailedException":
             return False
         raise
     return True
@@ -102,5 +104,5 @@ class RunLease(msgspec.Struct):
             )
         except ClientError as error:
             # Expired and taken by another run: it is that run's lease now.
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if error_code(error) != "ConditionalCheckFailedException":
                 raise

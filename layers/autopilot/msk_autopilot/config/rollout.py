@@ -30,7 +30,6 @@ forward.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -40,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 from botocore.exceptions import ClientError
 
-from msk_autopilot.aws import pages
+from msk_autopilot.aws import ClientFactory, error_code
 from msk_autopilot.config.coordination import NoticeLedger, RunLease
 from msk_autopilot.config.desired import (
     MSK_NAME_PREFIX,
@@ -49,10 +48,18 @@ from msk_autopilot.config.desired import (
     read_desired,
 )
 from msk_autopilot.events import CloudTrailApiCall, ParameterStoreChange, ScheduledEvent
-from msk_autopilot.msk import ClusterSnapshot, MskPort, Operation, UpdateStatus
-from msk_autopilot.notify import Notifier, Severity
+from msk_autopilot.msk import (
+    ClusterSnapshot,
+    Configuration,
+    ConfigurationChange,
+    MskPort,
+    Operation,
+    UpdateStatus,
+)
+from msk_autopilot.notify import Notifier
 from msk_autopilot.observability import MetricUnit, logger, metrics
-from msk_autopilot.outcome import Outcome, Status
+from msk_autopilot.outcome import Outcome, Severity, Status, plural
+from msk_autopilot.runtime import LambdaContext
 from msk_autopilot.settings import ConfigRotatorSettings
 
 if TYPE_CHECKING:
@@ -214,18 +221,6 @@ class _Target(msgspec.Struct, frozen=True):
         return {"Arn": self.arn, "Revision": self.revision}
 
 
-class _LatestRevision(msgspec.Struct, frozen=True, rename="pascal"):
-    revision: int
-
-
-class _MskConfiguration(msgspec.Struct, frozen=True, rename="pascal"):
-    arn: str
-    name: str
-    latest_revision: _LatestRevision
-    kafka_versions: list[str] = []
-    state: str = "ACTIVE"
-
-
 class _Failure(msgspec.Struct, frozen=True):
     """A follower's failed configuration update, from DescribeClusterOperationV2."""
 
@@ -238,17 +233,15 @@ class _Failure(msgspec.Struct, frozen=True):
 class ConfigRotator(msgspec.Struct):
     """Reconciles every desired configuration with MSK, one step per configuration per run."""
 
-    kafka: Any
     ssm: Any
     msk: MskPort
     notifier: Notifier
     ledger: NoticeLedger
     lease: RunLease
     settings: ConfigRotatorSettings
-    function_name: str = ""
     clock: Callable[[], datetime] = msgspec.field(default=lambda: datetime.now(UTC))
 
-    def handle(self, event: RotatorEvent) -> Outcome:
+    def handle(self, event: RotatorEvent, context: LambdaContext) -> Outcome:
         ignored = self._ignored(event)
         if ignored is not None:
             return Outcome(Status.SKIPPED, ignored, {"event": event.KIND})
@@ -284,7 +277,8 @@ class ConfigRotator(msgspec.Struct):
             if not event.succeeded:
                 return f"{detail.event_name} failed ({detail.error_code}); nothing changed"
             caller = str(detail.user_identity.get("arn", ""))
-            if self.function_name and caller.endswith(f"/{self.function_name}"):
+            own_name = self.settings.function_name
+            if own_name and caller.endswith(f"/{own_name}"):
                 return f"{detail.event_name} was this function's own call"
         return None
 
@@ -344,20 +338,18 @@ class ConfigRotator(msgspec.Struct):
                 )
         return followers
 
-    def _msk_configurations(self) -> dict[str, _MskConfiguration]:
-        found: dict[str, _MskConfiguration] = {}
-        for page in pages(self.kafka.list_configurations):
-            for info in page.get("Configurations", []):
-                configuration = msgspec.convert(info, type=_MskConfiguration)
-                if configuration.name.startswith(MSK_NAME_PREFIX):
-                    found[configuration.name] = configuration
-        return found
+    def _msk_configurations(self) -> dict[str, Configuration]:
+        return {
+            configuration.name: configuration
+            for configuration in self.msk.configurations()
+            if configuration.name.startswith(MSK_NAME_PREFIX)
+        }
 
     def _reconcile(
         self,
         desired: DesiredConfiguration,
         followers: list[ClusterSnapshot],
-        existing: _MskConfiguration | None,
+        existing: Configuration | None,
     ) -> ConfigurationReport:
         report = ConfigurationReport(desired.name)
         # Parsing and the property catalogue load only when a configuration exists.
@@ -373,7 +365,7 @@ class ConfigRotator(msgspec.Struct):
                 key=f"invalid:{desired.parameter}:{_digest(desired.text)}",
             )
             return report.finish(
-                RolloutState.INVALID, f"{len(report.problems)} problems; nothing applied"
+                RolloutState.INVALID, f"{plural(len(report.problems), 'problem')}; nothing applied"
             )
         target = self._ensure_revision(desired, checked.properties, existing, report)
         if target is None:
@@ -393,7 +385,7 @@ class ConfigRotator(msgspec.Struct):
         self,
         desired: DesiredConfiguration,
         wanted: ServerProperties,
-        existing: _MskConfiguration | None,
+        existing: Configuration | None,
         report: ConfigurationReport,
     ) -> _Target | None:
         """The revision followers should run, created when missing; None when blocked."""
@@ -418,50 +410,47 @@ class ConfigRotator(msgspec.Struct):
             return None
         versions = tuple(existing.kafka_versions)
         latest = existing.latest_revision.revision
-        stored = self.kafka.describe_configuration_revision(Arn=existing.arn, Revision=latest)
+        stored = self.msk.server_properties(existing.arn, latest)
         from msk_autopilot.config.properties import decode_revision, diff  # noqa: PLC0415
 
-        current = decode_revision(stored["ServerProperties"]).as_dict()
+        current = decode_revision(stored).as_dict()
         if current == wanted.as_dict():
             return _Target(existing.arn, latest, versions)
         changes = diff(current, wanted.as_dict()).summary()
-        if self.settings.dry_run:
+        change = self.msk.add_configuration_revision(
+            existing.arn,
+            wanted.render(),
+            description=_description(desired),
+            dry_run=self.settings.dry_run,
+        )
+        if change.status is UpdateStatus.DRY_RUN:
             report.actions.append(f"would add {existing.name} revision {latest + 1}: {changes}")
             return _Target(existing.arn, latest + 1, versions)
-        try:
-            updated = self.kafka.update_configuration(
-                Arn=existing.arn,
-                ServerProperties=wanted.render().encode(),
-                Description=_description(desired),
-            )
-        except ClientError as error:
-            self._refused(report, "UpdateConfiguration", error)
+        if change.revision is None:  # MSK refused it
+            self._refused(report, "UpdateConfiguration", change)
             return None
-        revision = int(updated["LatestRevision"]["Revision"])
-        self._revision_created(report, desired, existing.arn, revision, changes)
-        return _Target(existing.arn, revision, versions)
+        self._revision_created(report, desired, existing.arn, change.revision, changes)
+        return _Target(existing.arn, change.revision, versions)
 
     def _create(
         self, desired: DesiredConfiguration, wanted: ServerProperties, report: ConfigurationReport
     ) -> _Target | None:
-        if self.settings.dry_run:
+        change = self.msk.create_configuration(
+            desired.msk_name,
+            wanted.render(),
+            kafka_versions=wanted.kafka_versions,
+            description=_description(desired),
+            dry_run=self.settings.dry_run,
+        )
+        if change.status is UpdateStatus.DRY_RUN:
             report.actions.append(f"would create {desired.msk_name} revision 1")
             return _Target(None, 1, wanted.kafka_versions)
-        versions = {"KafkaVersions": list(wanted.kafka_versions)} if wanted.kafka_versions else {}
-        try:
-            created = self.kafka.create_configuration(
-                Name=desired.msk_name,
-                ServerProperties=wanted.render().encode(),
-                Description=_description(desired),
-                **versions,
-            )
-        except ClientError as error:
-            self._refused(report, "CreateConfiguration", error)
+        if change.arn is None or change.revision is None:  # MSK refused it
+            self._refused(report, "CreateConfiguration", change)
             return None
-        arn = str(created["Arn"])
         added = [f"+ {key}={value}" for key, value in wanted.as_dict().items()]
-        self._revision_created(report, desired, arn, 1, added)
-        return _Target(arn, 1, wanted.kafka_versions)
+        self._revision_created(report, desired, change.arn, change.revision, added)
+        return _Target(change.arn, change.revision, wanted.kafka_versions)
 
     def _revision_created(
         self,
@@ -485,16 +474,12 @@ class ConfigRotator(msgspec.Struct):
             Severity.INFO,
         )
 
-    def _refused(self, report: ConfigurationReport, call: str, error: ClientError) -> None:
-        code = str(error.response.get("Error", {}).get("Code", ""))
-        if code not in {"BadRequestException", "ConflictException"}:
-            raise error
-        message = str(error.response.get("Error", {}).get("Message", ""))
-        report.finish(RolloutState.BLOCKED, f"MSK refused {call}: {code}: {message}")
+    def _refused(self, report: ConfigurationReport, call: str, change: ConfigurationChange) -> None:
+        report.finish(RolloutState.BLOCKED, f"MSK refused {call}: {change.reason}")
         self._problem(
             f"configuration {report.name} is blocked",
             {"reason": report.reason},
-            key=f"refused:{report.name}:{call}:{message}",
+            key=f"refused:{report.name}:{call}:{change.reason}",
         )
 
     # --- step 3: followers --------------------------------------------------------------------
@@ -592,7 +577,8 @@ class ConfigRotator(msgspec.Struct):
                 Severity.INFO,
             )
         return report.finish(
-            RolloutState.COMPLETE, f"{len(running_it)} clusters run revision {target.revision}"
+            RolloutState.COMPLETE,
+            f"revision {target.revision} runs on {plural(len(running_it), 'cluster')}",
         )
 
     def _operations(
@@ -604,7 +590,7 @@ class ConfigRotator(msgspec.Struct):
             try:
                 found[cluster.cluster_arn] = self.msk.operations(cluster.cluster_arn)
             except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != "NotFoundException":
+                if error_code(error) != "NotFoundException":
                     raise
                 report.skipped[cluster.cluster_name] = "was deleted"
         return found
@@ -685,9 +671,7 @@ class ConfigRotator(msgspec.Struct):
                     or operation.end_time <= desired.last_modified
                 ):
                     continue
-                info = self.kafka.describe_cluster_operation_v2(
-                    ClusterOperationArn=operation.operation_arn
-                )["ClusterOperationInfo"]
+                info = self.msk.operation_info(operation.operation_arn)
                 provisioned = info.get("Provisioned", {})
                 wanted = ClusterPosition.from_api(
                     provisioned.get("TargetClusterInfo", {}).get("ConfigurationInfo")
@@ -737,7 +721,7 @@ class ConfigRotator(msgspec.Struct):
                     f"failed ({failure.error})",
                     dry_run=self.settings.dry_run,
                 )
-                rollback = f"to {failure.source}: {result.status.value} ({result.reason})"
+                rollback = f"to {failure.source}: {result.status} ({result.reason})"
                 if result.started:
                     report.acted = True
                     metrics.add_metric(name="ConfigRollbacks", unit=MetricUnit.Count, value=1)
@@ -783,17 +767,13 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def build_config_rotator(settings: ConfigRotatorSettings, clients: Any) -> ConfigRotator:
-    """The rotator with clients from a `ClientFactory` (any object with `.client(service)`)."""
-    kafka = clients.client("kafka")
+def build_config_rotator(settings: ConfigRotatorSettings, clients: ClientFactory) -> ConfigRotator:
     dynamodb = clients.client("dynamodb")
     return ConfigRotator(
-        kafka=kafka,
         ssm=clients.client("ssm"),
-        msk=MskPort(kafka),
+        msk=MskPort(clients.client("kafka")),
         notifier=Notifier(clients.client("sns"), settings.notification_topic_arn),
         ledger=NoticeLedger(dynamodb, settings.idempotency_table),
         lease=RunLease(dynamodb, settings.idempotency_table),
         settings=settings,
-        function_name=os.environ.get("AWS_LAMBDA_FUNCTION_NAME", ""),
     )

@@ -1,15 +1,14 @@
 """The MSK record consumer: typed, fast decoding with nothing lost and nothing retried forever.
 
-`build_pipeline(settings, clients)` assembles the decoders, hook, sink and quarantine the
-settings ask for; `parse_kafka_event` turns Lambda's event into a `KafkaBatch`; and
-`Pipeline.process(batch)` returns the partial batch response.
+`build_record_consumer(settings, clients)` assembles the pipeline of decoders, hook, sink and
+quarantine the settings ask for; `parse_kafka_event` turns Lambda's event into a `KafkaBatch`;
+and `Pipeline.handle(batch, context)` returns the partial batch response.
 """
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, Literal
 
 from msk_autopilot.consume.batch import KafkaBatch, parse_kafka_event
 from msk_autopilot.consume.errors import PoisonRecordError, TransientDecodeError
@@ -22,6 +21,7 @@ from msk_autopilot.consume.registry import (
     SchemaSource,
 )
 from msk_autopilot.consume.sinks import DiscardSink, EventBridgeSink, Quarantine, S3Sink, Sink
+from msk_autopilot.runtime import load_callable
 from msk_autopilot.settings import RecordConsumerSettings, SettingsError
 
 if TYPE_CHECKING:
@@ -38,13 +38,12 @@ __all__ = [
     "QuarantineError",
     "RecordHook",
     "TransientDecodeError",
-    "build_pipeline",
-    "load_hook",
+    "build_record_consumer",
     "parse_kafka_event",
 ]
 
 
-def build_pipeline(settings: RecordConsumerSettings, clients: ClientFactory) -> Pipeline:
+def build_record_consumer(settings: RecordConsumerSettings, clients: ClientFactory) -> Pipeline:
     """The pipeline the settings describe; a bad schema file or hook raises SettingsError."""
     problems: list[str] = []
     registry: SchemaSource | None = None
@@ -70,9 +69,9 @@ def build_pipeline(settings: RecordConsumerSettings, clients: ClientFactory) -> 
     hook: RecordHook | None = None
     if settings.record_hook:
         try:
-            hook = load_hook(settings.record_hook)
-        except (ImportError, AttributeError, TypeError) as error:
-            problems.append(f"RECORD_HOOK={settings.record_hook!r} cannot be loaded: {error}")
+            hook = load_callable(settings.record_hook, "RECORD_HOOK")
+        except SettingsError as error:
+            problems.extend(error.problems)
     if problems:
         raise SettingsError(problems)
     sink: Sink
@@ -89,15 +88,6 @@ def build_pipeline(settings: RecordConsumerSettings, clients: ClientFactory) -> 
         quarantine=Quarantine(clients, settings.failure_bucket),
         hook=hook,
     )
-
-
-def load_hook(spec: str) -> RecordHook:
-    """The function named by `module:function` (imported now, so a typo fails the cold start)."""
-    module_name, _, function_name = spec.partition(":")
-    function = getattr(importlib.import_module(module_name), function_name)
-    if not callable(function):
-        raise TypeError(f"{spec} is not a function")
-    return cast(RecordHook, function)
 
 
 def _decoder(

@@ -21,6 +21,7 @@ from msk_autopilot.consume.formats import PayloadDecoder
 from msk_autopilot.consume.records import ConsumerRecord, Header, PoisonRecord
 from msk_autopilot.consume.sinks import Quarantine, Sink
 from msk_autopilot.observability import MetricUnit, logger, metrics
+from msk_autopilot.runtime import LambdaContext
 
 __all__ = ["BatchResult", "Pipeline", "QuarantineError", "RecordHook"]
 
@@ -94,6 +95,10 @@ class Pipeline:
         self._quarantine = quarantine
         self._hook = hook
         self._tally = _Tally()
+
+    def handle(self, batch: KafkaBatch, context: LambdaContext) -> BatchResult:
+        """The record consumer function's entry, shaped like every function's."""
+        return self.process(batch)
 
     def process(self, batch: KafkaBatch) -> BatchResult:
         self._tally = tally = _Tally()

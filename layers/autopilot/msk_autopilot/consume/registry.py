@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from msk_autopilot.aws import error_code
 from msk_autopilot.consume.errors import PoisonRecordError, TransientDecodeError
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ class GlueSchemaRegistry:
         try:
             version = self._clients.client("glue").get_schema_version(SchemaVersionId=schema_id)
         except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "")
+            code = error_code(error)
             if code in _GLUE_NOT_FOUND:
                 raise PoisonRecordError(
                     f"refers to schema version {schema_id}, unknown to Glue"

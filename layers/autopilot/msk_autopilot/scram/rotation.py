@@ -29,7 +29,6 @@ No password is ever logged, returned or put in an exception message.
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -37,12 +36,13 @@ from typing import Any
 import msgspec
 from botocore.exceptions import ClientError
 
-from msk_autopilot.aws import pages
+from msk_autopilot.aws import ClientFactory, error_code, error_message, pages
 from msk_autopilot.events import SecretRotationStep
 from msk_autopilot.msk import ClusterSnapshot, MskPort
-from msk_autopilot.notify import Notifier, Severity
+from msk_autopilot.notify import Notifier
 from msk_autopilot.observability import MetricUnit, logger, metrics
-from msk_autopilot.outcome import Outcome, Status
+from msk_autopilot.outcome import Outcome, Severity, Status
+from msk_autopilot.runtime import LambdaContext, load_callable
 from msk_autopilot.settings import ScramRotatorSettings
 
 __all__ = [
@@ -54,7 +54,6 @@ __all__ = [
     "ScramRotator",
     "associate_secrets",
     "build_scram_rotator",
-    "load_authenticator",
 ]
 
 SCRAM_SECRETS_TAG_KEY = "msk-autopilot:scram-secrets"
@@ -126,16 +125,6 @@ class _User(msgspec.Struct, frozen=True):
     tagged: bool
 
 
-def load_authenticator(path: str) -> Authenticator:
-    """The function named by `module:function` (SCRAM_AUTHENTICATOR)."""
-    module_name, _, function_name = path.partition(":")
-    function = getattr(importlib.import_module(module_name), function_name, None)
-    if not callable(function):
-        raise TypeError(f"SCRAM_AUTHENTICATOR={path!r} does not name a function")
-    authenticator: Authenticator = function
-    return authenticator
-
-
 def associate_secrets(kafka: Any, cluster_arn: str, secret_arns: list[str]) -> list[dict[str, str]]:
     """Associate `secret_arns` with a cluster, 10 per call; returns what MSK left unprocessed."""
     unprocessed: list[dict[str, str]] = []
@@ -156,10 +145,9 @@ class ScramRotator(msgspec.Struct):
     msk: MskPort
     notifier: Notifier
     authenticate: Authenticator
-    opt_in_tag_key: str
-    dry_run: bool = False
+    settings: ScramRotatorSettings
 
-    def handle(self, event: SecretRotationStep) -> Outcome:
+    def handle(self, event: SecretRotationStep, context: LambdaContext) -> Outcome:
         try:
             return self._run(event)
         except RotationRejected as rejected:
@@ -178,7 +166,7 @@ class ScramRotator(msgspec.Struct):
         try:
             secret = self._secret(event.secret_id)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            if error_code(error) != "ResourceNotFoundException":
                 raise
             logger.warning("secret not found", extra={"secret": event.secret_id})
             return Outcome(Status.SKIPPED, f"{event.secret_id} does not exist; nothing to rotate")
@@ -192,7 +180,7 @@ class ScramRotator(msgspec.Struct):
             )
         if "AWSPENDING" not in stages:
             raise RotationRejected(f"version {token} of {secret.name} is not AWSPENDING")
-        if self.dry_run:
+        if self.settings.dry_run:
             raise RotationFailed(
                 f"DRY_RUN is on: {event.step} of {secret.name} not performed; "
                 "AWSCURRENT is unchanged"
@@ -240,7 +228,7 @@ class ScramRotator(msgspec.Struct):
         try:
             pending = self._credentials(secret, stage="AWSPENDING", version=token)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            if error_code(error) != "ResourceNotFoundException":
                 raise
         else:
             _same_user(current, pending, secret)
@@ -276,16 +264,14 @@ class ScramRotator(msgspec.Struct):
             if user.associated:
                 continue
             name = user.cluster.cluster_name
-            if not user.cluster.opted_in(self.opt_in_tag_key):
-                skipped[name] = f"tagged to use the secret but not opted in ({self.opt_in_tag_key})"
+            tag_key = self.settings.opt_in_tag_key
+            if not user.cluster.opted_in(tag_key):
+                skipped[name] = f"tagged to use the secret but not opted in ({tag_key})"
                 continue
             try:
                 refused = associate_secrets(self.kafka, user.cluster.cluster_arn, [secret.arn])
             except ClientError as error:  # e.g. the cluster is still being created
-                failure = error.response.get("Error", {})
-                refused = [
-                    {"ErrorCode": failure.get("Code"), "ErrorMessage": failure.get("Message")}
-                ]
+                refused = [{"ErrorCode": error_code(error), "ErrorMessage": error_message(error)}]
             if refused:
                 unprocessed[name] = "; ".join(
                     f"{item.get('ErrorCode')}: {item.get('ErrorMessage')}" for item in refused
@@ -388,7 +374,7 @@ class ScramRotator(msgspec.Struct):
             try:
                 associated = secret.arn in self._associated_secrets(cluster.cluster_arn)
             except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != "NotFoundException":
+                if error_code(error) != "NotFoundException":
                     raise
                 continue  # deleted since it was listed
             if associated or tagged:
@@ -407,8 +393,7 @@ def _same_user(current: Credentials, pending: Credentials, secret: _Secret) -> N
         )
 
 
-def build_scram_rotator(settings: ScramRotatorSettings, clients: Any) -> ScramRotator:
-    """The rotator with clients from a `ClientFactory` (any object with `.client(service)`)."""
+def build_scram_rotator(settings: ScramRotatorSettings, clients: ClientFactory) -> ScramRotator:
     kafka = clients.client("kafka")
     return ScramRotator(
         secrets=clients.client("secretsmanager"),
@@ -416,7 +401,6 @@ def build_scram_rotator(settings: ScramRotatorSettings, clients: Any) -> ScramRo
         kafka=kafka,
         msk=MskPort(kafka),
         notifier=Notifier(clients.client("sns"), settings.notification_topic_arn),
-        authenticate=load_authenticator(settings.authenticator),
-        opt_in_tag_key=settings.opt_in_tag_key,
-        dry_run=settings.dry_run,
+        authenticate=load_callable(settings.authenticator, "SCRAM_AUTHENTICATOR"),
+        settings=settings,
     )

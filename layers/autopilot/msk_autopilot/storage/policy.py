@@ -1,8 +1,9 @@
 """Storage sizing policy: whether to grow a cluster's broker volumes now, and to what size.
 
-Pure: no AWS calls, no clock, no I/O, standard library only. The storage scaler feeds it what it
-read (one GetMetricData call per cluster, the cluster's size, its last storage operation) and acts
-on the returned `StorageDecision`; `msk-autopilot simulate` runs the very same `decide`.
+Pure: no AWS calls, no clock, no I/O; msgspec and the core's `Severity` only. The storage scaler
+feeds it what it read (one GetMetricData call per cluster, the cluster's size, its last storage
+operation) and acts on the returned `StorageDecision`; `msk-autopilot simulate` runs the very
+same `decide`.
 
 Why not MSK's own auto scaling: it adds max(10 GiB, 10 %) once utilization reaches its target and
 may act only once per cool-down (at least 6 h), so a fast writer fills the disk between two steps.
@@ -36,12 +37,13 @@ from typing import Any
 
 import msgspec
 
+from msk_autopilot.outcome import Severity
+
 __all__ = [
     "MAX_VOLUME_GIB",
     "MIN_STEP_GIB",
     "BrokerForecast",
     "PolicySettings",
-    "Severity",
     "StorageAction",
     "StorageDecision",
     "StorageObservation",
@@ -80,12 +82,6 @@ class StorageAction(StrEnum):
     GROW = "grow"  # new_gib > current_gib and keeps the forecast at or under the target
     HOLD = "hold"  # no change: none needed, or none allowed yet (cool-down)
     CAP_REACHED = "cap_reached"  # the target needs more than the cap; new_gib is the most allowed
-
-
-class Severity(StrEnum):
-    INFO = "info"
-    WARNING = "warning"
-    CRITICAL = "critical"
 
 
 _SEVERITY_ORDER = (Severity.INFO, Severity.WARNING, Severity.CRITICAL)

@@ -28,15 +28,14 @@ from msk_autopilot.msk import (
     UpdateStatus,
 )
 from msk_autopilot.notify import Notifier
-from msk_autopilot.notify import Severity as NotifySeverity
 from msk_autopilot.observability import MetricUnit, logger, metrics
-from msk_autopilot.outcome import Outcome, Status
+from msk_autopilot.outcome import Outcome, Severity, Status, plural
+from msk_autopilot.runtime import LambdaContext
 from msk_autopilot.settings import StorageScalerSettings
 from msk_autopilot.storage.alarms import AlarmSettings, DiskAlarms, cluster_arn_of_alarm
 from msk_autopilot.storage.metrics import DISK_METRIC, read_disk_usage
 from msk_autopilot.storage.policy import (
     PolicySettings,
-    Severity,
     StorageAction,
     StorageDecision,
     StorageObservation,
@@ -72,7 +71,9 @@ class SweepIncompleteError(RuntimeError):
 
     def __init__(self, cluster_arns: list[str]) -> None:
         self.cluster_arns = cluster_arns
-        super().__init__(f"scaling failed for {len(cluster_arns)} cluster(s): {cluster_arns}")
+        super().__init__(
+            f"scaling failed for {plural(len(cluster_arns), 'cluster')}: {cluster_arns}"
+        )
 
 
 class Plan(msgspec.Struct, frozen=True):
@@ -103,16 +104,16 @@ class StorageScaler(msgspec.Struct):
     notifier: Notifier
     alarms: DiskAlarms
     policy: PolicySettings
-    opt_in_tag_key: str
+    settings: StorageScalerSettings
     # Wraps the act step for idempotency (powertools on DynamoDB in the function).
     idempotent: Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]
     # Lets idempotency records of a timed-out invocation expire with the invocation.
     register_context: Callable[[Any], None] = lambda context: None
 
-    def handle(self, event: StorageEvent, *, dry_run: bool, context: Any = None) -> Outcome:
+    def handle(self, event: StorageEvent, context: LambdaContext) -> Outcome:
         """One delivered event: an alarm or a request scales one cluster, a schedule sweeps."""
-        if context is not None:
-            self.register_context(context)
+        self.register_context(context)
+        dry_run = self.settings.dry_run
         match event:
             case ScheduledEvent():
                 return self.sweep(now=event.time, dry_run=dry_run)
@@ -156,8 +157,10 @@ class StorageScaler(msgspec.Struct):
     def plan_cluster(self, cluster: ClusterSnapshot, *, now: datetime) -> Plan:
         if cluster.provisioned is None or cluster.volume_gib is None:
             return Plan(cluster, None, "serverless clusters have no broker storage to grow")
-        if not cluster.opted_in(self.opt_in_tag_key):
-            return Plan(cluster, None, f"not opted in (tag {self.opt_in_tag_key}=true missing)")
+        if not cluster.opted_in(self.settings.opt_in_tag_key):
+            return Plan(
+                cluster, None, f"not opted in (tag {self.settings.opt_in_tag_key}=true missing)"
+            )
         operations = self.msk.operations(cluster.cluster_arn)
         not_ready = self.msk.not_ready_reason(cluster, operations)
         if not_ready is not None:
@@ -257,14 +260,14 @@ class StorageScaler(msgspec.Struct):
         self.notifier.publish(
             f"Growing storage of {name}: {decision.current_gib} -> {decision.new_gib} GiB",
             details,
-            NotifySeverity.INFO,
+            Severity.INFO,
         )
         return Outcome(Status.ACTED, decision.reason, details)
 
     def sweep(self, *, now: datetime, dry_run: bool) -> Outcome:
         """Keep the alarms in step with the fleet, then scale every opted-in cluster."""
         clusters = list(self.msk.clusters())
-        opted_in = [c for c in clusters if c.opted_in(self.opt_in_tag_key)]
+        opted_in = [c for c in clusters if c.opted_in(self.settings.opt_in_tag_key)]
         alarms = self.alarms.sync(opted_in, dry_run=dry_run)
         statuses: dict[str, str] = {}
         for cluster in opted_in:
@@ -284,7 +287,9 @@ class StorageScaler(msgspec.Struct):
         acted = sum(status == Status.ACTED.value for status in statuses.values())
         details = {"clusters": statuses, "alarms": alarms.to_dict(), "seen": len(clusters)}
         status = Status.ACTED if acted else Status.UNCHANGED
-        reason = f"swept {len(opted_in)} opted-in of {len(clusters)} clusters, grew {acted}"
+        reason = (
+            f"swept {len(opted_in)} opted-in of {plural(len(clusters), 'cluster')}, grew {acted}"
+        )
         return Outcome(status, reason, details)
 
     # --- helpers -------------------------------------------------------------------------------
@@ -322,7 +327,6 @@ class StorageScaler(msgspec.Struct):
             )
 
     def _notify_attention(self, cluster_arn: str, decision: StorageDecision) -> None:
-        critical = decision.severity is Severity.CRITICAL
         if decision.action is StorageAction.CAP_REACHED:
             subject = "Storage cap reached: the disk cannot grow enough"
         else:
@@ -330,7 +334,7 @@ class StorageScaler(msgspec.Struct):
         self.notifier.publish(
             subject,
             {"cluster": cluster_arn, "decision": decision.to_dict()},
-            NotifySeverity.CRITICAL if critical else NotifySeverity.WARNING,
+            decision.severity,
         )
 
 
@@ -362,7 +366,7 @@ def build_storage_scaler(
         notifier=Notifier(clients.client("sns"), settings.notification_topic_arn),
         alarms=DiskAlarms(cloudwatch, alarms),
         policy=policy,
-        opt_in_tag_key=settings.opt_in_tag_key,
+        settings=settings,
         idempotent=wrap,
         register_context=register_context,
     )
