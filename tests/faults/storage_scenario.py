@@ -15,7 +15,7 @@ from typing import Any
 from fault_world import ROOT, TAG, FaultWorld, Invocation
 
 from msk_autopilot_local.emulator import control, put_linear_series
-from msk_autopilot_local.emulator.events import alarm_state_change
+from msk_autopilot_local.emulator.events import disk_alarm_state_change
 
 ALARM_PREFIX = "msk-autopilot-disk-"
 SCHEDULE = json.loads((ROOT / "events/scheduled_event.json").read_text())
@@ -72,19 +72,8 @@ def schedule_event(now: datetime) -> dict[str, Any]:
 
 
 def alarm_event(cluster_arn: str, cluster_name: str, broker: str, now: datetime) -> dict[str, Any]:
-    return alarm_state_change(
-        alarm_arn=f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{ALARM_PREFIX}{cluster_name}-broker-{broker}",
-        state="ALARM",
-        time=now,
-        namespace="AWS/Kafka",
-        metric_name="KafkaDataLogsDiskUsed",
-        dimensions={"Cluster Name": cluster_name, "Broker ID": broker},
-        period=300,
-        statistic="Maximum",
-        description=(
-            f"msk-autopilot disk alarm: KafkaDataLogsDiskUsed of broker {broker} of "
-            f"{cluster_name} ({cluster_arn})"
-        ),
+    return disk_alarm_state_change(
+        cluster_arn=cluster_arn, cluster_name=cluster_name, broker=broker, time=now
     )
 
 

@@ -32,11 +32,14 @@ def test_faulty_aws_serves_the_fleet_behind_faults_the_emulator_does_not_see(fau
 def test_worlds_open_one_after_another_each_from_nothing(open_world):
     first = open_world(None, FLEET)
     first.client("sns").create_topic(Name="left-behind")
+    arn = first.account.clusters["orders"]
+    first.client("kafka").tag_resource(ResourceArn=arn, Tags={"left": "behind"})
     second = open_world(FaultPlan.none(), FLEET)
     topics = [t["TopicArn"] for t in second.client("sns").list_topics()["Topics"]]
     assert not any(t.endswith(":left-behind") for t in topics)
-    assert list(second.account.clusters) == ["orders"]
-    assert second.account.clusters["orders"] != first.account.clusters["orders"]
+    assert second.account.clusters == {"orders": arn}, "a fresh account gives the same ARN"
+    tags = second.client("kafka").list_tags_for_resource(ResourceArn=arn)["Tags"]
+    assert "left" not in tags, "the second world's cluster is a new one"
 
 
 def _credentials(environment: dict[str, str]) -> dict[str, str]:

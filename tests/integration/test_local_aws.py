@@ -84,7 +84,7 @@ def test_a_bad_fleet_file_is_a_clear_error(tmp_path):
     bad.write_text("clusters: [unclosed")
     server = start("--port", str(free_port()), "--seed", str(bad))
     assert server.wait(timeout=60) == 2
-    assert "not valid JSON/YAML" in server.stderr.read()
+    assert "is not valid JSON or YAML" in server.stderr.read()
 
 
 def test_a_taken_port_is_a_clear_error():

@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
+from msk_autopilot_local.documents import read_document
 from msk_autopilot_local.errors import LocalToolError
 from msk_autopilot_local.local_lambda import environment
 from msk_autopilot_local.template.resolve import ResolvedTemplate
@@ -104,15 +103,8 @@ class _EndpointClients:
 
 
 def read_fleet(path: Path) -> Mapping[str, Any]:
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise LocalToolError(f"cannot read fleet file {path}: {error.strerror}") from None
-    except yaml.YAMLError as error:
-        raise LocalToolError(f"fleet file {path} is not valid JSON/YAML: {error}") from None
-    if not isinstance(document, dict):
-        raise LocalToolError(f"fleet file {path} must hold an object with 'clusters'")
-    return document
+    fleet: Mapping[str, Any] = read_document(path, "fleet file", expect_object=True)
+    return fleet
 
 
 @contextlib.contextmanager

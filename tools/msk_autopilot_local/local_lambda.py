@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import json
 import os
 import sys
 import time
@@ -23,6 +22,7 @@ from types import ModuleType
 from typing import Any
 
 from msk_autopilot import coldstart
+from msk_autopilot_local.documents import read_document
 from msk_autopilot_local.errors import LocalToolError
 from msk_autopilot_local.template.resolve import ResolvedTemplate, StackError, find_template
 
@@ -32,6 +32,7 @@ __all__ = [
     "environment",
     "invoke_function",
     "load_handler_module",
+    "module_from_file",
     "read_env_vars_file",
 ]
 
@@ -62,14 +63,7 @@ class LocalContext:
 
 
 def read_env_vars_file(path: Path, logical_id: str) -> dict[str, str]:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise InvokeError(f"cannot read --env-vars file {path}: {error.strerror}") from None
-    except json.JSONDecodeError as error:
-        raise InvokeError(f"--env-vars file {path} is not valid JSON: {error}") from None
-    if not isinstance(document, dict):
-        raise InvokeError(f"--env-vars file {path} must hold a JSON object")
+    document = read_document(path, "--env-vars file", expect_object=True)
     merged: dict[str, str] = {}
     for section in ("Parameters", logical_id):
         values = document.get(section, {})
@@ -91,22 +85,27 @@ def environment(values: Mapping[str, str]) -> Iterator[None]:
         os.environ.update(saved)
 
 
-def load_handler_module(code_dir: Path, logical_id: str) -> ModuleType:
-    source = code_dir / "app.py"
+def module_from_file(source: Path, name: str) -> ModuleType:
+    """Import `source` afresh as module `name` (a handler file is not on any import path)."""
     if not source.is_file():
-        raise InvokeError(f"{logical_id}: no handler module at {source}")
-    name = f"_msk_autopilot_function_{logical_id}"
+        raise InvokeError(f"no handler module at {source}")
     spec = importlib.util.spec_from_file_location(name, source)
     if spec is None or spec.loader is None:
-        raise InvokeError(f"{logical_id}: cannot load {source}")
+        raise InvokeError(f"cannot load {source}")
     module = importlib.util.module_from_spec(spec)
-    sys.modules.pop(name, None)  # a fresh cold start every time: settings are read at import
+    sys.modules[name] = module  # a fresh cold start every time: settings are read at import
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_handler_module(code_dir: Path, logical_id: str) -> ModuleType:
     try:
-        spec.loader.exec_module(module)
+        return module_from_file(code_dir / "app.py", f"_msk_autopilot_function_{logical_id}")
+    except InvokeError as error:
+        raise InvokeError(f"{logical_id}: {error}") from None
     except BaseException:
         coldstart.end()  # the handler paused garbage collection; this process goes on
         raise
-    return module
 
 
 def invoke_function(

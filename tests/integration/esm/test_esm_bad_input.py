@@ -213,7 +213,7 @@ def test_a_function_that_does_not_exist_is_refused_before_polling(capsys):
     for target, message in (
         ("no_such_module:handler", "cannot import no_such_module: ModuleNotFoundError"),
         ("json:nope", "json has no function 'nope'"),
-        ("missing/app.py:handler", "no handler file at"),
+        ("missing/app.py:handler", "no handler module at"),
     ):
         with pytest.raises(EsmError, match=message):
             run_poller(PollerConfig("127.0.0.1:1", ("orders",), function=target))

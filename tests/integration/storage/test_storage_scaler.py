@@ -11,7 +11,7 @@ from msk_autopilot.aws import ClientFactory
 from msk_autopilot.settings import StorageScalerSettings, load
 from msk_autopilot.storage.scaler import build_storage_scaler
 from msk_autopilot_local.cli import main
-from msk_autopilot_local.emulator.events import alarm_state_change
+from msk_autopilot_local.emulator.events import disk_alarm_state_change
 
 ROOT = Path(__file__).resolve().parents[3]
 TAG = "msk-autopilot:managed"
@@ -22,19 +22,8 @@ TOPIC = "arn:aws:sns:us-east-1:123456789012:msk-autopilot-notifications"
 
 
 def alarm_event(cluster_arn: str, cluster_name: str, now, broker: str = "1", state="ALARM"):
-    return alarm_state_change(
-        alarm_arn=f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{PREFIX}{cluster_name}-broker-{broker}",
-        state=state,
-        time=now,
-        namespace="AWS/Kafka",
-        metric_name="KafkaDataLogsDiskUsed",
-        dimensions={"Cluster Name": cluster_name, "Broker ID": broker},
-        period=300,
-        statistic="Maximum",
-        description=(
-            f"msk-autopilot disk alarm: KafkaDataLogsDiskUsed of broker {broker} of "
-            f"{cluster_name} ({cluster_arn})"
-        ),
+    return disk_alarm_state_change(
+        cluster_arn=cluster_arn, cluster_name=cluster_name, broker=broker, time=now, state=state
     )
 
 

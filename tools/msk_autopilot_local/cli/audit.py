@@ -50,9 +50,10 @@ def _targets(args: argparse.Namespace) -> list[Any]:
     if args.cluster:
         regions = [args.cluster.split(":")[3]]
     else:
-        regions = args.region or [r for r in [boto3.Session().region_name] if r]
+        default = os.environ.get("AWS_REGION") or boto3.Session().region_name
+        regions = args.region or ([default] if default else [])
     if not regions:
-        raise LocalToolError("no Region: pass --region or configure a default Region")
+        raise LocalToolError("no Region: pass --region or set AWS_REGION")
     home = ClientFactory(region=regions[0])
     try:
         account = str(home.client("sts").get_caller_identity()["Account"])

@@ -24,19 +24,11 @@ from msk_autopilot_local.cli.options import (
     add_template_option,
     resolved_template,
 )
+from msk_autopilot_local.documents import read_document
 from msk_autopilot_local.errors import LocalToolError, unreachable_aws
 from msk_autopilot_local.local_lambda import invoke_function, read_env_vars_file
 
 __all__ = ["register"]
-
-
-def _read_event(path: Path) -> object:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise LocalToolError(f"cannot read event file {path}: {error.strerror}") from None
-    except json.JSONDecodeError as error:
-        raise LocalToolError(f"event file {path} is not valid JSON: {error}") from None
 
 
 def _delivered_now(event: object) -> object:
@@ -47,7 +39,7 @@ def _delivered_now(event: object) -> object:
 
 
 def _run(args: argparse.Namespace) -> int:
-    event = _read_event(args.event)
+    event = read_document(args.event, "event file")
     if args.now:
         event = _delivered_now(event)
     stack = resolved_template(args)

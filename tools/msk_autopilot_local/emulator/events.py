@@ -18,6 +18,7 @@ from typing import Any
 __all__ = [
     "alarm_state_change",
     "alarm_timestamp",
+    "disk_alarm_state_change",
     "event_time",
     "parameter_store_change",
     "scheduled_event",
@@ -113,6 +114,34 @@ def alarm_state_change(
             },
         },
     }
+
+
+def disk_alarm_state_change(
+    *,
+    cluster_arn: str,
+    cluster_name: str,
+    broker: str,
+    time: datetime,
+    state: str = "ALARM",
+    prefix: str = "msk-autopilot-disk-",
+) -> dict[str, Any]:
+    """The state change of the storage scaler's disk alarm of one broker, as it creates it
+    (msk_autopilot.storage.alarms): name, description and metric."""
+    region, account = cluster_arn.split(":")[3:5]
+    return alarm_state_change(
+        alarm_arn=f"arn:aws:cloudwatch:{region}:{account}:alarm:{prefix}{cluster_name}-broker-{broker}",
+        state=state,
+        time=time,
+        namespace="AWS/Kafka",
+        metric_name="KafkaDataLogsDiskUsed",
+        dimensions={"Cluster Name": cluster_name, "Broker ID": broker},
+        period=300,
+        statistic="Maximum",
+        description=(
+            f"msk-autopilot disk alarm: KafkaDataLogsDiskUsed of broker {broker} of "
+            f"{cluster_name} ({cluster_arn})"
+        ),
+    )
 
 
 def scheduled_event(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import re
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from msk_autopilot_local.local_lambda import (
     LocalContext,
     environment,
     invoke_function,
+    module_from_file,
 )
 from msk_autopilot_local.template.resolve import (
     LOCAL_ACCOUNT,
@@ -60,16 +60,10 @@ def _callable_function(handler: Handler, name: str, env: Mapping[str, str]) -> F
 def _load_module(spec_text: str) -> ModuleType:
     if spec_text.endswith(".py") or "/" in spec_text:
         path = Path(spec_text).resolve()
-        if not path.is_file():
-            raise EsmError(f"--function: no handler file at {path}")
-        module_name = f"_msk_autopilot_esm_{re.sub(r'\W', '_', path.stem)}"
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        if spec is None or spec.loader is None:
-            raise EsmError(f"--function: cannot load {path}")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
-        return module
+        try:
+            return module_from_file(path, f"_msk_autopilot_esm_{re.sub(r'\W', '_', path.stem)}")
+        except InvokeError as error:
+            raise EsmError(f"--function: {error}") from None
     return importlib.import_module(spec_text)
 
 
