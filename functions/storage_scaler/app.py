@@ -13,7 +13,7 @@ from msk_autopilot.storage.scaler import StorageEvent, build_storage_scaler
 
 SETTINGS = load(StorageScalerSettings)
 SCALER = build_storage_scaler(SETTINGS, ClientFactory.for_settings(SETTINGS))
-parse = EventParser(AlarmStateChange, ScheduledEvent, ScaleRequest)
+parse = EventParser(AlarmStateChange, ScheduledEvent, ScaleRequest, acts_at_event_time=True)
 
 
 @lambda_entry(parse, settings=SETTINGS, correlation_id_path="id")

@@ -37,7 +37,7 @@ def sync(world: Any) -> None:
         brokers = kafka.get_bootstrap_brokers(ClusterArn=arn)["BootstrapBrokerStringSaslScram"]
         users: dict[str, str] = {}
         for secret_arn in kafka.list_scram_secrets(ClusterArn=arn)["SecretArnList"]:
-            value = secrets.get_secret_value(SecretId=secret_arn, VersionStage="AWSCURRENT")
+            value = secrets.get_secret_value(SecretId=secret_arn)  # AWSCURRENT, as MSK reads
             credentials = json.loads(value["SecretString"])
             users[credentials["username"]] = credentials["password"]
         hosts = [endpoint.rpartition(":")[0] for endpoint in brokers.split(",")]

@@ -64,9 +64,8 @@ def make_secret(world: FaultWorld) -> str:
 def end_state(world: FaultWorld, secret_arn: str, token: str) -> dict[str, Any]:
     secrets, kafka = world.client("secretsmanager"), world.client("kafka")
     stages = secrets.describe_secret(SecretId=secret_arn)["VersionIdsToStages"]
-    current = json.loads(
-        secrets.get_secret_value(SecretId=secret_arn, VersionStage="AWSCURRENT")["SecretString"]
-    )
+    # As a client reads it: no VersionStage, so Secrets Manager answers with AWSCURRENT.
+    current = json.loads(secrets.get_secret_value(SecretId=secret_arn)["SecretString"])
     previous = json.loads(
         secrets.get_secret_value(SecretId=secret_arn, VersionStage="AWSPREVIOUS")["SecretString"]
     )

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from msk_autopilot.audit import CONTROLS, OUTPUT_PERMISSIONS, REMEDIATIONS, required_permissions
+from msk_autopilot_local.template.cfn import possible_values
 
 FUNCTION = "SecurityAuditorFunction"
 SHARED_POLICIES = {"AutopilotKeyUsePolicy"}  # the stack's KMS key, used by every function
@@ -22,10 +23,12 @@ def _statements(document: Any, parameters: dict[str, str]) -> list[dict[str, Any
             r"\$\{([\w:.]+)\}", lambda m: parameters.get(m.group(1), "X"), document["Fn::Sub"]
         )
         document = json.loads(text)
-    return _as_list(document["Statement"])
+    return [each for listed in _as_list(document["Statement"]) for each in possible_values(listed)]
 
 
-def _role_statements(template: dict[str, Any], *, shared: bool) -> list[dict[str, Any]]:
+def _role_statements(
+    template: dict[str, Any], *, shared: bool, effect: str = "Allow"
+) -> list[dict[str, Any]]:
     parameters = {k: str(v.get("Default", "")) for k, v in template["Parameters"].items()}
     resources = template["Resources"]
     role = resources[resources[FUNCTION]["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]
@@ -38,7 +41,7 @@ def _role_statements(template: dict[str, Any], *, shared: bool) -> list[dict[str
         name = arn.get("Ref") if isinstance(arn, dict) else None
         if name in resources and (shared or name not in SHARED_POLICIES):
             statements += _statements(resources[name]["Properties"]["PolicyDocument"], parameters)
-    return [s for s in statements if s.get("Effect") == "Allow"]
+    return [s for s in statements if s.get("Effect") == effect]
 
 
 def _granted(template: dict[str, Any]) -> set[str]:
@@ -73,11 +76,9 @@ def test_the_role_grants_nothing_the_audit_does_not_declare(transformed):
 
 
 def test_member_roles_are_assumed_by_name_only(transformed):
-    (statement,) = [
-        s
-        for s in _role_statements(transformed, shared=False)
-        if s.get("Sid") == "AuditMemberAccounts"
-    ]
-    assert statement["Resource"] == {
+    # The Allow names the member accounts (test_template checks which); the Deny the role.
+    (statement,) = _role_statements(transformed, shared=False, effect="Deny")
+    assert statement["Action"] == "sts:AssumeRole"
+    assert statement["NotResource"] == {
         "Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${AuditMemberRoleName}"
     }

@@ -1,13 +1,15 @@
 """What the deployed CloudFormation must satisfy: lint-clean, runtimes, retries, dead letters,
 encryption, retention, and IAM without wildcards that only changes opted-in clusters."""
 
+import fnmatch
 import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from msk_autopilot_local.template.cfn import policy_document
+from msk_autopilot.config.desired import MSK_NAME_PREFIX
+from msk_autopilot_local.template.cfn import policy_document, possible_values
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -66,8 +68,8 @@ def policy_statements(template: dict[str, Any]) -> list[tuple[str, dict[str, Any
             if key in props:
                 documents.append(props[key])
         for document in documents:
-            for statement in _as_list(policy_document(document, parameters)["Statement"]):
-                found.append((logical_id, statement))
+            for listed in _as_list(policy_document(document, parameters)["Statement"]):
+                found.extend((logical_id, statement) for statement in possible_values(listed))
     return found
 
 
@@ -153,6 +155,11 @@ def test_mutating_kafka_actions_need_the_opt_in_tag(transformed):
         mutating = actions & MUTATING_CLUSTER_ACTIONS
         if not mutating or statement.get("Effect") != "Allow":
             continue
+        # UpdateClusterConfiguration also names a configuration, which carries no tags: a
+        # statement on configurations alone changes no cluster.
+        if all(":configuration/" in arn for arn in _as_list(statement["Resource"])):
+            assert mutating == {"kafka:UpdateClusterConfiguration"}, owner
+            continue
         condition = statement.get("Condition", {}).get("StringEquals", {})
         assert condition == {f"aws:ResourceTag/{tag_key}": "true"}, (owner, mutating)
         granted |= mutating
@@ -221,3 +228,104 @@ def test_every_parameter_is_documented_in_the_readme(sam_template):
     readme = (ROOT / "README.md").read_text()
     for name in sam_template["Parameters"]:
         assert f"`{name}`" in readme, name
+
+
+def _statements_with(transformed: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for _, statement in policy_statements(transformed)
+        if action in _as_list(statement.get("Action", [])) and statement["Effect"] == "Allow"
+    ]
+
+
+def test_the_config_rotator_writes_only_its_own_configurations(transformed):
+    for action in ("kafka:CreateConfiguration", "kafka:UpdateConfiguration"):
+        (statement,) = _statements_with(transformed, action)
+        (resource,) = _as_list(statement["Resource"])
+        assert resource.endswith(f":configuration/{MSK_NAME_PREFIX}*"), action
+    # moving a cluster names the configuration too (a rollback: any configuration it ran)
+    resources = {
+        arn.rsplit(":", 1)[1]
+        for statement in _statements_with(transformed, "kafka:UpdateClusterConfiguration")
+        for arn in _as_list(statement["Resource"])
+    }
+    assert resources == {"cluster/*", "configuration/*"}
+
+
+def test_log_resource_policies_are_granted_only_in_this_account(transformed):
+    for action in ("logs:PutResourcePolicy", "logs:DescribeResourcePolicies"):
+        (statement,) = _statements_with(transformed, action)
+        assert statement["Resource"] == {
+            "Fn::Sub": "arn:${AWS::Partition}:logs:*:${AWS::AccountId}:log-group:*"
+        }
+
+
+def test_the_vpc_access_policy_comes_only_with_a_vpc(transformed):
+    vpc_policy = "service-role/AWSLambdaVPCAccessExecutionRole"
+    for function in FUNCTIONS:
+        vpc = transformed["Resources"][function]["Properties"].get("VpcConfig")
+        attached = [
+            arn
+            for arn in role_of(transformed, function)["Properties"]["ManagedPolicyArns"]
+            if vpc_policy in str(arn)
+        ]
+        if vpc is None:
+            assert attached == [], function
+            continue
+        (entry,) = attached  # the policy is attached under the VpcConfig's own condition
+        condition, _, absent = entry["Fn::If"]
+        assert condition == vpc["Fn::If"][0], function
+        assert absent == {"Ref": "AWS::NoValue"}, function
+    assert "VpcConfig" in transformed["Resources"]["ScramRotatorFunction"]["Properties"]
+
+
+def _evaluate(value: Any, parameters: dict[str, str]) -> Any:
+    """Ref, Fn::Join and Fn::Split of parameters, as CloudFormation evaluates them."""
+    if isinstance(value, list):
+        return [_evaluate(each, parameters) for each in value]
+    if not isinstance(value, dict):
+        return value
+    if "Ref" in value:
+        return parameters[value["Ref"]]
+    if "Fn::Join" in value:
+        delimiter, parts = value["Fn::Join"]
+        return delimiter.join(_evaluate(parts, parameters))
+    (delimiter, text) = value["Fn::Split"]
+    return _evaluate(text, parameters).split(delimiter)
+
+
+def _may_assume(transformed: dict[str, Any], role_arn: str, accounts: str) -> bool:
+    conditions = transformed["Conditions"]
+    assert conditions["HasAuditMemberAccounts"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "AuditMemberAccountIds"}, ""]}]
+    }
+    parameters = {"AuditMemberAccountIds": accounts, "AuditMemberRoleName": "msk-autopilot-audit"}
+    allowed = denied = False
+    role = role_of(transformed, "SecurityAuditorFunction")["Properties"]
+    for policy in role["Policies"]:
+        for listed in _as_list(policy["PolicyDocument"]["Statement"]):
+            statement = listed
+            if "Fn::If" in listed:
+                condition, present, absent = listed["Fn::If"]
+                assert condition == "HasAuditMemberAccounts"
+                statement = present if accounts else absent
+            if statement.get("Action") != "sts:AssumeRole":
+                continue
+            if statement["Effect"] == "Allow":
+                patterns = _as_list(_evaluate(statement["Resource"], parameters))
+                allowed |= any(fnmatch.fnmatchcase(role_arn, p) for p in patterns)
+            else:
+                pattern = statement["NotResource"]["Fn::Sub"].replace("${AWS::Partition}", "aws")
+                pattern = pattern.replace("${AuditMemberRoleName}", "msk-autopilot-audit")
+                denied |= not fnmatch.fnmatchcase(role_arn, pattern)
+    return allowed and not denied
+
+
+def test_the_auditor_assumes_only_the_audit_role_of_member_accounts(transformed):
+    members = "111111111111,222222222222"
+    audit = "arn:aws:iam::{}:role/msk-autopilot-audit"
+    assert _may_assume(transformed, audit.format("111111111111"), members)
+    assert _may_assume(transformed, audit.format("222222222222"), members)
+    assert not _may_assume(transformed, audit.format("333333333333"), members)
+    assert not _may_assume(transformed, "arn:aws:iam::111111111111:role/Admin", members)
+    assert not _may_assume(transformed, audit.format("111111111111"), "")  # no member accounts

@@ -2,6 +2,7 @@
 
 import copy
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,46 @@ def test_cloudtrail_events_without_a_valid_cluster_arn_name_no_cluster():
 def test_envelopes_with_odd_values_are_classified_not_crashed(value):
     with pytest.raises(UnsupportedEventError):
         EVERY_MODEL({"eventSource": value, "records": {}})
+
+
+ACTING_AT_EVENT_TIME = EventParser(AlarmStateChange, ScheduledEvent, acts_at_event_time=True)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.mark.parametrize(
+    "time",
+    [
+        "0001-01-01T00:00:00Z",  # raised OverflowError in the storage scaler
+        "9999-12-31T23:59:59Z",  # made GetMetricData fail, four attempts, then raised
+        _stamp(datetime.now(UTC) - timedelta(days=14, minutes=5)),
+        _stamp(datetime.now(UTC) + timedelta(days=1, minutes=5)),
+    ],
+)
+@pytest.mark.parametrize("name", ["alarm_state_change.json", "scheduled_event.json"])
+def test_an_event_time_far_from_now_is_invalid_where_the_handler_acts_at_it(name, time):
+    event = sample(name)
+    event["time"] = time
+    with pytest.raises(EventValidationError, match=r"more than 14 days before .* - at `\$\.time`"):
+        ACTING_AT_EVENT_TIME(event)
+    assert EVERY_MODEL(event).time.year == int(time[:4])  # elsewhere the time is not acted on
+
+
+@pytest.mark.parametrize(
+    "shift", [timedelta(days=-13, hours=-23), timedelta(0), timedelta(hours=23)]
+)
+def test_event_times_within_the_bounds_are_accepted(shift):
+    event = sample("alarm_state_change.json")
+    event["time"] = _stamp(datetime.now(UTC) + shift)
+    assert type(ACTING_AT_EVENT_TIME(event)) is AlarmStateChange
+
+
+def test_a_cluster_arn_with_a_trailing_newline_is_refused():
+    with pytest.raises(EventValidationError, match=r"\$\.clusterArn"):
+        EVERY_MODEL({"action": "scale", "clusterArn": CLUSTER + "\n"})
+    event = sample("cloudtrail_update_monitoring.json")
+    event["detail"]["requestParameters"]["clusterArn"] = CLUSTER + "%0A"  # URL-encoded "\n"
+    event["detail"]["responseElements"] = None
+    assert EVERY_MODEL(event).cluster_arn is None

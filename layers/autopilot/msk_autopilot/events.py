@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import unquote
 
@@ -37,11 +37,21 @@ __all__ = [
 
 
 # An MSK cluster ARN: arn:<partition>:kafka:<region>:<account>:cluster/<name>/<uuid>-<suffix>
-# (the suffix is a number, or s<number> for serverless clusters)
+# (the suffix is a number, or s<number> for serverless clusters). \Z, not $: $ also matches
+# before a trailing newline.
 CLUSTER_ARN_PATTERN = (
-    r"^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster/[0-9A-Za-z][0-9A-Za-z-]*/[0-9A-Za-z-]+$"
+    r"^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster/[0-9A-Za-z][0-9A-Za-z-]*/[0-9A-Za-z-]+\Z"
 )
 ClusterArn = Annotated[str, msgspec.Meta(pattern=CLUSTER_ARN_PATTERN)]
+
+# How far an event's time may be from now where a handler acts at that time (the storage
+# scaler reads the metrics before it and names its decision window by it). EventBridge retries
+# a delivery for at most 24 hours and Lambda keeps an asynchronous event at most 6 hours; a
+# replay from a dead-letter queue may come days later, but CloudWatch keeps MSK's one-minute
+# metrics only 15 days, so an older time has no data to decide on. Ahead of now: a day allows
+# for any clock skew. Anything further (year 1, year 9999) is no time to act at.
+EVENT_TIME_BEFORE_NOW = timedelta(days=14)
+EVENT_TIME_AFTER_NOW = timedelta(days=1)
 
 
 class InvalidEventError(ValueError):
@@ -240,10 +250,15 @@ class ScaleRequest(_Model, frozen=True, kw_only=True):
 
 
 class EventParser[E: _Model]:
-    """Parses raw events into one of the accepted models, or raises `InvalidEventError`."""
+    """Parses raw events into one of the accepted models, or raises `InvalidEventError`.
 
-    def __init__(self, *models: type[E]) -> None:
+    `acts_at_event_time`: the handler takes an EventBridge event's `time` as its "now", so a
+    time outside EVENT_TIME_BEFORE_NOW .. EVENT_TIME_AFTER_NOW around the real now is invalid.
+    """
+
+    def __init__(self, *models: type[E], acts_at_event_time: bool = False) -> None:
         self._models = {model.KIND: model for model in models}
+        self._acts_at_event_time = acts_at_event_time
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -255,6 +270,15 @@ class EventParser[E: _Model]:
         if model is None:
             raise UnsupportedEventError(kind, self.kinds)
         try:
-            return msgspec.convert(raw, type=model)
+            event = msgspec.convert(raw, type=model)
         except msgspec.ValidationError as error:
             raise EventValidationError(f"{kind}: {error}") from None
+        if self._acts_at_event_time and isinstance(event, _EventBridgeEnvelope):
+            now = datetime.now(UTC)
+            if not now - EVENT_TIME_BEFORE_NOW <= event.time <= now + EVENT_TIME_AFTER_NOW:
+                raise EventValidationError(
+                    f"{kind}: time {event.time.isoformat()} is more than "
+                    f"{EVENT_TIME_BEFORE_NOW.days} days before or {EVENT_TIME_AFTER_NOW.days} "
+                    "day after now - at `$.time`"
+                )
+        return event

@@ -97,13 +97,13 @@ def _names(raw: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
-_ARN = re.compile(r"^arn:aws[a-z-]*:([a-z0-9-]+):[a-z0-9-]*:\d{12}:.+$")
+_ARN = re.compile(r"arn:aws[a-z-]*:([a-z0-9-]+):[a-z0-9-]*:\d{12}:.+")
 
 
 def _arn(service: str) -> Callable[[str], str]:
     def parse(raw: str) -> str:
         value = raw.strip()
-        match = _ARN.match(value)
+        match = _ARN.fullmatch(value)
         if not match or match.group(1) != service:
             raise ValueError(f"must be an arn:aws:{service}:... ARN")
         return value
@@ -113,14 +113,14 @@ def _arn(service: str) -> Callable[[str], str]:
 
 def _parameter_path(raw: str) -> str:
     value = raw.strip()
-    if not re.match(r"^/[A-Za-z0-9_.\-/]*/$", value) or "//" in value:
+    if not re.fullmatch(r"/[A-Za-z0-9_.\-/]*/", value) or "//" in value:
         raise ValueError("must be a Parameter Store path that starts and ends with '/'")
     return value
 
 
 def _module_function(raw: str) -> str:
     value = raw.strip()
-    if not re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", value):
+    if not re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", value):
         raise ValueError("must be module:function")
     return value
 

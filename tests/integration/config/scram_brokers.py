@@ -172,11 +172,7 @@ class MskBrokers:
                 self.by_host[endpoint.rpartition(":")[0]] = broker
             users: dict[str, str] = {}
             for secret_arn in kafka.list_scram_secrets(ClusterArn=arn)["SecretArnList"]:
-                # VersionStage explicitly: moto's default version does not follow
-                # UpdateSecretVersionStage.
-                value = secretsmanager.get_secret_value(
-                    SecretId=secret_arn, VersionStage="AWSCURRENT"
-                )
+                value = secretsmanager.get_secret_value(SecretId=secret_arn)  # AWSCURRENT
                 credentials = json.loads(value["SecretString"])
                 users[credentials["username"]] = credentials["password"]
             broker.users = users

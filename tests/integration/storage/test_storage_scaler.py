@@ -281,6 +281,21 @@ def test_malformed_events_are_rejected(aws, invoke):
     assert invoke({"detail-type": "CloudWatch Alarm State Change"})["status"] == "rejected"
 
 
+@pytest.mark.parametrize("time", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"])
+def test_impossible_event_times_are_rejected_naming_the_field(
+    aws, cluster_spec, fleet, invoke, msk_emulator, time
+):
+    arn = fleet(cluster_spec("orders"))["orders"]
+    now = msk_emulator.clock.now()
+    for event in (alarm_event(arn, "orders", now), schedule_event(now)):
+        event["time"] = time
+        result = invoke(event)
+        assert result["status"] == "rejected", result
+        assert "`$.time`" in result["reason"]
+    kafka = aws.client("kafka")
+    assert storage_operations(kafka, arn) == []
+
+
 def test_plan_storage_shows_the_decision_without_acting(
     aws, cluster_spec, fleet, disk, msk_emulator, capsys
 ):

@@ -188,6 +188,7 @@ def test_problem_locations_read_like_compiler_output():
         ("-orders", "must start with a letter or digit"),
         ("orders_eu", "must start with a letter or digit"),
         ("team/orders", "must start with a letter or digit"),
+        ("orders\n", "must start with a letter or digit"),
     ],
 )
 def test_configuration_names_follow_msk_rules(name, problem):

@@ -40,3 +40,12 @@ def test_partition_keys_split_on_the_last_dash():
     assert split_partition_key("orders-eu-12") == ("orders-eu", 12)
     with pytest.raises(ValueError, match="is not <topic>-<partition>"):
         split_partition_key("orders")
+    with pytest.raises(ValueError, match="is not <topic>-<partition>"):
+        split_partition_key("orders-0\n")
+
+
+def test_a_partition_key_with_a_trailing_newline_is_refused():
+    raw = event(record(1))
+    raw["records"]["orders-0\n"] = raw["records"].pop("orders-0")
+    with pytest.raises(EventValidationError, match="is not <topic>-<partition>"):
+        parse_kafka_event(raw)

@@ -107,6 +107,43 @@ def test_a_replay_of_the_same_batch_overwrites_the_same_objects(consumer, s3):
     assert len(first_archive) == 2
 
 
+@pytest.mark.parametrize("hook", [None, "pass_through"])
+def test_a_record_naming_another_partition_is_poison_not_an_overwrite(
+    consumer, s3, emitted, tmp_path, monkeypatch, hook
+):
+    """Two records claim orders-0 offset 7, delivered under orders-0 and orders-1: archive
+    objects are named from the records' fields, so the second used to overwrite the first."""
+    settings = {"VALUE_FORMAT": "json"}
+    if hook:  # the hook's path decodes record by record
+        (tmp_path / "hooks.py").write_text("def pass_through(record):\n    return record\n")
+        monkeypatch.syspath_prepend(str(tmp_path))
+        settings["RECORD_HOOK"] = f"hooks:{hook}"
+    claimed = record(7, b'{"id": 1}')
+    stray = record(7, b'{"id": 2}')
+    raw = event(claimed)
+    raw["records"]["orders-1"] = [stray, record(8, partition=1)]
+    metrics.clear_metrics()
+    result = consume(consumer(**settings), raw)
+    metrics.flush_metrics()
+
+    assert failures(result) == {}
+    assert objects(s3, ARCHIVE) == [
+        "topic=orders/partition=0/date=2026-11-29/hour=10/"
+        "00000000000000000007-00000000000000000007.jsonl.gz",
+        "topic=orders/partition=1/date=2026-11-29/hour=10/"
+        "00000000000000000008-00000000000000000008.jsonl.gz",
+    ]
+    (archived,) = read_lines(s3, ARCHIVE, objects(s3, ARCHIVE)[0])
+    assert archived["value"] == {"id": 1}
+    (quarantined,) = objects(s3, FAILURES)
+    assert quarantined.startswith("quarantine/topic=orders/partition=1/")
+    (line,) = read_lines(s3, FAILURES, quarantined)
+    assert line["record"] == stray
+    assert line["reason"] == "record of orders-0 under orders-1"
+    (emf,) = [line for line in emitted() if "_aws" in line]
+    assert (emf["Records"], emf["PoisonRecords"]) == ([3.0], [1.0])
+
+
 @pytest.mark.parametrize(
     ("bad", "reason"),
     [

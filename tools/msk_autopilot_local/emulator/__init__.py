@@ -146,6 +146,8 @@ Secret rotation
 ---------------
 ``start_rotation(secret_arn)`` stages a new, empty AWSPENDING version of a secret in moto, as
 Secrets Manager's RotateSecret does before it calls the rotation function, and returns its token.
+``install()`` also makes GetSecretValue without VersionId or VersionStage return the AWSCURRENT
+version after UpdateSecretVersionStage moved it, as Secrets Manager does (``secretsmanager``).
 """
 
 from .alarms import AlarmTransition, evaluate_alarms

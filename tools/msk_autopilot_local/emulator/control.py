@@ -7,13 +7,15 @@ from typing import Any
 from moto.kafka.models import kafka_backends
 
 from .models import MskBackend
+from .secretsmanager import install_current_version_tracking
 from .securityhub import install_finding_workflow
 from .state import EmulatorClock, EmulatorSettings, OperationFault, emulator_state
 
 
 def install() -> None:
-    """Make moto's ``kafka`` service the MSK emulator, in this process, from now on, and give
-    moto's Security Hub its finding workflow (``securityhub``).
+    """Make moto's ``kafka`` service the MSK emulator, in this process, from now on, give
+    moto's Security Hub its finding workflow (``securityhub``), and make moto's Secrets Manager
+    read AWSCURRENT by default after UpdateSecretVersionStage (``secretsmanager``).
 
     Idempotent. moto keeps one ``BackendDict`` per service and builds a backend per account and
     Region on first use, from ``BackendDict.backend``; pointing that at ``MskBackend`` is the one
@@ -22,6 +24,7 @@ def install() -> None:
     ``install()`` are replaced; one that already holds moto clusters is refused rather than lost.
     """
     install_finding_workflow()
+    install_current_version_tracking()
     with emulator_state.lock:
         kafka_backends.backend = MskBackend
         for account_backends in kafka_backends.values():

@@ -22,6 +22,7 @@ __all__ = [
     "function_policies",
     "packaged",
     "policy_document",
+    "possible_values",
     "transform_template",
 ]
 
@@ -100,6 +101,16 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def possible_values(value: Any) -> list[Any]:
+    """The values a template entry may take: each branch of an Fn::If (the stack may be
+    deployed either way), nothing for AWS::NoValue, else the entry itself."""
+    if isinstance(value, dict) and "Fn::If" in value:
+        return [each for branch in value["Fn::If"][1:] for each in possible_values(branch)]
+    if value == {"Ref": "AWS::NoValue"}:
+        return []
+    return [value]
+
+
 def policy_document(document: Any, parameters: Mapping[str, str]) -> dict[str, Any]:
     """A policy document; a !Sub JSON string is substituted with parameter defaults."""
     if isinstance(document, dict) and "Fn::Sub" in document:
@@ -149,11 +160,14 @@ def function_policies(transformed: Mapping[str, Any]) -> dict[str, FunctionPolic
         role = resources[resource["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]
         statements: list[dict[str, Any]] = []
         for policy in role.get("Policies", []):
-            statements.extend(
-                _as_list(policy_document(policy["PolicyDocument"], parameters)["Statement"])
-            )
+            document = policy_document(policy["PolicyDocument"], parameters)
+            for statement in _as_list(document["Statement"]):
+                statements.extend(possible_values(statement))
         managed: set[str] = set()
-        for arn in role.get("ManagedPolicyArns", []):
+        arns = [
+            arn for listed in role.get("ManagedPolicyArns", []) for arn in possible_values(listed)
+        ]
+        for arn in arns:
             if isinstance(arn, dict) and "Ref" in arn:  # a managed policy of this template
                 document = resources[arn["Ref"]]["Properties"]["PolicyDocument"]
                 statements.extend(_as_list(policy_document(document, parameters)["Statement"]))

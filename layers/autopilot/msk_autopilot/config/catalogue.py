@@ -21,9 +21,9 @@ __all__ = ["CUSTOMER_SETTABLE", "PropertySpec", "ValueKind"]
 _INT_MAX = 2**31 - 1
 _LONG_MAX = 2**63 - 1
 _SHORT_MAX = 2**15 - 1
-_JAVA_CLASS = re.compile(r"^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)+$")
-_NUMBER = re.compile(r"^[+-]?\d+$")
-_DECIMAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_JAVA_CLASS = re.compile(r"[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)+")
+_NUMBER = re.compile(r"[+-]?\d+")
+_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 class ValueKind(StrEnum):
@@ -69,7 +69,7 @@ def _boolean_problem(_: PropertySpec, value: str) -> str | None:
 
 
 def _whole_problem(spec: PropertySpec, value: str) -> str | None:
-    if not _NUMBER.match(value):
+    if not _NUMBER.fullmatch(value):
         return f"must be a whole number ({spec.kind.value}), not {value!r}"
     limit = _KIND_LIMIT[spec.kind]
     if not -limit - 1 <= int(value) <= limit:
@@ -78,7 +78,7 @@ def _whole_problem(spec: PropertySpec, value: str) -> str | None:
 
 
 def _double_problem(spec: PropertySpec, value: str) -> str | None:
-    if not _DECIMAL.match(value):
+    if not _DECIMAL.fullmatch(value):
         return f"must be a number, not {value!r}"
     return spec.range_problem(float(value))
 
@@ -100,7 +100,7 @@ def _choice_list_problem(spec: PropertySpec, value: str) -> str | None:
 
 
 def _class_problem(_: PropertySpec, value: str) -> str | None:
-    if _JAVA_CLASS.match(value):
+    if _JAVA_CLASS.fullmatch(value):
         return None
     return f"must be a fully qualified Java class name, not {value!r}"
 

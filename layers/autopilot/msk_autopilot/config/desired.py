@@ -28,7 +28,7 @@ __all__ = [
 
 MSK_NAME_PREFIX = "msk-autopilot-"
 _MSK_NAME_LIMIT = 64
-_NAME = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]*$")
+_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z-]*")
 # Parameter Store's limit for an advanced (or intelligent-tiering) parameter value.
 MAX_PARAMETER_BYTES = 8192
 
@@ -56,7 +56,7 @@ def msk_configuration_name(name: str) -> str:
 
 def name_problem(name: str) -> str | None:
     """Why `name` cannot name a configuration, or None."""
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         return (
             f"configuration name {name!r} must start with a letter or digit and contain only "
             "letters, digits and hyphens"

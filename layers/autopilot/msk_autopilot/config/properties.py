@@ -40,8 +40,8 @@ __all__ = [
 
 KAFKA_VERSIONS_DIRECTIVE = "msk-autopilot:kafka-versions"
 # A comment `msk-autopilot:<name> = <value>` is a directive; any other comment is just a comment.
-_DIRECTIVE = re.compile(r"^(msk-autopilot:[A-Za-z-]+)\s*=(.*)$")
-_KAFKA_VERSION = re.compile(r"^\d+\.\d+\.(\d+|x)(\.[a-z0-9]+)*$")
+_DIRECTIVE = re.compile(r"(msk-autopilot:[A-Za-z-]+)\s*=(.*)")
+_KAFKA_VERSION = re.compile(r"\d+\.\d+\.(\d+|x)(\.[a-z0-9]+)*")
 _WHITESPACE = " \t\f"
 _ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
 _ESCAPED = {char: letter for letter, char in _ESCAPES.items()}
@@ -272,7 +272,7 @@ def _unescape(raw: str) -> tuple[str, str | None]:
 def _directive(comment: str, line: int) -> tuple[tuple[str, ...] | None, list[Problem]] | None:
     """The Kafka versions of `msk-autopilot:kafka-versions = ...` (None for an unknown
     directive) and its problems; None for an ordinary comment."""
-    match = _DIRECTIVE.match(comment)
+    match = _DIRECTIVE.fullmatch(comment)
     if match is None:
         return None
     name, value = match.groups()
@@ -288,7 +288,7 @@ def _directive(comment: str, line: int) -> tuple[tuple[str, ...] | None, list[Pr
     problems = [
         Problem(line, f"{version!r} is not an Apache Kafka version such as 3.6.0 or 3.7.x")
         for version in versions
-        if not _KAFKA_VERSION.match(version)
+        if not _KAFKA_VERSION.fullmatch(version)
     ]
     if not versions:
         problems.append(Problem(line, f"{KAFKA_VERSIONS_DIRECTIVE} lists no versions"))

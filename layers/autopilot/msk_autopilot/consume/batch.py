@@ -18,7 +18,7 @@ from msk_autopilot.events import EventValidationError, UnsupportedEventError, ev
 __all__ = ["KafkaBatch", "parse_kafka_event"]
 
 # Lambda keys each record list by "<topic>-<partition>"; it is also the batch item identifier.
-_PARTITION_KEY = re.compile(r"^(?P<topic>.+)-(?P<partition>\d+)$")
+_PARTITION_KEY = re.compile(r"(?P<topic>.+)-(?P<partition>\d+)")
 
 
 class KafkaBatch(msgspec.Struct, frozen=True):
@@ -35,7 +35,7 @@ class KafkaBatch(msgspec.Struct, frozen=True):
 
 def split_partition_key(partition_key: str) -> tuple[str, int]:
     """("orders", 3) from "orders-3" (topic names may contain dashes: the last one splits)."""
-    match = _PARTITION_KEY.match(partition_key)
+    match = _PARTITION_KEY.fullmatch(partition_key)
     if match is None:
         raise ValueError(f"{partition_key!r} is not <topic>-<partition>")
     return match["topic"], int(match["partition"])
@@ -50,7 +50,7 @@ def parse_kafka_event(raw: object) -> KafkaBatch:
     if not isinstance(partitions, Mapping):
         raise EventValidationError("kafka: records must be an object of topic-partition lists")
     for partition_key, records in partitions.items():
-        if not isinstance(partition_key, str) or _PARTITION_KEY.match(partition_key) is None:
+        if not isinstance(partition_key, str) or _PARTITION_KEY.fullmatch(partition_key) is None:
             raise EventValidationError(f"kafka: {partition_key!r} is not <topic>-<partition>")
         if not isinstance(records, list):
             raise EventValidationError(f"kafka: records of {partition_key} must be a list")

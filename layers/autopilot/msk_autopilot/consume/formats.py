@@ -13,9 +13,9 @@ import io
 import json
 import uuid
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import IO, Any, Literal, Protocol, cast
 
 import msgspec
 import pybase64
@@ -42,6 +42,7 @@ class PayloadDecoder(Protocol):
 
 
 type AvroWireFormat = Literal["plain", "confluent", "glue"]
+type AvroRead = Callable[[IO[bytes], Any, Any], Any]  # fastavro's schemaless_reader
 
 # Base64 shorter than this decodes faster with binascii (lower cost per call), longer with
 # pybase64 (SIMD): measured crossover at about 170 characters.
@@ -49,6 +50,11 @@ _SHORT_BASE64 = 172
 _CONFLUENT_PREFIX = 5  # magic byte 0, then a 4-byte big-endian schema id
 _GLUE_PREFIX = 18  # version byte 3, compression byte (0 none, 5 zlib), 16-byte version UUID
 _GLUE_COMPRESSION = {0: False, 5: True}
+
+
+# msgspec and fastjsonschema raise RecursionError for values nested beyond their limits (ten
+# thousand `[` is 10 KB): the record is poison like any other that cannot be decoded.
+_TOO_DEEP = "nests too deeply to decode"
 
 
 _short_base64 = functools.partial(binascii.a2b_base64, strict_mode=True)
@@ -139,6 +145,8 @@ class JsonDecoder:
             return self._exactly(payload)  # the fast types may be stricter: ask the schema
         except ValueError as error:  # msgspec.DecodeError, or UnicodeDecodeError in a string
             raise PoisonRecordError(f"is not JSON: {error}") from None
+        except RecursionError:
+            raise PoisonRecordError(_TOO_DEEP) from None
         return Raw(payload)
 
     def decode_all(self, texts: list[str | None]) -> list[Any]:
@@ -156,10 +164,14 @@ class JsonDecoder:
             value = self._any.decode(payload)
         except ValueError as error:  # msgspec.DecodeError, or UnicodeDecodeError in a string
             raise PoisonRecordError(f"is not JSON: {error}") from None
+        except RecursionError:
+            raise PoisonRecordError(_TOO_DEEP) from None
         try:
             self.exact_validator()(value)
         except ValueError as error:
             raise PoisonRecordError(f"fails its JSON Schema: {error}") from None
+        except RecursionError:  # a recursive schema ($ref to itself) on a deep value
+            raise PoisonRecordError(f"{_TOO_DEEP} for its JSON Schema") from None
         return value
 
 
@@ -180,15 +192,21 @@ class AvroDecoder:
         max_bytes: int,
     ) -> None:
         import fastavro  # noqa: PLC0415  deferred: only Avro consumers pay for the import
+        from fastavro import _read_py  # noqa: PLC0415
 
         if schema_text is None and registry is None:
             raise ValueError("Avro needs a schema file or a schema registry")
         self._fastavro = fastavro
+        # fastavro's compiled reader recurses on the C stack without a limit: under a recursive
+        # schema (a list or tree of records) 20 KB of nesting crashes the process. Its
+        # pure-Python reader stops at Python's recursion limit instead (RecursionError: poison).
+        self._bounded_read: AvroRead = _read_py.schemaless_reader
         self._wire_format = wire_format
         self._reader = fastavro.parse_schema(json.loads(schema_text)) if schema_text else None
+        self._own_read = self._read_for(self._reader)
         self._registry = registry
         self._max_bytes = max_bytes
-        self._writers: dict[str, Any] = {}  # schema id -> parsed writer schema
+        self._writers: dict[str, tuple[Any, AvroRead]] = {}  # schema id -> parsed, its reader
         self._unusable: dict[str, str] = {}  # schema id -> why no record can use it
 
     @classmethod
@@ -211,12 +229,12 @@ class AvroDecoder:
     def __call__(self, text: str) -> Any:
         schema_id, body = self._unframe(payload_bytes(text, self._max_bytes))
         if self._registry is not None and schema_id is not None:
-            writer, reader = self._writer(self._registry, schema_id), self._reader
+            (writer, read), reader = self._writer(self._registry, schema_id), self._reader
         else:
-            writer, reader = self._reader, None
+            writer, reader, read = self._reader, None, self._own_read
         stream = io.BytesIO(body)
         try:
-            datum = self._fastavro.schemaless_reader(stream, writer, reader)
+            datum = read(stream, writer, reader)
         except Exception as error:  # noqa: BLE001  fastavro raises many types for bad bytes
             raise PoisonRecordError(
                 f"is not Avro of its schema: {type(error).__name__}: {error}"
@@ -255,7 +273,7 @@ class AvroDecoder:
             raise PoisonRecordError("has a truncated Glue zlib payload")
         return data
 
-    def _writer(self, registry: SchemaSource, schema_id: str) -> Any:
+    def _writer(self, registry: SchemaSource, schema_id: str) -> tuple[Any, AvroRead]:
         if schema_id in self._writers:
             return self._writers[schema_id]
         if schema_id in self._unusable:  # an unknown id stays unknown: do not ask per record
@@ -272,5 +290,30 @@ class AvroDecoder:
                 f"refers to registry schema {schema_id}, not valid Avro: {error}"
             )
             raise PoisonRecordError(self._unusable[schema_id]) from None
-        self._writers[schema_id] = writer
-        return writer
+        self._writers[schema_id] = writer, self._read_for(writer, self._reader)
+        return self._writers[schema_id]
+
+    def _read_for(self, *schemas: Any) -> AvroRead:
+        """The bounded reader if any of the parsed schemas is recursive, else the fast one."""
+        if any(_recursive(schema, frozenset()) for schema in schemas):
+            return self._bounded_read
+        return cast(AvroRead, self._fastavro.schemaless_reader)
+
+
+def _recursive(schema: Any, enclosing: frozenset[str]) -> bool:
+    """Whether a parsed Avro schema names a record type inside that type's own definition
+    (fastavro's parsed schemas define a named type once and refer to it by full name after)."""
+    if isinstance(schema, str):
+        return schema in enclosing
+    if isinstance(schema, list):  # a union
+        return any(_recursive(branch, enclosing) for branch in schema)
+    if not isinstance(schema, dict):
+        return False
+    if schema.get("type") in ("record", "error"):
+        enclosing = enclosing | {schema["name"]}
+        return any(_recursive(field["type"], enclosing) for field in schema["fields"])
+    return any(
+        _recursive(schema[part], enclosing)
+        for part in ("type", "items", "values")
+        if part in schema
+    )

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from msk_autopilot.consume.batch import KafkaBatch
+from msk_autopilot.consume.batch import KafkaBatch, split_partition_key
 from msk_autopilot.consume.errors import PoisonRecordError, TransientDecodeError
 from msk_autopilot.consume.formats import PayloadDecoder
 from msk_autopilot.consume.records import ConsumerRecord, Header, PoisonRecord
@@ -153,12 +153,19 @@ class Pipeline:
     def _decode_partition(
         self, partition_key: str, items: list[Any]
     ) -> tuple[list[ConsumerRecord], list[PoisonRecord], int | None]:
-        try:  # one C call checks every envelope; only a malformed batch takes the slow path
+        topic, partition = split_partition_key(partition_key)
+        # One C call checks every envelope; only a malformed or inconsistent batch is sorted out.
+        try:
             envelopes: list[_Envelope] = msgspec.convert(items, list[_Envelope])
             delivered: list[Any] = items
             bad: list[PoisonRecord] = []
         except msgspec.ValidationError:
             envelopes, delivered, bad = _sort_out(partition_key, items)
+        else:
+            if any(
+                envelope.partition != partition or envelope.topic != topic for envelope in envelopes
+            ):
+                envelopes, delivered, bad = _sort_out(partition_key, items)
         keys = [envelope.key for envelope in envelopes]
         values = [envelope.value for envelope in envelopes]
         tally = self._tally
@@ -193,8 +200,8 @@ class Pipeline:
                         envelopes, decoded_keys, decoded_values, headers, strict=True
                     )
                 ]
-            except (ValueError, TransientDecodeError):  # PoisonRecordError, msgspec errors
-                pass  # some record is not good: find which, one by one
+            except Exception:  # noqa: BLE001, S110  any failure: some record is not good
+                pass  # find which, one by one
             else:
                 return records, bad, None
         return self._decode_one_by_one(partition_key, envelopes, delivered, bad)
@@ -237,6 +244,10 @@ class Pipeline:
                     },
                 )
                 return records, bad, envelope.offset
+            except Exception as error:  # noqa: BLE001  no decoding failure may fail the batch
+                reason = f"{part} could not be decoded: {type(error).__name__}: {error}"
+                bad.append(_poison(partition_key, item, reason))
+                continue
             records.append(record)
         if bad:
             logger.warning(
@@ -361,16 +372,27 @@ def _header_bytes(name: str, data: list[int]) -> bytes:
 def _sort_out(
     partition_key: str, items: list[Any]
 ) -> tuple[list[_Envelope], list[Any], list[PoisonRecord]]:
-    """Each record checked on its own: the well-formed ones, and the poison among them."""
+    """Each record checked on its own: the well-formed ones, and the poison among them.
+
+    A record naming another topic-partition than the one it was delivered under is poison:
+    archive objects are named from the records' own fields, so it could overwrite the archive
+    of the partition it names (Lambda's batches are consistent; nothing else may be lost).
+    """
+    topic, partition = split_partition_key(partition_key)
     envelopes: list[_Envelope] = []
     delivered: list[Any] = []
     bad: list[PoisonRecord] = []
     for item in items:
         try:
-            envelopes.append(msgspec.convert(item, _Envelope))
+            envelope = msgspec.convert(item, _Envelope)
         except msgspec.ValidationError as error:
             bad.append(_poison(partition_key, item, f"malformed record: {error}"))
             continue
+        if envelope.partition != partition or envelope.topic != topic:
+            named = f"{envelope.topic}-{envelope.partition}"
+            bad.append(_poison(partition_key, item, f"record of {named} under {partition_key}"))
+            continue
+        envelopes.append(envelope)
         delivered.append(item)
     return envelopes, delivered, bad
 
