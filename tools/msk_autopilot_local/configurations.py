@@ -2,7 +2,9 @@
 Store, where each is the desired text of MSK configuration `<name>` that the configuration
 rotator rolls out.
 
-`check_directory` validates every file with the checks the rotator applies; `upload` writes them
+`check_directory` validates every file with the checks the rotator applies and finds the
+settings its guardrails refuse; `judge_guardrails` weighs those against the overrides tagged on
+the parameters (the rotator's own rule, `msk_autopilot.config.guardrails`); `upload` writes them
 as `<prefix><name>` parameters. Used by `msk-autopilot config push` and the demo.
 """
 
@@ -10,9 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msk_autopilot_local.errors import LocalToolError
+
+if TYPE_CHECKING:
+    from msk_autopilot.config.guardrails import Weakening
 
 __all__ = [
     "DEFAULT_PREFIX",
@@ -21,6 +26,7 @@ __all__ = [
     "Pushed",
     "check_directory",
     "check_prefix",
+    "judge_guardrails",
     "refusal",
     "upload",
 ]
@@ -37,6 +43,9 @@ class PushFile:
     name: str
     path: Path
     text: str
+    # What the guardrails refuse unless the parameter's tags allow it; the clusters are not
+    # known here, so default.replication.factor is held to the rotator's lower floor (2).
+    weakenings: tuple[Weakening, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,7 @@ def check_prefix(prefix: str) -> None:
 def check_directory(directory: Path) -> tuple[list[PushFile], list[str]]:
     """The configurations in `directory` and every problem with them, as `file:line: message`."""
     from msk_autopilot.config.desired import MAX_PARAMETER_BYTES, name_problem  # noqa: PLC0415
+    from msk_autopilot.config.guardrails import weakenings  # noqa: PLC0415
     from msk_autopilot.config.properties import validate  # noqa: PLC0415
 
     if not directory.is_dir():
@@ -82,9 +92,41 @@ def check_directory(directory: Path) -> tuple[list[PushFile], list[str]]:
             problems.append(
                 f"{path}: {len(raw)} bytes; Parameter Store holds at most {MAX_PARAMETER_BYTES}"
             )
-        problems.extend(problem.located(str(path)) for problem in validate(text).problems)
-        found.append(PushFile(path.stem, path, text))
+        checked = validate(text)
+        problems.extend(problem.located(str(path)) for problem in checked.problems)
+        refused = weakenings(checked.properties, availability_zones=None) if checked.valid else []
+        found.append(PushFile(path.stem, path, text, tuple(refused)))
     return found, problems
+
+
+def judge_guardrails(files: list[PushFile], prefix: str, ssm: Any) -> tuple[list[str], list[str]]:
+    """(problems, overrides) as `file:line: message`: each weakening is refused unless the tags
+    of parameter `<prefix><name>` allow it, exactly as the rotator decides."""
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+    from msk_autopilot.config.guardrails import judge, read_overrides  # noqa: PLC0415
+
+    problems: list[str] = []
+    overrides: list[str] = []
+    for item in files:
+        if not item.weakenings:
+            continue
+        parameter = prefix + item.name
+        try:
+            tags = read_overrides(ssm, parameter)
+        except (BotoCoreError, ClientError) as error:
+            raise LocalToolError(
+                f"{item.path} needs a guardrail override, but the tags of {parameter} could not "
+                f"be read: {error}"
+            ) from None
+        refused, allowed = judge(item.weakenings, tags)
+        problems.extend(f"{item.path}:{w.line}: {w.refusal()}" for w in refused)
+        overrides.extend(
+            f"{item.path}:{w.line}: GUARDRAIL OVERRIDE: {w} allowed by tag {w.override_tag} "
+            f"on {parameter}"
+            for w in allowed
+        )
+    return problems, overrides
 
 
 def refusal(problems: list[str]) -> str:

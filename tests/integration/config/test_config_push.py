@@ -87,3 +87,42 @@ def test_one_problem_is_one_problem(account, tmp_path, capsys):
 
     assert capsys.readouterr().err.splitlines()[-1] == "error: 1 problem; nothing uploaded"
     assert pushed(account) == {}
+
+
+def test_a_weakening_is_refused_before_upload(account, tmp_path, capsys):
+    path = tmp_path / "base.properties"
+    path.write_text("num.partitions=3\nunclean.leader.election.enable=true\nlog.retention.ms=1\n")
+
+    for check in ([], ["--check"]):
+        assert main(["config", "push", str(tmp_path), "--region", REGION, *check]) == 1
+        err = capsys.readouterr().err.splitlines()
+        assert [line.split(" is refused")[0] for line in err] == [
+            f"{path}:2: unclean.leader.election.enable=true",
+            f"{path}:3: log.retention.ms=1",
+            "error: 2 problems; nothing uploaded",
+        ]
+        assert err[0].endswith(
+            "to allow it, tag the parameter msk-autopilot:allow:unclean.leader.election.enable=true"
+        )
+    assert pushed(account) == {}
+
+
+def test_a_weakening_the_parameter_allows_is_uploaded_and_called_out(account, tmp_path, capsys):
+    account.push("base", "num.partitions=3\n")
+    account.ssm.add_tags_to_resource(
+        ResourceType="Parameter",
+        ResourceId=PREFIX + "base",
+        Tags=[{"Key": "msk-autopilot:allow:log.retention.ms", "Value": "1800000"}],
+    )
+    path = tmp_path / "base.properties"
+    path.write_text("num.partitions=3\nlog.retention.ms=1800000\n")
+
+    assert main(["config", "push", str(tmp_path), "--region", REGION]) == 0
+
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        f"{path}:2: GUARDRAIL OVERRIDE: log.retention.ms=1800000 allowed by tag "
+        f"msk-autopilot:allow:log.retention.ms=1800000 on {PREFIX}base"
+    ]
+    assert captured.out.splitlines() == [f"{path} -> {PREFIX}base (version 2)"]
+    assert pushed(account) == {PREFIX + "base": path.read_text()}

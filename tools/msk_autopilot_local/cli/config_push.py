@@ -2,9 +2,12 @@
 
 Each `<name>.properties` becomes the Parameter Store parameter `<prefix><name>`, the desired text
 of configuration `<name>` that the configuration rotator rolls out. Every file is validated first
-(the same checks the rotator applies); if any has a problem, every problem is printed as
-`file:line: message` and nothing is uploaded (exit status 1). Pushing a file again, even
-unchanged, is how a halted rollout is retried.
+(the same checks the rotator applies, guardrails included); if any has a problem, every problem
+is printed as `file:line: message` and nothing is uploaded (exit status 1). A setting that
+weakens durability or security is refused unless the parameter already carries the tag
+`msk-autopilot:allow:<property>=<value>` (read from Parameter Store, so only then are AWS
+credentials needed for --check). Pushing a file again, even unchanged, is how a halted rollout is
+retried.
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from msk_autopilot_local.cli.options import Subparsers
 from msk_autopilot_local.configurations import (
     DEFAULT_PREFIX,
     check_directory,
     check_prefix,
+    judge_guardrails,
     refusal,
     upload,
 )
@@ -30,14 +35,25 @@ def _push(args: argparse.Namespace) -> int:
     prefix: str = args.prefix
     check_prefix(prefix)
     files, problems = check_directory(Path(args.directory))
-    for problem in problems:
-        print(problem, file=sys.stderr)
+    ssm: Any = None
+    overrides: list[str] = []
+    if not problems and any(item.weakenings for item in files):
+        ssm = _ssm(args)  # only a weakening needs AWS: its override lives in the tags
+        problems, overrides = judge_guardrails(files, prefix, ssm)
+    for line in (*overrides, *problems):
+        print(line, file=sys.stderr)
     if problems:
         print(f"error: {refusal(problems)}", file=sys.stderr)
         return 1
     if args.check:
         print(f"{len(files)} configurations are valid")
         return 0
+    for pushed in upload(files, prefix, ssm or _ssm(args)):
+        print(pushed)
+    return 0
+
+
+def _ssm(args: argparse.Namespace) -> Any:
     import boto3  # noqa: PLC0415  keeps `msk-autopilot --help` fast
 
     from msk_autopilot.aws import ClientFactory  # noqa: PLC0415
@@ -45,9 +61,7 @@ def _push(args: argparse.Namespace) -> int:
     region = args.region or boto3.Session().region_name
     if not region:
         raise LocalToolError("no AWS Region; pass --region or set AWS_REGION")
-    for pushed in upload(files, prefix, ClientFactory(region=region).client("ssm")):
-        print(pushed)
-    return 0
+    return ClientFactory(region=region).client("ssm")
 
 
 def register(subparsers: Subparsers) -> None:

@@ -1,4 +1,5 @@
-"""Desired configurations: server.properties texts in Parameter Store, one parameter per name.
+"""Desired configurations: server.properties texts in Parameter Store, one parameter per name
+(String or SecureString).
 
 `<prefix><name>` holds the text of configuration `<name>`; the MSK configuration that serves it
 is named `msk-autopilot-<name>`, so the mapping needs no state of its own. Names therefore follow
@@ -31,6 +32,8 @@ _MSK_NAME_LIMIT = 64
 _NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z-]*")
 # Parameter Store's limit for an advanced (or intelligent-tiering) parameter value.
 MAX_PARAMETER_BYTES = 8192
+# A StringList is a list of values, not one text.
+_TEXT_TYPES = frozenset({"String", "SecureString"})
 
 
 class DesiredConfiguration(msgspec.Struct, frozen=True):
@@ -77,15 +80,18 @@ def read_desired(
         ssm.get_parameters_by_path,
         Path=prefix.rstrip("/") or "/",
         Recursive=True,
-        WithDecryption=False,
+        WithDecryption=True,  # a SecureString holds the text as well as a String does
     )
     for page in listing:
         for parameter in page["Parameters"]:
             full_name: str = parameter["Name"]
             name = full_name.removeprefix(prefix)
             problem = name_problem(name)
-            if problem is None and parameter["Type"] != "String":
-                problem = f"is a {parameter['Type']} parameter; store server.properties as String"
+            if problem is None and parameter["Type"] not in _TEXT_TYPES:
+                problem = (
+                    f"is a {parameter['Type']} parameter; store server.properties as String "
+                    "or SecureString"
+                )
             if problem is not None:
                 unusable.append(UnusableParameter(full_name, problem))
                 continue

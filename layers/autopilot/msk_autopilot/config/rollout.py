@@ -4,6 +4,9 @@ Every run reads the whole truth from AWS and takes at most one step per configur
 can stop at any point and the next run continues where AWS says things stand:
 
 1. desired text (Parameter Store) -> `properties.validate`; an invalid text changes nothing.
+   Then `guardrails`: a text that weakens durability or security is refused (nothing changes)
+   unless the parameter's tags allow each weakening; an allowed one is called out in the
+   revision's notice and every run's outcome.
 2. MSK configuration `msk-autopilot-<name>` whose latest revision holds exactly these properties:
    created, or given one new revision, only when the properties differ (comments, order and
    whitespace do not count), so a revision is never duplicated.
@@ -96,6 +99,7 @@ class ReconcileError(RuntimeError):
 
 class RolloutState(StrEnum):
     INVALID = "invalid"  # the desired text fails validation: nothing applied
+    REFUSED = "refused"  # the desired text trips a guardrail no tag overrides: nothing applied
     BLOCKED = "blocked"  # the MSK configuration cannot take the text, or MSK refused an update
     HALTED = "halted"  # an update failed: rolled back, waiting for the configuration to be pushed
     WAITING = "waiting"  # a configuration update runs, or the next cluster is busy
@@ -153,6 +157,7 @@ class ConfigurationReport(msgspec.Struct):
     skipped: dict[str, str] = msgspec.field(default_factory=dict)
     drifted: list[str] = msgspec.field(default_factory=list)
     problems: list[str] = msgspec.field(default_factory=list)
+    guardrail_overrides: list[str] = msgspec.field(default_factory=list)
     actions: list[str] = msgspec.field(default_factory=list)
     acted: bool = False
 
@@ -169,6 +174,7 @@ class ConfigurationReport(msgspec.Struct):
             ("skipped", self.skipped),
             ("drifted", self.drifted),
             ("problems", self.problems),
+            ("guardrailOverrides", self.guardrail_overrides),
             ("actions", self.actions),
         ):
             if value:
@@ -367,6 +373,8 @@ class ConfigRotator(msgspec.Struct):
             return report.finish(
                 RolloutState.INVALID, f"{plural(len(report.problems), 'problem')}; nothing applied"
             )
+        if not self._within_guardrails(desired, checked.properties, followers, report):
+            return report
         target = self._ensure_revision(desired, checked.properties, existing, report)
         if target is None:
             return report
@@ -378,6 +386,47 @@ class ConfigRotator(msgspec.Struct):
         report.order = [cluster.cluster_name for cluster in ordered]
         eligible = [c for c in ordered if self._eligible(c, target, report)]
         return self._step(desired, target, eligible, report)
+
+    def _within_guardrails(
+        self,
+        desired: DesiredConfiguration,
+        wanted: ServerProperties,
+        followers: list[ClusterSnapshot],
+        report: ConfigurationReport,
+    ) -> bool:
+        """Whether the text may be applied; records overrides, or refuses and notifies."""
+        from msk_autopilot.config import guardrails  # noqa: PLC0415
+
+        zones = [
+            len(set(c.provisioned.broker_node_group_info.client_subnets))
+            for c in followers
+            if c.provisioned is not None
+        ]
+        found = guardrails.weakenings(wanted, availability_zones=max(zones, default=None))
+        if not found:  # the usual case costs no call: tags are read only when needed
+            return True
+        refused, overridden = guardrails.judge(
+            found, guardrails.read_overrides(self.ssm, desired.parameter)
+        )
+        report.guardrail_overrides = [
+            f"{weakening} allowed by tag {weakening.override_tag}" for weakening in overridden
+        ]
+        if not refused:
+            return True
+        report.problems = [
+            f"{desired.parameter}:{weakening.line}: {weakening.refusal()}" for weakening in refused
+        ]
+        metrics.add_metric(name="ConfigRefused", unit=MetricUnit.Count, value=1)
+        self._problem(
+            f"configuration {desired.name} weakens durability or security; nothing applied",
+            {"parameter": desired.parameter, "problems": report.problems},
+            key=f"guardrail:{desired.parameter}:{_digest(desired.text)}",
+        )
+        report.finish(
+            RolloutState.REFUSED,
+            f"{plural(len(refused), 'guardrail')} refused without an override; nothing applied",
+        )
+        return False
 
     # --- step 2: the MSK configuration and its revision ----------------------------------------
 
@@ -463,16 +512,20 @@ class ConfigRotator(msgspec.Struct):
         report.acted = True
         report.actions.append(f"created {desired.msk_name} revision {revision}")
         metrics.add_metric(name="ConfigRevisionsCreated", unit=MetricUnit.Count, value=1)
-        self.notifier.publish(
-            f"{desired.msk_name} revision {revision} created",
-            {
-                "configurationArn": arn,
-                "revision": revision,
-                "parameter": desired.parameter,
-                "changes": changes,
-            },
-            Severity.INFO,
-        )
+        details: dict[str, Any] = {
+            "configurationArn": arn,
+            "revision": revision,
+            "parameter": desired.parameter,
+            "changes": changes,
+        }
+        subject = f"{desired.msk_name} revision {revision} created"
+        severity = Severity.INFO
+        if report.guardrail_overrides:
+            # An override weakens durability or security on purpose: make sure a human sees it.
+            subject += " WITH GUARDRAIL OVERRIDES"
+            details["guardrailOverrides"] = report.guardrail_overrides
+            severity = Severity.WARNING
+        self.notifier.publish(subject, details, severity)
 
     def _refused(self, report: ConfigurationReport, call: str, change: ConfigurationChange) -> None:
         report.finish(RolloutState.BLOCKED, f"MSK refused {call}: {change.reason}")
