@@ -10,9 +10,10 @@ as `<prefix><name>` parameters. Used by `msk-autopilot config push` and the demo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from msk_autopilot_local.errors import LocalToolError
 
@@ -21,11 +22,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_PREFIX",
+    "CheckedPush",
     "ConfigurationUploadError",
     "PushFile",
     "Pushed",
     "check_directory",
     "check_prefix",
+    "check_push",
     "judge_guardrails",
     "refusal",
     "upload",
@@ -127,6 +130,23 @@ def judge_guardrails(files: list[PushFile], prefix: str, ssm: Any) -> tuple[list
             for w in allowed
         )
     return problems, overrides
+
+
+class CheckedPush(NamedTuple):
+    files: list[PushFile]
+    problems: list[str]  # file:line: message; any problem means nothing is uploaded
+    overrides: list[str]  # weakenings a parameter tag allows, called out
+
+
+def check_push(directory: Path, prefix: str, ssm: Callable[[], Any]) -> CheckedPush:
+    """Everything `config push` checks before it uploads: each file valid, and each weakening
+    refused unless its parameter's tags allow it. `ssm` makes the client, called only when a
+    file weakens a guardrail (its override lives in the parameter's tags)."""
+    files, problems = check_directory(directory)
+    overrides: list[str] = []
+    if not problems and any(item.weakenings for item in files):
+        problems, overrides = judge_guardrails(files, prefix, ssm())
+    return CheckedPush(files, problems, overrides)
 
 
 def refusal(problems: list[str]) -> str:

@@ -20,9 +20,8 @@ from typing import Any
 from msk_autopilot_local.cli.options import Subparsers
 from msk_autopilot_local.configurations import (
     DEFAULT_PREFIX,
-    check_directory,
     check_prefix,
-    judge_guardrails,
+    check_push,
     refusal,
     upload,
 )
@@ -34,12 +33,7 @@ __all__ = ["register"]
 def _push(args: argparse.Namespace) -> int:
     prefix: str = args.prefix
     check_prefix(prefix)
-    files, problems = check_directory(Path(args.directory))
-    ssm: Any = None
-    overrides: list[str] = []
-    if not problems and any(item.weakenings for item in files):
-        ssm = _ssm(args)  # only a weakening needs AWS: its override lives in the tags
-        problems, overrides = judge_guardrails(files, prefix, ssm)
+    files, problems, overrides = check_push(Path(args.directory), prefix, lambda: _ssm(args))
     for line in (*overrides, *problems):
         print(line, file=sys.stderr)
     if problems:
@@ -48,7 +42,7 @@ def _push(args: argparse.Namespace) -> int:
     if args.check:
         print(f"{len(files)} configurations are valid")
         return 0
-    for pushed in upload(files, prefix, ssm or _ssm(args)):
+    for pushed in upload(files, prefix, _ssm(args)):
         print(pushed)
     return 0
 

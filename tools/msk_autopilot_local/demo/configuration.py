@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from msk_autopilot_local.configurations import check_directory, refusal, upload
+from msk_autopilot_local.configurations import check_push, refusal, upload
 from msk_autopilot_local.demo.session import COMPLIANT, FILLING, INSECURE, DemoSession
 
 __all__ = ["configuration"]
@@ -31,7 +31,7 @@ def configuration(session: DemoSession) -> None:
     environment = session.stack.function_environment("ConfigRotatorFunction")
     prefix = environment["CONFIG_PARAMETER_PREFIX"]
     folder = session.stack.root / "examples" / "configurations"
-    files, problems = check_directory(folder)
+    files, problems, _ = check_push(folder, prefix, lambda: ssm)
     pushed = [] if problems else upload(files, prefix, ssm)
     say(f"$ msk-autopilot config push examples/configurations  (exit {1 if problems else 0})")
     for item in pushed:
@@ -103,7 +103,7 @@ def _refuse_a_bad_file(session: DemoSession, prefix: str) -> int:
     parameter = prefix + CONFIGURATION
     version = ssm.get_parameter(Name=parameter)["Parameter"]["Version"]
     revisions = _revisions(session, f"msk-autopilot-{CONFIGURATION}")
-    files, problems = check_directory(bad)
+    files, problems, _ = check_push(bad, prefix, lambda: ssm)
     if not problems:
         upload(files, prefix, ssm)
     say(f"$ msk-autopilot config push bad-configurations  (exit {1 if problems else 0})")
