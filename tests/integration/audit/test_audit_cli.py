@@ -148,8 +148,10 @@ def test_progress_shows_on_a_terminal_only(fleet, monkeypatch, capsys):
     with monkeypatch.context() as patched:
         patched.setattr("sys.stderr", terminal)
         main(["audit", "--region", REGION, "--format", "json"])
-    assert "auditing [" in terminal.getvalue()
-    assert terminal.getvalue().endswith("6/6 clusters\n")
+    shown = terminal.getvalue()
+    assert "auditing" in shown
+    assert "6/6" in shown, "the bar counts every cluster"
+    assert "\x1b[" in shown, "a terminal's bar is redrawn in place"
 
     main(["audit", "--region", REGION, "--format", "json"])
     assert "auditing" not in capsys.readouterr().err
