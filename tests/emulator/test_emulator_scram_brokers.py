@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from msk_autopilot.scram.password import Password
 from msk_autopilot_local.emulator import local_scram_authenticator, scram_brokers, seed_fleet
 
 SCRAM = {"authentication": {"scram": True}}
@@ -38,7 +39,9 @@ def brokers(kit, arn):
 def test_the_synced_credentials_are_accepted(kit, fleet):
     user = credentials(kit)
 
-    local_scram_authenticator(brokers(kit, fleet["orders"]), user["username"], user["password"])
+    local_scram_authenticator(
+        brokers(kit, fleet["orders"]), user["username"], Password(user["password"])
+    )
 
     assert scram_brokers.accepts(brokers(kit, fleet["orders"]), user["username"], user["password"])
 
@@ -47,7 +50,9 @@ def test_a_wrong_password_is_refused_without_echoing_it(kit, fleet):
     user = credentials(kit)
 
     with pytest.raises(PermissionError, match="authentication failed for user") as refused:
-        local_scram_authenticator(brokers(kit, fleet["orders"]), user["username"], "guess-1234")
+        local_scram_authenticator(
+            brokers(kit, fleet["orders"]), user["username"], Password("guess-1234")
+        )
 
     assert "guess-1234" not in str(refused.value)
 
@@ -69,7 +74,7 @@ def test_a_new_password_counts_only_after_the_next_sync(kit, fleet):
 
 def test_unknown_brokers_do_not_answer(kit, fleet):
     with pytest.raises(ConnectionError, match="no broker answers"):
-        local_scram_authenticator("b-9.elsewhere.example:9096", "app", "password")
+        local_scram_authenticator("b-9.elsewhere.example:9096", "app", Password("password"))
 
 
 def test_forgetting_drops_every_credential(kit, fleet):

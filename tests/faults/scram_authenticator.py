@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from msk_autopilot.scram.handshake import ScramAuthenticationError
+from msk_autopilot.scram.password import Password
 
 PATH = "scram_authenticator:authenticate"
 # broker host -> {username: password} loaded at the last sync
@@ -51,8 +52,8 @@ def accepts(cluster_arn: str, username: str, password: str) -> bool:
     return bool(hosts) and all(LOADED.get(host, {}).get(username) == password for host in hosts)
 
 
-def authenticate(bootstrap_brokers: str, username: str, password: str) -> None:
+def authenticate(bootstrap_brokers: str, username: str, password: Password) -> None:
     for endpoint in bootstrap_brokers.split(","):
         host = endpoint.rpartition(":")[0]
-        if LOADED.get(host, {}).get(username) != password:
+        if LOADED.get(host, {}).get(username) != password.reveal():
             raise ScramAuthenticationError(f"{endpoint}: authentication failed for {username}")

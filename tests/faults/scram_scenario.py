@@ -56,7 +56,7 @@ def make_secret(world: FaultWorld) -> str:
     key = world.client("kms").create_key()["KeyMetadata"]["KeyId"]
     value = json.dumps({"username": USERNAME, "password": OLD_PASSWORD})
     created = world.client("secretsmanager").create_secret(
-        Name=SECRET, SecretString=value, KmsKeyId=key
+        Name=SECRET, SecretString=value, KmsKeyId=key, Tags=[{"Key": TAG, "Value": "true"}]
     )
     return str(created["ARN"])
 

@@ -48,6 +48,13 @@ MUTATING_CLUSTER_ACTIONS = {
     "kafka:UntagResource",
 }
 
+# Secrets Manager actions that read or change a secret's value
+SECRET_VALUE_ACTIONS = {
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:UpdateSecretVersionStage",
+}
+
 
 def resources_of(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
@@ -165,6 +172,27 @@ def test_mutating_kafka_actions_need_the_opt_in_tag(transformed):
         granted |= mutating
     # the functions do change clusters: the check above is not vacuous
     assert {"kafka:UpdateBrokerStorage", "kafka:UpdateClusterConfiguration"} <= granted
+
+
+def test_the_scram_rotator_reads_and_changes_only_opted_in_secrets(transformed):
+    tag_key = transformed["Parameters"]["OptInTagKey"]["Default"]
+    role_id = transformed["Resources"]["ScramRotatorFunction"]["Properties"]["Role"]["Fn::GetAtt"][
+        0
+    ]
+    attached = {role_id} | {
+        arn["Ref"]
+        for arn in role_of(transformed, "ScramRotatorFunction")["Properties"]["ManagedPolicyArns"]
+        if isinstance(arn, dict)
+    }
+    granted = set()
+    for owner, statement in policy_statements(transformed):
+        actions = set(_as_list(statement.get("Action", []))) & SECRET_VALUE_ACTIONS
+        if owner not in attached or statement.get("Effect") != "Allow" or not actions:
+            continue
+        condition = statement.get("Condition", {}).get("StringEquals", {})
+        assert condition == {f"secretsmanager:ResourceTag/{tag_key}": "true"}, (owner, actions)
+        granted |= actions
+    assert granted == SECRET_VALUE_ACTIONS
 
 
 def test_each_function_role_attaches_its_own_opted_in_policy(transformed):

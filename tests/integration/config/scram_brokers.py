@@ -18,9 +18,11 @@ import socket
 import ssl
 import struct
 import threading
+import urllib.parse
 from typing import Any
 
 from msk_autopilot.scram.handshake import ScramAuthenticationError, authenticate_broker
+from msk_autopilot.scram.password import Password
 
 SASL_HANDSHAKE, SASL_AUTHENTICATE = 17, 36
 AUTHENTICATION_FAILED = 58
@@ -180,7 +182,11 @@ class MskBrokers:
     def accepts(self, cluster_arn: str, username: str, password: str) -> bool:
         try:
             authenticate_broker(
-                "127.0.0.1", self.by_cluster[cluster_arn].port, username, password, ssl_context=None
+                "127.0.0.1",
+                self.by_cluster[cluster_arn].port,
+                username,
+                Password(password),
+                ssl_context=None,
             )
         except ScramAuthenticationError:
             return False
@@ -196,7 +202,7 @@ class MskBrokers:
 BROKERS = MskBrokers()
 
 
-def authenticate(bootstrap_brokers: str, username: str, password: str) -> None:
+def authenticate(bootstrap_brokers: str, username: str, password: Password) -> None:
     """SCRAM_AUTHENTICATOR for the tests: the real client against the fake brokers."""
     for endpoint in bootstrap_brokers.split(","):
         host = endpoint.rpartition(":")[0]
@@ -204,3 +210,14 @@ def authenticate(bootstrap_brokers: str, username: str, password: str) -> None:
         if broker is None:
             raise ScramAuthenticationError(f"{endpoint}: no route to the broker")
         authenticate_broker("127.0.0.1", broker.port, username, password, ssl_context=None)
+
+
+def echoing_authenticate(*arguments: object) -> None:
+    """A careless SCRAM_AUTHENTICATOR: its error shows what it was given, escaped, URL-encoded
+    and in base64, as a library's error might."""
+    shown = repr(arguments)
+    password = str(arguments[2]).encode()
+    raise ScramAuthenticationError(
+        f"refused {shown} (url {urllib.parse.quote(shown)}, "
+        f"base64 {base64.b64encode(password).decode()})"
+    )

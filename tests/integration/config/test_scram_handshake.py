@@ -18,6 +18,7 @@ from msk_autopilot.scram.handshake import (
     authenticate,
     authenticate_broker,
 )
+from msk_autopilot.scram.password import Password
 
 PASSWORD = "s3cret-Pa55word"
 
@@ -31,7 +32,7 @@ def broker() -> Iterator[ScramBroker]:
 
 
 def check(broker: ScramBroker, username: str, password: str) -> None:
-    authenticate_broker("127.0.0.1", broker.port, username, password, ssl_context=None)
+    authenticate_broker("127.0.0.1", broker.port, username, Password(password), ssl_context=None)
 
 
 def test_known_credentials_authenticate(broker):
@@ -80,7 +81,9 @@ def test_an_unreachable_broker_is_a_failure():
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]
         with pytest.raises(ScramAuthenticationError, match="cannot talk to the broker"):
-            authenticate_broker("127.0.0.1", port, "alice", PASSWORD, ssl_context=None, timeout=2)
+            authenticate_broker(
+                "127.0.0.1", port, "alice", Password(PASSWORD), ssl_context=None, timeout=2
+            )
 
 
 @pytest.fixture
@@ -124,11 +127,11 @@ def test_tls_brokers_are_verified(tls_contexts):
     secure.users = {"alice": PASSWORD}
     try:
         authenticate_broker(
-            "127.0.0.1", secure.port, "alice", PASSWORD, ssl_context=trusting_client
+            "127.0.0.1", secure.port, "alice", Password(PASSWORD), ssl_context=trusting_client
         )
         # The default authenticator verifies certificates against the system's authorities.
         with pytest.raises(ScramAuthenticationError, match="CERTIFICATE_VERIFY_FAILED"):
-            authenticate(f"127.0.0.1:{secure.port}", "alice", PASSWORD)
+            authenticate(f"127.0.0.1:{secure.port}", "alice", Password(PASSWORD))
     finally:
         secure.close()
 
@@ -141,11 +144,11 @@ def test_the_default_authenticator_asks_every_broker(tls_contexts):
     try:
         bootstrap = f"127.0.0.1:{knows.port},127.0.0.1:{forgot.port}"
         with pytest.raises(ScramAuthenticationError) as refused:
-            authenticate(bootstrap, "alice", PASSWORD, tls=trusting_client)
+            authenticate(bootstrap, "alice", Password(PASSWORD), tls=trusting_client)
     finally:
         knows.close()
         forgot.close()
     assert str(refused.value).startswith(f"127.0.0.1:{forgot.port}: the broker refused")
     assert f":{knows.port}" not in str(refused.value)
     with pytest.raises(ScramAuthenticationError, match="no SASL/SCRAM bootstrap brokers"):
-        authenticate(" ", "alice", PASSWORD)
+        authenticate(" ", "alice", Password(PASSWORD))

@@ -14,10 +14,21 @@ from msk_autopilot_local.emulator import start_rotation
 AUTHENTICATOR = {"SCRAM_AUTHENTICATOR": "scram_brokers:authenticate"}
 OLD_PASSWORD = "correct-horse-battery-staple"
 TAG = "msk-autopilot:scram-secrets"
+OPT_IN = {"Key": "msk-autopilot:managed", "Value": "true"}
+STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
 
 
-def make_secret(account: Account, name: str, *, customer_key: bool = True, value: Any = None):
-    options = {"KmsKeyId": account.kms.create_key()["KeyMetadata"]["KeyId"]} if customer_key else {}
+def make_secret(
+    account: Account,
+    name: str,
+    *,
+    customer_key: bool = True,
+    value: Any = None,
+    opted_in: bool = True,
+):
+    options: dict[str, Any] = {"Tags": [OPT_IN]} if opted_in else {}
+    if customer_key:
+        options["KmsKeyId"] = account.kms.create_key()["KeyMetadata"]["KeyId"]
     secret_string = (
         value
         if isinstance(value, str)
@@ -29,6 +40,10 @@ def make_secret(account: Account, name: str, *, customer_key: bool = True, value
 def client_view(account: Account, secret: str) -> dict[str, Any]:
     """The secret as a Kafka client reads it: no VersionStage, so Secrets Manager's AWSCURRENT."""
     return json.loads(account.secrets.get_secret_value(SecretId=secret)["SecretString"])
+
+
+def stages(account: Account, secret_arn: str) -> dict[str, list[str]]:
+    return dict(account.secrets.describe_secret(SecretId=secret_arn)["VersionIdsToStages"])
 
 
 def metric_total(lines: list[dict[str, Any]], name: str) -> float:
@@ -204,3 +219,76 @@ def test_a_missing_or_malformed_secret_id_changes_nothing(account):
     assert result["status"] == "skipped"
     assert result["reason"] == f"{missing} does not exist; nothing to rotate"
     assert account.rotate_secret("createSecret", "", "token")["status"] == "rejected"
+
+
+def test_no_password_reaches_any_output_in_any_encoding(
+    account, brokers, emitted, caplog, secret_leaks
+):
+    backslashed = "Tr0ub4dor\\&3-current"
+    secret = make_secret(
+        account, "AmazonMSK_orders_app", value={"username": "app", "password": backslashed}
+    )
+    east = account.cluster("east", follows=None, scram=True)
+    account.kafka.batch_associate_scram_secret(ClusterArn=east, SecretArnList=[secret])
+    token = start_rotation(secret)
+    echoing = {"SCRAM_AUTHENTICATOR": "scram_brokers:echoing_authenticate"}
+    created = account.rotate_secret("createSecret", secret, token, **echoing)
+    new_password = account.secret_value(secret, "AWSPENDING", token)["password"]
+
+    with pytest.raises(RotationFailed) as failed:
+        account.rotate_secret("testSecret", secret, token, **echoing)
+
+    # the authenticator did show its arguments: the password among them is redacted
+    assert "'app', Password('***')" in str(failed.value)
+    outputs = [
+        ("error", str(failed.value)),
+        ("outcome", json.dumps(created)),
+        ("log", json.dumps(emitted())),
+        ("log", caplog.text),
+        ("SNS message", json.dumps(account.notifications())),
+    ]
+    assert secret_leaks(outputs) == []
+    for password in (backslashed, new_password):
+        assert not any(password in text for _, text in outputs)
+
+
+def test_a_secret_not_opted_in_is_never_rotated(account):
+    secret = make_secret(account, "AmazonMSK_orders_app", opted_in=False)
+    account.cluster("east", follows=None, scram=True, tags={TAG: "AmazonMSK_orders_app"})
+    token = start_rotation(secret)
+    before = stages(account, secret)
+
+    for step in STEPS:
+        with pytest.raises(RotationRejected, match="not tagged msk-autopilot:managed=true"):
+            account.rotate_secret(step, secret, token)
+
+    assert stages(account, secret) == before
+    assert account.secret_value(secret, "AWSCURRENT")["password"] == OLD_PASSWORD
+    notes = account.notifications()
+    assert [note["severity"] for note in notes] == ["CRITICAL"] * len(STEPS)
+
+
+def test_a_secret_a_cluster_not_opted_in_uses_is_never_rotated(account):
+    secret = make_secret(account, "AmazonMSK_orders_app")
+    east = account.cluster("east", follows=None, scram=True)
+    account.kafka.batch_associate_scram_secret(ClusterArn=east, SecretArnList=[secret])
+    token = start_rotation(secret)
+    assert account.rotate_secret("createSecret", secret, token)["status"] == "acted"
+    # between two steps, someone associates the secret with a cluster that is not opted in
+    legacy = account.cluster("legacy", follows=None, scram=True, opted_in=False)
+    account.kafka.batch_associate_scram_secret(ClusterArn=legacy, SecretArnList=[secret])
+    before = stages(account, secret)
+
+    for step in STEPS:
+        with pytest.raises(
+            RotationRejected,
+            match=r"used by legacy, not opted in \(msk-autopilot:managed=true\); "
+            "tag it or disassociate the secret",
+        ):
+            account.rotate_secret(step, secret, token)
+
+    assert stages(account, secret) == before
+    assert account.secret_value(secret, "AWSCURRENT")["password"] == OLD_PASSWORD
+    (note, *_) = account.notifications()
+    assert note["severity"] == "CRITICAL"
+    assert "legacy" in note["reason"]

@@ -2,10 +2,13 @@
 authenticator hook."""
 
 import base64
+import json
 
+import msgspec
 import pytest
 
 from msk_autopilot.scram.handshake import ScramAuthenticationError, ScramClient
+from msk_autopilot.scram.password import Password
 from msk_autopilot.scram.rotation import Credentials, RotationRejected
 
 
@@ -31,7 +34,7 @@ from msk_autopilot.scram.rotation import Credentials, RotationRejected
     ],
 )
 def test_rfc_test_vectors(hash_name, nonce, server_first, client_final, server_final):
-    client = ScramClient("user", "pencil", nonce=nonce, hash_name=hash_name)
+    client = ScramClient("user", Password("pencil"), nonce=nonce, hash_name=hash_name)
     assert client.first_message() == f"n,,n=user,r={nonce}".encode()
     assert client.final_message(server_first.encode()) == client_final.encode()
     client.verify_server_final(server_final.encode())
@@ -53,15 +56,28 @@ def test_rfc_test_vectors(hash_name, nonce, server_first, client_final, server_f
     ],
 )
 def test_a_bad_server_first_message_is_refused(server_first, problem):
-    client = ScramClient("user", "pencil", nonce="abc")
+    client = ScramClient("user", Password("pencil"), nonce="abc")
     with pytest.raises(ScramAuthenticationError, match=problem):
         client.final_message(server_first)
 
 
 def test_server_errors_are_reported():
-    client = ScramClient("user", "pencil", nonce="abc")
+    client = ScramClient("user", Password("pencil"), nonce="abc")
     with pytest.raises(ScramAuthenticationError, match="refused the proof: invalid-proof"):
         client.verify_server_final(b"e=invalid-proof")
+
+
+def test_a_password_shows_only_stars_however_it_is_formatted():
+    password = Password("Tr0ub4dor\\&3")
+    shown = [repr(password), str(password), f"{password}", f"{password!r:>40}"]
+    shown += ["%s %r" % (password, password)]  # noqa: UP031  as the logging module formats
+    shown += [repr([password]), json.dumps({"p": password}, default=str)]
+    assert not any("Tr0ub4dor" in text for text in shown)
+    assert "***" in str(password)
+    for encode in (json.dumps, msgspec.json.encode):
+        with pytest.raises(TypeError):
+            encode(password)
+    assert password.reveal() == "Tr0ub4dor\\&3"
 
 
 def test_credentials_keep_other_keys_and_never_show_the_password():
@@ -69,7 +85,8 @@ def test_credentials_keep_other_keys_and_never_show_the_password():
         '{"username": "app", "password": "hunter2", "engine": "kafka"}', "the value"
     )
     assert "hunter2" not in repr(credentials)
-    assert "hunter2" not in repr(ScramClient("app", "hunter2"))
+    assert credentials.password.reveal() == "hunter2"
+    assert "hunter2" not in repr(ScramClient("app", Password("hunter2")))
     assert credentials.other == {"engine": "kafka"}
     assert '"engine": "kafka"' in credentials.secret_string()
 

@@ -106,7 +106,8 @@ Spec (JSON or YAML; only ``name`` is required)::
                   firehoseDeliveryStream: msk-logs}
         publicAccess: true                # applied after creation, as MSK requires
         tags: {team: payments}
-        scramUsers: [alice, bob]          # AmazonMSK_<cluster>_<user> secrets under a new CMK
+        scramUsers: [alice, bob]          # AmazonMSK_<cluster>_<user> secrets under a new CMK,
+                                          # tagged as the cluster is
         diskUsage: {from: 33, to: 78, hours: 3}   # KafkaDataLogsDiskUsed of each broker (or of
                                           # `brokers: [2]`) rising in a straight line over the
                                           # last `hours` (at most 360), one point a minute,

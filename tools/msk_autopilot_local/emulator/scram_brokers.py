@@ -14,6 +14,8 @@ import hmac
 import json
 from typing import Any
 
+from msk_autopilot.scram.password import Password
+
 __all__ = ["ScramBrokers", "current_secret_value", "local_scram_authenticator", "scram_brokers"]
 
 
@@ -76,7 +78,7 @@ class ScramBrokers:
 scram_brokers = ScramBrokers()
 
 
-def local_scram_authenticator(bootstrap_brokers: str, username: str, password: str) -> None:
+def local_scram_authenticator(bootstrap_brokers: str, username: str, password: Password) -> None:
     """SCRAM_AUTHENTICATOR for local runs: the handshake as the process's brokers would answer
     it, as of MSK's last sync."""
-    scram_brokers.authenticate(bootstrap_brokers, username, password)
+    scram_brokers.authenticate(bootstrap_brokers, username, password.reveal())

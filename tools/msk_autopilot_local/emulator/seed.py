@@ -318,11 +318,14 @@ def _broker_logs(logging: Mapping[str, Any]) -> dict[str, Any]:
 def _seed_scram_users(
     clients: dict[str, Any], cluster_arn: str, cluster: Mapping[str, Any], key_id: str
 ) -> list[str]:
+    # A cluster's users carry its tags: those of an opted-in cluster are opted in too.
+    tags = [{"Key": key, "Value": value} for key, value in cluster.get("tags", {}).items()]
     secret_arns = [
         clients["secretsmanager"].create_secret(
             Name=f"AmazonMSK_{cluster['name']}_{user}",
             KmsKeyId=key_id,
             SecretString=json.dumps({"username": user, "password": secrets.token_urlsafe(16)}),
+            Tags=tags,
         )["ARN"]
         for user in cluster["scramUsers"]
     ]

@@ -21,6 +21,8 @@ import ssl
 import struct
 from dataclasses import dataclass, field
 
+from msk_autopilot.scram.password import Password
+
 __all__ = [
     "MECHANISM",
     "ScramAuthenticationError",
@@ -45,7 +47,7 @@ class ScramClient:
     """The client side of one SCRAM exchange (RFC 5802; SHA-512 as Kafka's SCRAM-SHA-512)."""
 
     username: str
-    password: str = field(repr=False)
+    password: Password
     nonce: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     hash_name: str = "sha512"
     minimum_iterations: int = MIN_ITERATIONS
@@ -77,7 +79,7 @@ class ScramClient:
                 f"the server asks for {iterations} iterations, fewer than {self.minimum_iterations}"
             )
         salted = hashlib.pbkdf2_hmac(
-            self.hash_name, self.password.encode("utf-8"), _base64(salt), int(iterations)
+            self.hash_name, self.password.reveal().encode("utf-8"), _base64(salt), int(iterations)
         )
         without_proof = f"c={base64.b64encode(_GS2_HEADER.encode()).decode()},r={server_nonce}"
         self._auth_message = ",".join(
@@ -127,7 +129,7 @@ def _base64(text: str) -> bytes:
 def authenticate(
     bootstrap_brokers: str,
     username: str,
-    password: str,
+    password: Password,
     *,
     tls: ssl.SSLContext | None = None,
 ) -> None:
@@ -156,7 +158,7 @@ def authenticate_broker(
     host: str,
     port: int,
     username: str,
-    password: str,
+    password: Password,
     *,
     ssl_context: ssl.SSLContext | None,
     timeout: float = 10.0,

@@ -24,7 +24,14 @@ finishSecret  AWSCURRENT moves to the new version (AWSPREVIOUS to the old one). 
 
 A secret MSK cannot use (name without `AmazonMSK_`, the AWS managed key aws/secretsmanager, a
 value that is not `{"username", "password"}` JSON) is rejected with the reason and no change.
-No password is ever logged, returned or put in an exception message.
+
+Only opted-in credentials change: every step rejects, with no change, a secret that is not
+tagged with the opt-in tag itself, or that is associated with a cluster that is not (the stack's
+IAM lets the function write only secrets so tagged, and associate them only with clusters so
+tagged).
+
+A password is held as a `Password`, which formats as `***`: the pluggable authenticator gets one
+too, so no log line, notification, outcome or exception message can carry it, in any encoding.
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ from msk_autopilot.notify import Notifier
 from msk_autopilot.observability import MetricUnit, logger, metrics
 from msk_autopilot.outcome import Outcome, Severity, Status
 from msk_autopilot.runtime import LambdaContext, load_callable
+from msk_autopilot.scram.password import Password
 from msk_autopilot.settings import ScramRotatorSettings
 
 __all__ = [
@@ -64,9 +72,9 @@ _EXCLUDED_CHARACTERS = "\"'\\`$"
 _MAX_SECRETS_PER_CALL = 10  # BatchAssociateScramSecret's limit
 _MAX_SECRET_ID = 2048  # Secrets Manager's limit on a SecretId
 
-type Authenticator = Callable[[str, str, str], None]
+type Authenticator = Callable[[str, str, Password], None]
 """`(bootstrap_brokers, username, password)`; returns when the brokers accept the credentials,
-raises otherwise."""
+raises otherwise. `password.reveal()` is its text."""
 
 
 class RotationRejected(ValueError):
@@ -81,7 +89,7 @@ class Credentials(msgspec.Struct, frozen=True):
     """The JSON value of an MSK SCRAM secret; other keys in it are kept as they are."""
 
     username: str
-    password: str
+    password: Password
     other: dict[str, Any] = msgspec.field(default_factory=dict)
 
     def __repr__(self) -> str:  # never the password, nor keys that may hold other secrets
@@ -101,10 +109,11 @@ class Credentials(msgspec.Struct, frozen=True):
         if not isinstance(password, str) or not password:
             raise RotationRejected(f"{what} has no password")
         other = {k: v for k, v in value.items() if k not in {"username", "password"}}
-        return cls(username, password, other)
+        return cls(username, Password(password), other)
 
     def secret_string(self) -> str:
-        return json.dumps({**self.other, "username": self.username, "password": self.password})
+        password = self.password.reveal()
+        return json.dumps({**self.other, "username": self.username, "password": password})
 
 
 class _Secret(msgspec.Struct, frozen=True):
@@ -180,18 +189,38 @@ class ScramRotator(msgspec.Struct):
             )
         if "AWSPENDING" not in stages:
             raise RotationRejected(f"version {token} of {secret.name} is not AWSPENDING")
+        return self._perform(event.step, secret, token)
+
+    def _perform(self, step: str, secret: _Secret, token: str) -> Outcome:
+        """One step on the pending version `token`, if every cluster using the secret is opted
+        in: checked at every step, right before its change, so that an association made since
+        the previous step counts."""
+        users, skipped = self._users(secret)
+        tag_key = self.settings.opt_in_tag_key
+        not_opted_in = [
+            user.cluster.cluster_name
+            for user in users
+            if user.associated and not user.cluster.opted_in(tag_key)
+        ]
+        if not_opted_in:
+            raise RotationRejected(
+                f"{secret.name} is used by {', '.join(not_opted_in)}, not opted in "
+                f"({tag_key}=true); tag {'it' if len(not_opted_in) == 1 else 'them'} or "
+                "disassociate the secret"
+            )
         if self.settings.dry_run:
             raise RotationFailed(
-                f"DRY_RUN is on: {event.step} of {secret.name} not performed; "
-                "AWSCURRENT is unchanged"
+                f"DRY_RUN is on: {step} of {secret.name} not performed; AWSCURRENT is unchanged"
             )
-        step = {
-            "createSecret": self._create,
-            "setSecret": self._set,
-            "testSecret": self._test,
-            "finishSecret": self._finish,
-        }[event.step]
-        return step(secret, token)
+        match step:
+            case "createSecret":
+                return self._create(secret, token)
+            case "setSecret":
+                return self._set(secret, token, users, skipped)
+            case "testSecret":
+                return self._test(secret, token, users)
+            case _:
+                return self._finish(secret, token, users)
 
     # --- the checks every step makes -------------------------------------------------------
 
@@ -201,6 +230,13 @@ class ScramRotator(msgspec.Struct):
         if not name.startswith(NAME_PREFIX):
             raise RotationRejected(
                 f"{name}: MSK only uses secrets whose name starts with {NAME_PREFIX}"
+            )
+        tag_key = self.settings.opt_in_tag_key
+        tags = {tag["Key"]: tag["Value"] for tag in described.get("Tags", [])}
+        if tags.get(tag_key) != "true":
+            raise RotationRejected(
+                f"{name} is not tagged {tag_key}=true: only opted-in secrets are rotated "
+                f"(tag-resource --tags Key={tag_key},Value=true)"
             )
         key = described.get("KmsKeyId")
         managed_by_aws = not key or "alias/aws/" in key
@@ -242,7 +278,9 @@ class ScramRotator(msgspec.Struct):
         self.secrets.put_secret_value(
             SecretId=secret.arn,
             ClientRequestToken=token,
-            SecretString=msgspec.structs.replace(current, password=password).secret_string(),
+            SecretString=msgspec.structs.replace(
+                current, password=Password(password)
+            ).secret_string(),
             VersionStages=["AWSPENDING"],
         )
         return Outcome(
@@ -251,13 +289,14 @@ class ScramRotator(msgspec.Struct):
             {"secret": secret.name, "username": current.username},
         )
 
-    def _set(self, secret: _Secret, token: str) -> Outcome:
+    def _set(
+        self, secret: _Secret, token: str, users: list[_User], skipped: dict[str, str]
+    ) -> Outcome:
         _same_user(
             self._credentials(secret, stage="AWSCURRENT"),
             self._credentials(secret, stage="AWSPENDING", version=token),
             secret,
         )
-        users, skipped = self._users(secret)
         associated: list[str] = []
         unprocessed: dict[str, str] = {}
         for user in users:
@@ -297,13 +336,12 @@ class ScramRotator(msgspec.Struct):
         status = Status.ACTED if associated else Status.UNCHANGED
         return Outcome(status, f"associated with {len(associated)} more clusters", details)
 
-    def _test(self, secret: _Secret, token: str) -> Outcome:
+    def _test(self, secret: _Secret, token: str, users: list[_User]) -> Outcome:
         current = self._credentials(secret, stage="AWSCURRENT")
         pending = self._credentials(secret, stage="AWSPENDING", version=token)
         _same_user(current, pending, secret)
-        if pending.password == current.password:
+        if pending.password.reveal() == current.password.reveal():
             raise RotationRejected(f"the pending version of {secret.name} keeps the same password")
-        users, _ = self._users(secret)
         clusters = [user.cluster for user in users if user.associated]
         failures: dict[str, str] = {}
         for cluster in clusters:
@@ -316,11 +354,7 @@ class ScramRotator(msgspec.Struct):
             try:
                 self.authenticate(brokers, current.username, current.password)
             except Exception as error:  # noqa: BLE001  any authenticator failure fails the test
-                message = f"{type(error).__name__}: {error}"
-                # A pluggable authenticator could echo what it was given: scrub before logging.
-                for password in (current.password, pending.password):
-                    message = message.replace(password, "***")
-                failures[cluster.cluster_name] = message
+                failures[cluster.cluster_name] = f"{type(error).__name__}: {error}"
         names = [cluster.cluster_name for cluster in clusters]
         if failures:
             metrics.add_metric(name="ScramTestFailures", unit=MetricUnit.Count, value=1)
@@ -336,7 +370,7 @@ class ScramRotator(msgspec.Struct):
             {"secret": secret.name, "clusters": names},
         )
 
-    def _finish(self, secret: _Secret, token: str) -> Outcome:
+    def _finish(self, secret: _Secret, token: str, users: list[_User]) -> Outcome:
         previous = secret.current_version
         self.secrets.update_secret_version_stage(
             SecretId=secret.arn,
@@ -344,7 +378,6 @@ class ScramRotator(msgspec.Struct):
             MoveToVersionId=token,
             RemoveFromVersionId=previous,
         )
-        users, _ = self._users(secret)
         names = [user.cluster.cluster_name for user in users if user.associated]
         metrics.add_metric(name="ScramRotations", unit=MetricUnit.Count, value=1)
         details = {
