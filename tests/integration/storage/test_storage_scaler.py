@@ -169,13 +169,20 @@ def test_concurrent_deliveries_of_one_alarm_act_and_notify_once(
     answered = threading.Condition()
     outcomes: list[Outcome] = []
     storage_calls: list[str] = []  # every storage update asked of MSK, accepted or refused
+    # DynamoDB applies a conditional write to an item atomically; moto, called from threads, can
+    # let two conditional PutItems both pass. Writes are serialized here as DynamoDB does.
+    one_write_at_a_time = threading.Lock()
     metrics.clear_metrics()
 
     def deliver() -> None:
         clients = ClientFactory.for_settings(settings)  # one Lambda invocation's own clients
         claimed = threading.Event()
 
+        def wait_to_write(**_: Any) -> None:  # returns nothing: a value would be the response
+            one_write_at_a_time.acquire()
+
         def note_claim(http_response: Any, **_: Any) -> None:
+            one_write_at_a_time.release()
             if http_response.status_code == 200:
                 claimed.set()
 
@@ -185,7 +192,9 @@ def test_concurrent_deliveries_of_one_alarm_act_and_notify_once(
                     answered.wait_for(lambda: len(outcomes) == deliveries - 1, timeout=30)
 
         kafka = clients.client("kafka")
-        clients.client("dynamodb").meta.events.register("after-call.dynamodb.PutItem", note_claim)
+        dynamodb = clients.client("dynamodb")
+        dynamodb.meta.events.register("before-call.dynamodb.PutItem", wait_to_write)
+        dynamodb.meta.events.register("after-call.dynamodb.PutItem", note_claim)
         kafka.meta.events.register("before-call.kafka.DescribeClusterV2", hold_the_claim)
         for operation in ("UpdateBrokerStorage", "UpdateStorage"):
             kafka.meta.events.register(
