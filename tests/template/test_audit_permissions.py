@@ -2,14 +2,17 @@
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from msk_autopilot.audit import CONTROLS, OUTPUT_PERMISSIONS, REMEDIATIONS, required_permissions
 from msk_autopilot_local.template.cfn import possible_values
+from msk_autopilot_local.template.resolve import LOCAL_ACCOUNT, ResolvedTemplate
 
 FUNCTION = "SecurityAuditorFunction"
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 SHARED_POLICIES = {"AutopilotKeyUsePolicy"}  # the stack's KMS key, used by every function
 
 
@@ -19,8 +22,11 @@ def _as_list(value: Any) -> list[Any]:
 
 def _statements(document: Any, parameters: dict[str, str]) -> list[dict[str, Any]]:
     if isinstance(document, dict) and "Fn::Sub" in document:  # a !Sub JSON string
+        template = document["Fn::Sub"]
         text = re.sub(
-            r"\$\{([\w:.]+)\}", lambda m: parameters.get(m.group(1), "X"), document["Fn::Sub"]
+            r"\$\{([\w:.]+)\}",
+            lambda m: parameters.get(m.group(1), "X"),
+            template if isinstance(template, str) else template[0],
         )
         document = json.loads(text)
     return [each for listed in _as_list(document["Statement"]) for each in possible_values(listed)]
@@ -81,4 +87,34 @@ def test_member_roles_are_assumed_by_name_only(transformed):
     assert statement["Action"] == "sts:AssumeRole"
     assert statement["NotResource"] == {
         "Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${AuditMemberRoleName}"
+    }
+
+
+def _remediation_statement(**parameters: str) -> dict[str, Any]:
+    """The auditor's remediation grant as CloudFormation would resolve it in us-east-1."""
+    template = ResolvedTemplate(TEMPLATE, parameter_overrides=parameters)
+    policy = template.resources["SecurityAuditorOptedInClustersPolicy"]["Properties"]
+    (statement,) = json.loads(template.resolve(policy["PolicyDocument"]))["Statement"]
+    return statement
+
+
+def test_remediation_is_granted_in_the_stack_s_region_when_it_audits_only_that():
+    statement = _remediation_statement()
+    assert statement["Resource"] == f"arn:aws:kafka:us-east-1:{LOCAL_ACCOUNT}:cluster/*"
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "aws:ResourceTag/msk-autopilot:managed": "true",
+            "aws:RequestedRegion": ["us-east-1"],
+        }
+    }
+
+
+def test_remediation_is_granted_in_the_audited_regions_only():
+    statement = _remediation_statement(AuditRegions="eu-west-1,ap-southeast-2")
+    assert statement["Resource"] == f"arn:aws:kafka:*:{LOCAL_ACCOUNT}:cluster/*"
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "aws:ResourceTag/msk-autopilot:managed": "true",
+            "aws:RequestedRegion": ["eu-west-1", "ap-southeast-2"],
+        }
     }

@@ -167,7 +167,7 @@ class ScheduledEvent(_EventBridgeEnvelope, frozen=True, kw_only=True):
 
 
 class CloudTrailDetail(_Model, frozen=True, kw_only=True):
-    event_source: str
+    event_source: Literal["kafka.amazonaws.com"]  # the only service whose calls are handled
     event_name: str
     aws_region: str
     event_time: str | None = None
@@ -179,7 +179,10 @@ class CloudTrailDetail(_Model, frozen=True, kw_only=True):
 
 
 class CloudTrailApiCall(_EventBridgeEnvelope, frozen=True, kw_only=True):
+    """An MSK API call as CloudTrail delivers it to EventBridge (source aws.kafka)."""
+
     KIND: ClassVar[str] = "eventbridge:AWS API Call via CloudTrail"
+    source: Literal["aws.kafka"]
     detail: CloudTrailDetail
 
     @property

@@ -83,6 +83,56 @@ def test_an_event_for_an_account_not_audited_is_skipped(aws, invoke):
     assert "999999999999" in result["reason"]
 
 
+@pytest.mark.parametrize("account", ["home", "member"])
+def test_an_event_for_a_cluster_outside_the_audited_regions_is_skipped(
+    aws, invoke, report_bucket, account
+):
+    """A confused deputy: an event delivered here that names a cluster of another Region, with
+    public access the auditor may fix. It is neither changed, nor read, nor reported."""
+    session = (
+        member_session(MEMBER_ACCOUNT, OTHER_REGION)
+        if account == "member"
+        else aws.__class__(region_name=OTHER_REGION)
+    )
+    public = {"publicAccess": True, "authentication": {"iam": True}, "tags": {TAG: "true"}}
+    away = seed_one(session, "payments", **public)
+    kafka = session.client("kafka")
+    before = kafka.describe_cluster_v2(ClusterArn=away)["ClusterInfo"]
+    operations = kafka.list_cluster_operations_v2(ClusterArn=away)["ClusterOperationInfoList"]
+
+    result = invoke(
+        api_call_event(away, "UpdateConnectivity"),
+        REMEDIATE_CONTROLS="MSK.4",
+        MEMBER_ACCOUNT_IDS=MEMBER_ACCOUNT,
+    )
+
+    assert result["status"] == "skipped"
+    assert result["reason"] == f"Region {OTHER_REGION} is not audited (audited: {REGION})"
+    assert kafka.describe_cluster_v2(ClusterArn=away)["ClusterInfo"] == before
+    after = kafka.list_cluster_operations_v2(ClusterArn=away)["ClusterOperationInfoList"]
+    assert after == operations
+    assert aws.client("s3").list_objects_v2(Bucket=report_bucket)["KeyCount"] == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("source", "my.custom"), ("eventSource", "kafka.example.com")],
+)
+def test_only_the_documented_event_sources_are_accepted(aws, invoke, report_bucket, field, value):
+    orders = seed_one(aws, "orders")
+    event = api_call_event(orders)
+    if field == "source":
+        event["source"] = value
+    else:
+        event["detail"]["eventSource"] = value
+
+    result = invoke(event)
+
+    assert result["status"] == "rejected"
+    assert value in result["reason"]
+    assert aws.client("s3").list_objects_v2(Bucket=report_bucket)["KeyCount"] == 0
+
+
 def test_access_denied_in_one_account_spares_the_others(aws, invoke, stored_report, monkeypatch):
     seed_one(aws, "orders")
     member = member_session(MEMBER_ACCOUNT)

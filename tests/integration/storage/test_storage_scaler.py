@@ -3,15 +3,20 @@
 import json
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from msk_autopilot.aws import ClientFactory
+from msk_autopilot.events import AlarmStateChange, EventParser
+from msk_autopilot.observability import metrics
+from msk_autopilot.outcome import Outcome, Status
 from msk_autopilot.settings import StorageScalerSettings, load
 from msk_autopilot.storage.scaler import build_storage_scaler
 from msk_autopilot_local.cli import main
 from msk_autopilot_local.emulator.events import disk_alarm_state_change
+from msk_autopilot_local.local_lambda import LocalContext
 
 ROOT = Path(__file__).resolve().parents[3]
 TAG = "msk-autopilot:managed"
@@ -142,11 +147,15 @@ def test_ten_identical_alarm_events_update_once(
     assert len(storage_operations(aws.client("kafka"), arn)) == 1
 
 
-def test_concurrent_deliveries_update_once(
-    aws, cluster_spec, fleet, disk, msk_emulator, monkeypatch
+def test_concurrent_deliveries_of_one_alarm_act_and_notify_once(
+    aws, cluster_spec, fleet, disk, msk_emulator, notifications
 ):
+    """Five deliveries of one alarm at once. Whichever claims the decision (its idempotency
+    record's PutItem succeeds) holds the claim until the four others have answered, so each of
+    them meets the claim in progress: the interleaving the race makes likely, made certain."""
     arn = fleet(cluster_spec("orders"))["orders"]
     disk("orders", 40, 70)
+    event = EventParser(AlarmStateChange)(alarm_event(arn, "orders", msk_emulator.clock.now()))
     settings = load(
         StorageScalerSettings,
         {
@@ -155,23 +164,67 @@ def test_concurrent_deliveries_update_once(
             "IDEMPOTENCY_TABLE_NAME": "msk-autopilot-idempotency",
         },
     )
-    now = msk_emulator.clock.now()
-    statuses: list[str] = []
-    barrier = threading.Barrier(10)
+    deliveries = 5
+    start = threading.Barrier(deliveries)
+    answered = threading.Condition()
+    outcomes: list[Outcome] = []
+    storage_calls: list[str] = []  # every storage update asked of MSK, accepted or refused
+    # DynamoDB applies a conditional write to an item atomically; moto, called from threads, can
+    # let two conditional PutItems both pass. Writes are serialized here as DynamoDB does.
+    one_write_at_a_time = threading.Lock()
+    metrics.clear_metrics()
 
     def deliver() -> None:
-        scaler = build_storage_scaler(settings, ClientFactory.for_settings(settings))
-        barrier.wait()
-        statuses.append(scaler.scale(arn, now=now, dry_run=False).status.value)
+        clients = ClientFactory.for_settings(settings)  # one Lambda invocation's own clients
+        claimed = threading.Event()
 
-    threads = [threading.Thread(target=deliver) for _ in range(10)]
+        def wait_to_write(**_: Any) -> None:  # returns nothing: a value would be the response
+            one_write_at_a_time.acquire()
+
+        def note_claim(http_response: Any, **_: Any) -> None:
+            one_write_at_a_time.release()
+            if http_response.status_code == 200:
+                claimed.set()
+
+        def hold_the_claim(**_: Any) -> None:
+            if claimed.is_set():
+                with answered:
+                    answered.wait_for(lambda: len(outcomes) == deliveries - 1, timeout=30)
+
+        kafka = clients.client("kafka")
+        dynamodb = clients.client("dynamodb")
+        dynamodb.meta.events.register("before-call.dynamodb.PutItem", wait_to_write)
+        dynamodb.meta.events.register("after-call.dynamodb.PutItem", note_claim)
+        kafka.meta.events.register("before-call.kafka.DescribeClusterV2", hold_the_claim)
+        for operation in ("UpdateBrokerStorage", "UpdateStorage"):
+            kafka.meta.events.register(
+                f"before-call.kafka.{operation}",
+                lambda operation=operation, **_: storage_calls.append(operation),
+            )
+        scaler = build_storage_scaler(settings, clients)
+        start.wait()
+        result = scaler.handle(event, LocalContext(function_name="storage-scaler"))
+        with answered:
+            outcomes.append(result)
+            answered.notify_all()
+
+    threads = [threading.Thread(target=deliver) for _ in range(deliveries)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(statuses) == 10
+
+    assert storage_calls == ["UpdateBrokerStorage"]
+    (acted,) = [o for o in outcomes if o.status is Status.ACTED]
+    others = [o for o in outcomes if o is not acted]
+    assert [o.status for o in others] == [Status.SKIPPED] * (deliveries - 1)
+    assert all("another delivery is handling" in o.reason for o in others), others
+    (message,) = notifications()
+    assert "1000 -> " in message["subject"]
+    assert metrics.metric_set["StorageGiBAdded"]["Value"] == [
+        acted.details["decision"]["new_gib"] - 1000
+    ]
     assert len(storage_operations(aws.client("kafka"), arn)) == 1
-    assert set(statuses) <= {"acted", "skipped"}
 
 
 def test_dry_run_decides_the_same_without_changing_anything(

@@ -112,9 +112,11 @@ def possible_values(value: Any) -> list[Any]:
 
 
 def policy_document(document: Any, parameters: Mapping[str, str]) -> dict[str, Any]:
-    """A policy document; a !Sub JSON string is substituted with parameter defaults."""
+    """A policy document; a !Sub JSON string is substituted with parameter defaults (and its
+    own variables, if any, with a placeholder)."""
     if isinstance(document, dict) and "Fn::Sub" in document:
-        text = document["Fn::Sub"]
+        template = document["Fn::Sub"]
+        text = template if isinstance(template, str) else template[0]
 
         def value(match: re.Match[str]) -> str:
             return parameters.get(match.group(1), "PLACEHOLDER")

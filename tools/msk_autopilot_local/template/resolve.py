@@ -250,6 +250,9 @@ class ResolvedTemplate:
             case "Fn::Join":
                 separator, items = argument
                 return separator.join(str(item) for item in self.resolve(items))
+            case "Fn::Split":
+                separator, text = argument
+                return str(self.resolve(text)).split(separator)
             case "Fn::If":
                 name, when_true, when_false = argument
                 return self.resolve(when_true if self.condition(name) else when_false)

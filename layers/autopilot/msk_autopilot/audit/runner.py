@@ -251,6 +251,13 @@ class SecurityAuditor(msgspec.Struct):
         if cluster_arn is None:
             return Outcome(outcome.Status.SKIPPED, f"the {call} event names no cluster")
         _, _, _, region, account, *_ = cluster_arn.split(":")
+        # The cluster ARN comes from the event, which whoever may invoke the function can write:
+        # only a cluster the configuration puts in scope is read, reported or changed.
+        if region not in self.regions:
+            audited = ", ".join(self.regions)
+            return Outcome(
+                outcome.Status.SKIPPED, f"Region {region} is not audited (audited: {audited})"
+            )
         if account == home.account:
             clients = self.clients
         elif account in self.settings.member_accounts:

@@ -1,10 +1,11 @@
 """The storage scaler: read a cluster, ask the sizing policy, act through the guarded MSK port.
 
 `plan` is the read-only half (used by `msk-autopilot plan-storage` too); `scale` adds the action,
-made idempotent per cluster and decision window with powertools idempotency on DynamoDB so that
-duplicate or concurrent deliveries of the same alarm act once. Independently of that table, the
-MSK port's guard (ACTIVE, no running operation, fresh CurrentVersion) makes a second update
-impossible while the first runs.
+made idempotent per cluster and decision window with powertools idempotency on DynamoDB: the
+delivery whose claim (a conditional write) succeeds decides and acts; a duplicate meeting the
+claim in progress steps aside, one meeting it completed replays its outcome. So duplicate or
+concurrent deliveries of the same alarm make one MSK call, one notification, one metric. The MSK
+port's guard (ACTIVE, no running operation, fresh CurrentVersion) is a second, independent line.
 """
 
 from __future__ import annotations
@@ -211,11 +212,15 @@ class StorageScaler(msgspec.Struct):
         try:
             result = self.idempotent(self._act)(request=key, now=now.isoformat())
         except IdempotencyAlreadyInProgressError:
-            # A concurrent delivery is deciding, or botocore retried our own claim whose answer
-            # was lost; the two look alike. Deciding anyway is safe: the MSK port's guard lets
-            # only one update start, and skipping could leave a filling disk unattended.
-            logger.info("decision already in progress; deciding again", extra={"key": key})
-            return self._decide_and_act(cluster_arn, now=now, dry_run=dry_run)
+            # Another delivery holds this decision and will act and notify; deciding here too
+            # would act and notify twice. A claim whose holder dies expires with its invocation,
+            # and the sweep decides again in a later window.
+            reason = (
+                f"another delivery is handling the decision for window {key['window']}; "
+                "it acts and notifies"
+            )
+            logger.info("decision in progress elsewhere", extra={"key": key})
+            return Outcome(Status.SKIPPED, reason, {"cluster": cluster_arn})
         return Outcome(Status(result["status"]), result["reason"], result["details"])
 
     def _act(self, request: dict[str, Any], now: str) -> dict[str, Any]:
