@@ -160,15 +160,10 @@ def run_case(world: Any, function: str, handler: Any, parse: Parser, event: Any)
         names_of=world.cluster_names,
     )
     if function == "record_consumer" and accepted is not None and error is None:
-        hypothesis.event(
-            "records: "
-            + str(
-                check_records(
-                    event,
-                    result,
-                    world.take_records(world.archive_bucket),
-                    world.take_records(world.failure_bucket, "quarantine/"),
-                )
-            )
+        check_records(
+            event,
+            result,
+            world.take_records(world.archive_bucket),
+            world.take_records(world.failure_bucket, "quarantine/"),
         )
     return result

@@ -37,7 +37,7 @@ OPT_IN_TAG = "msk-autopilot:managed"
 CONFIG_TAG = "msk-autopilot:configuration"
 SCRAM_TAG = "msk-autopilot:scram-secrets"
 CONFIGURATION = "fz-config"
-SHARED_SECRET = "AmazonMSK_fz_app"  # tagged by every cluster, associated with the opted-in ones
+SHARED_SECRET = "AmazonMSK_fz_app"  # tagged by every cluster, associated with fz-grow-a
 HANDS_OFF_SECRET = "AmazonMSK_fz_handsoff"  # associated with the not-opted-in cluster only
 OPTED_IN = ("fz-grow-a", "fz-grow-b")
 NOT_OPTED_IN = "fz-hands-off"
@@ -135,10 +135,11 @@ class FuzzWorld:
                 VersionStages=["AWSPENDING"],
             )
             self.secrets[name], self.pending[arn] = arn, token
-        for cluster in OPTED_IN:
-            self.kafka.batch_associate_scram_secret(
-                ClusterArn=self.clusters[cluster], SecretArnList=[self.secrets[SHARED_SECRET]]
-            )
+        # fz-grow-b is tagged to use the shared secret but not yet associated: setSecret
+        # associates it (and must leave the tagged fz-hands-off alone).
+        self.kafka.batch_associate_scram_secret(
+            ClusterArn=self.clusters[OPTED_IN[0]], SecretArnList=[self.secrets[SHARED_SECRET]]
+        )
         self.kafka.batch_associate_scram_secret(
             ClusterArn=self.clusters[NOT_OPTED_IN], SecretArnList=[self.secrets[HANDS_OFF_SECRET]]
         )
