@@ -42,7 +42,6 @@ for name, examples in (("short", 100), ("fuzz", 10_000)):
         suppress_health_check=[
             HealthCheck.function_scoped_fixture,
             HealthCheck.too_slow,
-            HealthCheck.data_too_large,
         ],
     )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "short"))

@@ -76,8 +76,11 @@ class FuzzWorld:
         self.session = session
         self.emulator = emulator
         created = create_app_resources(stack, session)
-        kinds = {logical_id: stack.resources[logical_id]["Type"] for logical_id in created}
-        self.tables = [created[i] for i, kind in kinds.items() if kind == "AWS::DynamoDB::Table"]
+        self.tables = [
+            name
+            for logical_id, name in created.items()
+            if stack.resources[logical_id]["Type"] == "AWS::DynamoDB::Table"
+        ]
         self.kafka = session.client("kafka")
         self.s3 = session.client("s3")
         self.dynamodb = session.client("dynamodb")
@@ -89,11 +92,11 @@ class FuzzWorld:
         self.archive_bucket = consumer["ARCHIVE_BUCKET"]
         self.failure_bucket = consumer["FAILURE_BUCKET"]
         rotator = stack.function_environment(stack.function_logical_id("config_rotator"))
-        self.parameter_prefix = parameter_prefix = rotator["CONFIG_PARAMETER_PREFIX"]
+        self.parameter_prefix = rotator["CONFIG_PARAMETER_PREFIX"]
         scaler = stack.function_environment(stack.function_logical_id("storage_scaler"))
         self.alarm_prefix = scaler["DISK_ALARM_PREFIX"]
         session.client("ssm").put_parameter(
-            Name=f"{parameter_prefix}{CONFIGURATION}", Value=DESIRED_PROPERTIES, Type="String"
+            Name=f"{self.parameter_prefix}{CONFIGURATION}", Value=DESIRED_PROPERTIES, Type="String"
         )
         now = emulator.clock.now()
         for cluster in FLEET["clusters"]:
