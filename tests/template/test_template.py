@@ -183,7 +183,7 @@ def test_the_scram_rotator_reads_and_changes_only_opted_in_secrets(transformed):
     attached = {role_id} | {
         arn["Ref"]
         for arn in role_of(transformed, "ScramRotatorFunction")["Properties"]["ManagedPolicyArns"]
-        if isinstance(arn, dict)
+        if isinstance(arn, dict) and "Ref" in arn
     }
     granted = set()
     for owner, statement in policy_statements(transformed):

@@ -10,6 +10,7 @@ port's guard (ACTIVE, no running operation, fresh CurrentVersion) is a second, i
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -209,6 +210,7 @@ class StorageScaler(msgspec.Struct):
     def scale(self, cluster_arn: str, *, now: datetime, dry_run: bool) -> Outcome:
         """Decide for one cluster and act on the decision, once per decision window."""
         key = {"cluster_arn": cluster_arn, "window": decision_window(now), "dry_run": dry_run}
+        key["delivery"] = str(uuid.uuid4())  # tells this delivery's claim from another's
         try:
             result = self.idempotent(self._act)(request=key, now=now.isoformat())
         except IdempotencyAlreadyInProgressError:
@@ -394,10 +396,22 @@ def _idempotency(table: str, dynamodb: Any) -> tuple[_Wrapper, Callable[[Any], N
         IdempotencyConfig,
         idempotent_function,
     )
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (  # noqa: PLC0415
+        IdempotencyValidationError,
+    )
+    from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import (  # noqa: PLC0415
+        STATUS_CONSTANTS,
+    )
 
     persistence = DynamoDBPersistenceLayer(table_name=table, boto3_client=dynamodb)
-    # The key already names the decision window; keep records a little longer than it.
-    config = IdempotencyConfig(expires_after_seconds=int(2 * _WINDOW.total_seconds()))
+    # The key names the cluster and the decision window; the delivery's own token is kept beside
+    # it so that a delivery can tell its own claim from another's. Records outlive the window a
+    # little.
+    config = IdempotencyConfig(
+        event_key_jmespath="[cluster_arn, window, dry_run]",
+        payload_validation_jmespath="delivery",
+        expires_after_seconds=int(2 * _WINDOW.total_seconds()),
+    )
 
     def wrap(function: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
         wrapped: Callable[..., dict[str, Any]] = idempotent_function(
@@ -406,6 +420,34 @@ def _idempotency(table: str, dynamodb: Any) -> tuple[_Wrapper, Callable[[Any], N
             persistence_store=persistence,
             config=config,
         )
-        return wrapped
+
+        def once(*, request: dict[str, Any], **arguments: Any) -> dict[str, Any]:
+            try:
+                return wrapped(request=request, **arguments)
+            except IdempotencyValidationError:
+                # Another delivery's record: replay its outcome when it has one. powertools has
+                # no public read without the token check (pinned in requirements.txt).
+                key = persistence._get_hashed_idempotency_key(data=request)
+                record = persistence._get_record(idempotency_key=key)
+                if record.status == STATUS_CONSTANTS["COMPLETED"]:
+                    replayed: dict[str, Any] = record.response_json_as_dict() or {}
+                    return replayed
+                raise IdempotencyAlreadyInProgressError(str(request)) from None
+            except IdempotencyAlreadyInProgressError:
+                # botocore re-sends a claim whose answer was lost; the claim then found may be
+                # this delivery's own, and then this delivery still decides, once.
+                try:
+                    persistence.get_record(request)
+                except IdempotencyValidationError:
+                    raise IdempotencyAlreadyInProgressError(str(request)) from None
+                try:
+                    result = function(request=request, **arguments)
+                except Exception as error:  # as powertools does: free the claim for a retry
+                    persistence.delete_record(data=request, exception=error)
+                    raise
+                persistence.save_success(data=request, result=result)
+                return result
+
+        return once
 
     return wrap, config.register_lambda_context
