@@ -3,7 +3,8 @@
 `plan` is the read-only half (used by `msk-autopilot plan-storage` too); `scale` adds the action,
 made idempotent per cluster and decision window with powertools idempotency on DynamoDB: the
 delivery whose claim (a conditional write) succeeds decides and acts; a duplicate meeting the
-claim in progress steps aside, one meeting it completed replays its outcome. So duplicate or
+claim in progress steps aside, one meeting it completed replays its outcome; a delivery whose
+claim write was retried after a lost answer knows its own claim by its token. So duplicate or
 concurrent deliveries of the same alarm make one MSK call, one notification, one metric. The MSK
 port's guard (ACTIVE, no running operation, fresh CurrentVersion) is a second, independent line.
 """
