@@ -7,28 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from msk_autopilot_local.local_lambda import InvokeError, invoke_function
 
 ROOT = Path(__file__).resolve().parents[3]
 REGION = "us-east-1"
 SAMPLE = json.loads((ROOT / "events" / "msk_records.json").read_text())
-
-
-@pytest.fixture
-def aws(monkeypatch):
-    monkeypatch.chdir(ROOT)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        s3 = boto3.client("s3", region_name=REGION)
-        for bucket in ("archive", "failures"):
-            s3.create_bucket(Bucket=bucket)
-        yield s3
 
 
 ENV = {"ARCHIVE_BUCKET": "archive", "FAILURE_BUCKET": "failures", "VALUE_FORMAT": "json"}

@@ -11,10 +11,8 @@ import io
 import json
 import zlib
 
-import boto3
 import fastavro
 import pytest
-from moto import mock_aws
 
 from msk_autopilot_local.local_lambda import invoke_function
 
@@ -182,18 +180,6 @@ CASES = {
         "larger than MAX_VALUE_BYTES",
     ),
 }
-
-
-@pytest.fixture
-def aws(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        s3 = boto3.client("s3", region_name=REGION)
-        for bucket in ("archive", "failures"):
-            s3.create_bucket(Bucket=bucket)
-        yield s3
 
 
 def kafka_event(records: list[dict]) -> dict:
