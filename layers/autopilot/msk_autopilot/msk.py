@@ -1,9 +1,10 @@
 """The MSK port: typed cluster snapshots, operations, configurations, and guarded changes.
 
 Every cluster change of the project goes through `MskPort.update`, which re-reads the cluster,
-refuses unless it is ACTIVE with no operation running, passes the CurrentVersion it just read (so
-a concurrent change makes MSK reject ours instead of both applying), honours dry-run, and logs
-and counts the call with its reason. Configuration writes (`create_configuration`,
+refuses unless it is ACTIVE with no operation running, asks the health gates for the kind of
+change (`msk_autopilot.health`), passes the CurrentVersion it just read (so a concurrent change
+makes MSK reject ours instead of both applying), honours dry-run, and logs and counts the call
+with its reason. Configuration writes (`create_configuration`,
 `add_configuration_revision`) honour dry-run and are logged and counted the same way. Domain
 modules decide; this module acts.
 """
@@ -13,13 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
 
 from msk_autopilot.aws import error_code, error_message, pages
+from msk_autopilot.health.change import ChangeKind, Deferral
 from msk_autopilot.observability import MetricUnit, logger, metrics
 
 __all__ = [
@@ -27,7 +29,9 @@ __all__ = [
     "ClusterSnapshot",
     "Configuration",
     "ConfigurationChange",
+    "HealthGates",
     "MskPort",
+    "MskReader",
     "Operation",
     "UpdateResult",
     "UpdateStatus",
@@ -157,6 +161,8 @@ class ClusterSnapshot(_Shape, frozen=True, kw_only=True):
     cluster_type: str = "PROVISIONED"
     state: str
     current_version: str | None = None
+    active_operation_arn: str | None = None
+    customer_action_status: str | None = None
     tags: dict[str, str] = {}
     provisioned: Provisioned | None = None
     serverless: Serverless | None = None
@@ -197,6 +203,7 @@ class UpdateStatus(StrEnum):
     STARTED = "started"  # MSK accepted the change (an operation started, a revision was made)
     DRY_RUN = "dry_run"
     NOT_READY = "not_ready"  # not ACTIVE, or another operation runs
+    DEFERRED = "deferred"  # a health gate holds the change; the next sweep retries
     CONFLICT = "conflict"  # MSK refused: the cluster changed under us or is busy
     REJECTED = "rejected"  # MSK refused the request itself (bad value, cool-down...)
     NOT_FOUND = "not_found"
@@ -206,6 +213,7 @@ class UpdateResult(msgspec.Struct, frozen=True):
     status: UpdateStatus
     reason: str
     operation_arn: str | None = None
+    gate: str | None = None  # the health gate that deferred the change
 
     @property
     def started(self) -> bool:
@@ -248,8 +256,21 @@ def _refusal(error: ClientError) -> UpdateResult | None:
     return None
 
 
-class MskPort:
-    """MSK reads and guarded writes through one kafka client."""
+class Admission(Protocol):
+    @property
+    def deferral(self) -> Deferral | None: ...
+
+
+class HealthGates(Protocol):
+    """What `MskPort` asks before every change (`msk_autopilot.health.gatekeeper.Gatekeeper`)."""
+
+    def check(
+        self, cluster: ClusterSnapshot, operations: Sequence[Operation], change: ChangeKind
+    ) -> Admission: ...
+
+
+class MskReader:
+    """MSK reads through one kafka client: what read-only callers (plans, audits) need."""
 
     def __init__(self, kafka: Any) -> None:
         self.kafka = kafka
@@ -287,27 +308,73 @@ class MskPort:
             return f"operation {running.operation_type} is {running.operation_state}"
         return None
 
+    # --- configurations --------------------------------------------------------------------------
+
+    def configurations(self) -> Iterator[Configuration]:
+        for page in pages(self.kafka.list_configurations):
+            for info in page.get("Configurations", []):
+                yield msgspec.convert(info, type=Configuration)
+
+    def server_properties(self, configuration_arn: str, revision: int) -> bytes:
+        """The server.properties text of one revision of a configuration, as stored."""
+        stored = self.kafka.describe_configuration_revision(
+            Arn=configuration_arn, Revision=revision
+        )
+        text: bytes = stored["ServerProperties"]
+        return text
+
+    def operation_info(self, operation_arn: str) -> Mapping[str, Any]:
+        """DescribeClusterOperationV2's ClusterOperationInfo: source, target and error."""
+        info: Mapping[str, Any] = self.kafka.describe_cluster_operation_v2(
+            ClusterOperationArn=operation_arn
+        )["ClusterOperationInfo"]
+        return info
+
+
+class MskPort(MskReader):
+    """MSK reads, and writes guarded by state, version, in-flight operations and health gates.
+
+    Only a port built with health gates can change a cluster, so no change skips them.
+    """
+
+    def __init__(self, kafka: Any, gates: HealthGates) -> None:
+        super().__init__(kafka)
+        self.gates = gates
+
+    def _held(self, cluster: ClusterSnapshot, change: ChangeKind) -> UpdateResult | None:
+        """Why a change may not start now (not ready, or deferred by a gate), or None."""
+        operations = self.operations(cluster.cluster_arn)
+        not_ready = self.not_ready_reason(cluster, operations)
+        if not_ready is not None:
+            return UpdateResult(UpdateStatus.NOT_READY, not_ready)
+        deferral = self.gates.check(cluster, operations, change).deferral
+        if deferral is not None:
+            return UpdateResult(UpdateStatus.DEFERRED, deferral.describe(), gate=deferral.gate)
+        return None
+
     def update(
         self,
         cluster_arn: str,
         action: str,
         parameters: Mapping[str, Any],
         *,
+        change: ChangeKind,
         reason: str,
         dry_run: bool,
     ) -> UpdateResult:
         """Call kafka `action` (e.g. "UpdateBrokerStorage") on a cluster, guarded.
 
         `parameters` are the call's arguments besides ClusterArn and CurrentVersion, which are
-        filled in from a fresh read of the cluster.
+        filled in from a fresh read of the cluster. The health gates for `change` are consulted
+        after the state check and before dry-run, so a dry run reports a deferral too.
         """
         try:
             cluster = self.cluster(cluster_arn)
         except ClusterNotFoundError:
             return self._record(action, UpdateResult(UpdateStatus.NOT_FOUND, "cluster not found"))
-        not_ready = self.not_ready_reason(cluster, self.operations(cluster_arn))
-        if not_ready is not None:
-            return self._record(action, UpdateResult(UpdateStatus.NOT_READY, not_ready))
+        held = self._held(cluster, change)
+        if held is not None:
+            return self._record(action, held, cluster_arn=cluster_arn)
         if dry_run:
             return self._record(action, UpdateResult(UpdateStatus.DRY_RUN, reason))
         call = getattr(self.kafka, xform_name(action))
@@ -337,28 +404,6 @@ class MskPort:
             UpdateResult(UpdateStatus.STARTED, reason, response.get("ClusterOperationArn")),
             cluster_arn=cluster_arn,
         )
-
-    # --- configurations --------------------------------------------------------------------------
-
-    def configurations(self) -> Iterator[Configuration]:
-        for page in pages(self.kafka.list_configurations):
-            for info in page.get("Configurations", []):
-                yield msgspec.convert(info, type=Configuration)
-
-    def server_properties(self, configuration_arn: str, revision: int) -> bytes:
-        """The server.properties text of one revision of a configuration, as stored."""
-        stored = self.kafka.describe_configuration_revision(
-            Arn=configuration_arn, Revision=revision
-        )
-        text: bytes = stored["ServerProperties"]
-        return text
-
-    def operation_info(self, operation_arn: str) -> Mapping[str, Any]:
-        """DescribeClusterOperationV2's ClusterOperationInfo: source, target and error."""
-        info: Mapping[str, Any] = self.kafka.describe_cluster_operation_v2(
-            ClusterOperationArn=operation_arn
-        )["ClusterOperationInfo"]
-        return info
 
     def create_configuration(
         self,
@@ -459,6 +504,7 @@ class MskPort:
                 "reason": result.reason,
                 "cluster_arn": cluster_arn,
                 "operation_arn": result.operation_arn,
+                "gate": result.gate,
             },
         )
         metrics.add_metric(name=f"MskUpdate.{result.status.value}", unit=MetricUnit.Count, value=1)

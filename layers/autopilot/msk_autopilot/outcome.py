@@ -20,6 +20,7 @@ class Status(StrEnum):
     DRY_RUN = "dry_run"  # would have changed something; dry-run mode stopped it
     UNCHANGED = "unchanged"  # looked, and nothing needed to change
     SKIPPED = "skipped"  # did not look or act, for a stated reason (not ACTIVE, cool-down...)
+    DEFERRED = "deferred"  # would act, but a health gate holds the change; the next sweep retries
     REJECTED = "rejected"  # the event itself was invalid or unsupported
 
 

@@ -6,7 +6,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from msk_autopilot.config.coordination import NoticeLedger, RunLease
+from msk_autopilot.config.coordination import RunLease
+from msk_autopilot.ledger import NoticeLedger
 
 TABLE = "msk-autopilot-idempotency"
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -77,7 +78,7 @@ def test_a_crashed_runs_lease_expires(dynamodb):
 
 
 def test_a_notice_is_sent_once_per_window(dynamodb):
-    ledger = NoticeLedger(dynamodb, TABLE)
+    ledger = NoticeLedger(dynamodb, TABLE, "config-rotator")
     day = timedelta(hours=24)
     assert ledger.first("invalid:base", now=START, window=day)
     assert not ledger.first("invalid:base", now=START + timedelta(hours=23), window=day)

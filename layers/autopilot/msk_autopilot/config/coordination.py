@@ -6,17 +6,12 @@ overlapping runs could both add the same revision. A run takes the lease before 
 anything and waits briefly for it otherwise; a crashed run's lease simply expires. Reserved
 concurrency would serialise runs too, but by throttling, which the stack alarms on.
 
-`NoticeLedger`: which notifications were sent, so a reconciler that sees the same problem every
-run notifies once per window instead of every hour.
-
-Both are one conditional write on an item keyed `id`, with DynamoDB TTL on `expiration`: the
-write that creates the item, or replaces one whose expiration has passed (TTL sweeps lazily),
-wins.
+The lease is one conditional write (`msk_autopilot.ledger.claim`) on an item keyed `id`, with
+DynamoDB TTL on `expiration`. Notices sent once per window live in `msk_autopilot.ledger`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 import uuid
 from collections.abc import Callable
@@ -27,40 +22,11 @@ import msgspec
 from botocore.exceptions import ClientError
 
 from msk_autopilot.aws import error_code
+from msk_autopilot.ledger import claim
 
-__all__ = ["NoticeLedger", "RunLease"]
+__all__ = ["RunLease"]
 
-_NAMESPACE = "config-rotator"
-
-
-def _claim(dynamodb: Any, table: str, item: dict[str, Any], now: datetime) -> bool:
-    try:
-        dynamodb.put_item(
-            TableName=table,
-            Item=item,
-            ConditionExpression="attribute_not_exists(id) OR expiration < :now",
-            ExpressionAttributeValues={":now": {"N": str(int(now.timestamp()))}},
-        )
-    except ClientError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
-class NoticeLedger(msgspec.Struct):
-    dynamodb: Any
-    table: str
-
-    def first(self, key: str, *, now: datetime, window: timedelta) -> bool:
-        """True when no notice with `key` was recorded within `window` (and records it now)."""
-        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-        item = {
-            "id": {"S": f"{_NAMESPACE}#notice#{digest}"},
-            "expiration": {"N": str(int((now + window).timestamp()))},
-            "notice": {"S": key[:1024]},
-        }
-        return _claim(self.dynamodb, self.table, item, now)
+NAMESPACE = "config-rotator"
 
 
 class RunLease(msgspec.Struct):
@@ -75,7 +41,7 @@ class RunLease(msgspec.Struct):
 
     @property
     def _id(self) -> dict[str, str]:
-        return {"S": f"{_NAMESPACE}#lease"}
+        return {"S": f"{NAMESPACE}#lease"}
 
     def acquire(self) -> bool:
         """Take the lease, waiting up to `wait` for another run to give it back."""
@@ -87,7 +53,7 @@ class RunLease(msgspec.Struct):
                 "owner": {"S": self.owner},
                 "expiration": {"N": str(int((now + self.duration).timestamp()))},
             }
-            if _claim(self.dynamodb, self.table, item, now):
+            if claim(self.dynamodb, self.table, item, now):
                 return True
             if now >= deadline:
                 return False

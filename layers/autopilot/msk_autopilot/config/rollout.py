@@ -42,7 +42,7 @@ import msgspec
 from botocore.exceptions import ClientError
 
 from msk_autopilot.aws import ClientFactory, error_code
-from msk_autopilot.config.coordination import NoticeLedger, RunLease
+from msk_autopilot.config.coordination import NAMESPACE, RunLease
 from msk_autopilot.config.desired import (
     MSK_NAME_PREFIX,
     DesiredConfiguration,
@@ -55,6 +55,9 @@ from msk_autopilot.config.report import (
     RunReport,
 )
 from msk_autopilot.events import CloudTrailApiCall, ParameterStoreChange, ScheduledEvent
+from msk_autopilot.health.change import ChangeKind
+from msk_autopilot.health.gatekeeper import guarded_msk
+from msk_autopilot.ledger import NoticeLedger
 from msk_autopilot.msk import (
     ClusterSnapshot,
     Configuration,
@@ -554,6 +557,7 @@ class ConfigRotator(msgspec.Struct):
             cluster.cluster_arn,
             "UpdateClusterConfiguration",
             {"ConfigurationInfo": target.as_api()},
+            change=ChangeKind.CONFIGURATION,
             reason=f"{purpose}: {desired.name} revision {target.revision} "
             f"(was {position or _MSK_DEFAULT})",
             dry_run=self.settings.dry_run,
@@ -584,7 +588,7 @@ class ConfigRotator(msgspec.Struct):
             case UpdateStatus.NOT_FOUND:
                 report.skipped[name] = "was deleted"
                 return None
-            case UpdateStatus.NOT_READY | UpdateStatus.CONFLICT:
+            case UpdateStatus.NOT_READY | UpdateStatus.CONFLICT | UpdateStatus.DEFERRED:
                 return report.finish(RolloutState.WAITING, f"{name}: {result.reason}")
             case UpdateStatus.REJECTED:
                 report.finish(
@@ -661,6 +665,7 @@ class ConfigRotator(msgspec.Struct):
                     cluster.cluster_arn,
                     "UpdateClusterConfiguration",
                     {"ConfigurationInfo": failure.source.as_api()},
+                    change=ChangeKind.CONFIGURATION,
                     reason=f"roll back: update to {desired.name} revision {target.revision} "
                     f"failed ({failure.error})",
                     dry_run=self.settings.dry_run,
@@ -713,11 +718,12 @@ def _digest(text: str) -> str:
 
 def build_config_rotator(settings: ConfigRotatorSettings, clients: ClientFactory) -> ConfigRotator:
     dynamodb = clients.client("dynamodb")
+    notifier = Notifier(clients.client("sns"), settings.notification_topic_arn)
     return ConfigRotator(
         ssm=clients.client("ssm"),
-        msk=MskPort(clients.client("kafka")),
-        notifier=Notifier(clients.client("sns"), settings.notification_topic_arn),
-        ledger=NoticeLedger(dynamodb, settings.idempotency_table),
+        msk=guarded_msk(clients, idempotency_table=settings.idempotency_table, notifier=notifier),
+        notifier=notifier,
+        ledger=NoticeLedger(dynamodb, settings.idempotency_table, NAMESPACE),
         lease=RunLease(dynamodb, settings.idempotency_table),
         settings=settings,
     )

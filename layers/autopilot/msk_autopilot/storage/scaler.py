@@ -23,6 +23,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from msk_autopilot.aws import ClientFactory
 from msk_autopilot.events import AlarmStateChange, ScaleRequest, ScheduledEvent
+from msk_autopilot.health.change import ChangeKind
+from msk_autopilot.health.gatekeeper import guarded_msk
 from msk_autopilot.msk import (
     ClusterNotFoundError,
     ClusterSnapshot,
@@ -253,13 +255,22 @@ class StorageScaler(msgspec.Struct):
             return Outcome(Status.SKIPPED, reason, details)
         action, parameters = self._update_request(decision)
         result = self.msk.update(
-            cluster_arn, action, parameters, reason=decision.reason, dry_run=dry_run
+            cluster_arn,
+            action,
+            parameters,
+            change=ChangeKind.STORAGE_GROWTH,
+            reason=decision.reason,
+            dry_run=dry_run,
         )
         details["update"] = {"action": action, "status": result.status.value}
         if result.operation_arn:
             details["update"]["operation_arn"] = result.operation_arn
-        if result.status is UpdateStatus.DRY_RUN:
-            return Outcome(Status.DRY_RUN, decision.reason, details)
+        if result.gate is not None:
+            details["update"]["gate"] = result.gate
+        held = {UpdateStatus.DRY_RUN: Status.DRY_RUN, UpdateStatus.DEFERRED: Status.DEFERRED}
+        if result.status in held:
+            reason = decision.reason if result.status is UpdateStatus.DRY_RUN else result.reason
+            return Outcome(held[result.status], reason, details)
         if not result.started:
             return Outcome(Status.SKIPPED, f"update not started: {result.reason}", details)
         added = decision.new_gib - decision.current_gib
@@ -368,10 +379,11 @@ def build_storage_scaler(
         evaluation_periods=settings.alarm_evaluation_periods,
     )
     cloudwatch = clients.client("cloudwatch")
+    notifier = Notifier(clients.client("sns"), settings.notification_topic_arn)
     return StorageScaler(
-        msk=MskPort(clients.client("kafka")),
+        msk=guarded_msk(clients, idempotency_table=settings.idempotency_table, notifier=notifier),
         cloudwatch=cloudwatch,
-        notifier=Notifier(clients.client("sns"), settings.notification_topic_arn),
+        notifier=notifier,
         alarms=DiskAlarms(cloudwatch, alarms),
         policy=policy,
         settings=settings,
