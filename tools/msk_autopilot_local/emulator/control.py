@@ -6,16 +6,24 @@ from typing import Any
 
 from moto.kafka.models import kafka_backends
 
+from . import health
+from .health import ClusterHealth, camel_names
+from .logs import install_logs_additions
 from .models import MskBackend
 from .secretsmanager import install_current_version_tracking
 from .securityhub import install_finding_workflow
 from .state import EmulatorClock, EmulatorSettings, OperationFault, emulator_state
+from .ticker import tick
+
+CUSTOMER_ACTION_STATUSES = ("NONE", "ACTION_RECOMMENDED", "CRITICAL_ACTION_REQUIRED")
 
 
 def install() -> None:
     """Make moto's ``kafka`` service the MSK emulator, in this process, from now on, give
-    moto's Security Hub its finding workflow (``securityhub``), and make moto's Secrets Manager
-    read AWSCURRENT by default after UpdateSecretVersionStage (``secretsmanager``).
+    moto's Security Hub its finding workflow (``securityhub``), make moto's Secrets Manager
+    read AWSCURRENT by default after UpdateSecretVersionStage (``secretsmanager``), give moto's
+    CloudWatch Logs query definitions (``logs``), and publish clusters' health metrics as the
+    clock advances (``health``).
 
     Idempotent. moto keeps one ``BackendDict`` per service and builds a backend per account and
     Region on first use, from ``BackendDict.backend``; pointing that at ``MskBackend`` is the one
@@ -25,6 +33,8 @@ def install() -> None:
     """
     install_finding_workflow()
     install_current_version_tracking()
+    install_logs_additions()
+    emulator_state.clock.subscribe(health.publish_due)
     with emulator_state.lock:
         kafka_backends.backend = MskBackend
         for account_backends in kafka_backends.values():
@@ -89,6 +99,50 @@ class EmulatorControl:
             for backend in _msk_backends():
                 backend.advance_lifecycle()
             return emulator_state.clock.now()
+
+    def set_cluster_health(
+        self, cluster_arn: str, *, broker: int | None = None, **values: float
+    ) -> ClusterHealth:
+        """Change what a cluster's brokers report (``health.ClusterHealth`` fields, e.g.
+        ``under_replicated_partitions=4``, ``cpu_user=70``, ``active_controllers=0``), for every
+        broker or, with ``broker``, for that broker ID only. A first call starts the cluster
+        publishing, from defaults that are healthy; the last 15 minutes are written at once."""
+        names = camel_names(ClusterHealth)
+        unknown = sorted(set(values) - set(names) - {"brokers"})
+        if unknown:
+            raise ValueError(
+                f"Unknown health values: {', '.join(unknown)}. Known: {', '.join(names)}."
+            )
+        return health.set_cluster_health(
+            cluster_arn, {names[name]: value for name, value in values.items()}, broker
+        )
+
+    def start_maintenance(self, cluster_arn: str, *, seconds: float | None = None) -> str:
+        """Start MSK's own maintenance on an ACTIVE cluster, for ``seconds`` of emulated time
+        (default: the operation_seconds setting); returns the operation's ARN."""
+        if seconds is not None and (
+            isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0
+        ):
+            raise ValueError("Maintenance lasts a positive number of seconds.")
+        with emulator_state.lock:
+            backend, _ = health.locate(cluster_arn)
+            return backend.start_maintenance(cluster_arn, seconds).arn
+
+    def set_customer_action_status(self, cluster_arn: str, status: str) -> None:
+        """Set the cluster's CustomerActionStatus (DescribeClusterV2, ListClustersV2)."""
+        if status not in CUSTOMER_ACTION_STATUSES:
+            raise ValueError(
+                f"CustomerActionStatus is one of {', '.join(CUSTOMER_ACTION_STATUSES)}, "
+                f"not {status!r}."
+            )
+        with emulator_state.lock:
+            _, cluster = health.locate(cluster_arn)
+            cluster.customer_action_status = status
+
+    def tick(self) -> None:
+        """What local-aws's ticker does every few seconds: publish the health metrics due and
+        evaluate every alarm, with its SNS actions and EventBridge events."""
+        tick()
 
     def reset(self) -> None:
         """Back to a fresh emulator: real time, default settings, no pending faults and no MSK

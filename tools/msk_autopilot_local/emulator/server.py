@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import msgspec
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
@@ -17,8 +18,10 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from .alarm_actions import act
 from .alarms import evaluate_alarms
 from .control import control, install
+from .health import set_cluster_health
 
 CONTROL_PREFIX = "/_msk_emulator"
 # HTTP names of the settings (camelCase, like the AWS JSON APIs) -> EmulatorSettings fields.
@@ -51,6 +54,9 @@ class ControlEndpoints:
             ("POST", "/settings"): self._configure,
             ("POST", "/reset"): self._reset,
             ("POST", "/alarms/evaluate"): self._evaluate_alarms,
+            ("POST", "/clusters/health"): self._set_cluster_health,
+            ("POST", "/clusters/maintenance"): self._start_maintenance,
+            ("POST", "/clusters/customer-action-status"): self._set_customer_action_status,
         }
 
     def __call__(
@@ -142,7 +148,39 @@ class ControlEndpoints:
                 'Send {"region": "..."}, optionally "account" and "alarmNamePrefix", as strings.',
             )
         transitions = evaluate_alarms(region=region, account_id=account, name_prefix=prefix)
+        act(transitions, account_id=account, region=region)
         return {"transitions": [transition.to_dict() for transition in transitions]}
+
+    @staticmethod
+    def _set_cluster_health(document: dict[str, Any]) -> dict[str, Any]:
+        values = dict(document)
+        cluster_arn, broker = values.pop("clusterArn", None), values.pop("broker", None)
+        if not isinstance(cluster_arn, str) or not (
+            broker is None or (isinstance(broker, int) and not isinstance(broker, bool))
+        ):
+            raise ControlError(
+                400,
+                'Send {"clusterArn": "...", "cpuUser": 70, ...}, optionally "broker": N, '
+                "with health values in camelCase.",
+            )
+        health = set_cluster_health(cluster_arn, values, broker)
+        return {"health": msgspec.to_builtins(health)}
+
+    @staticmethod
+    def _start_maintenance(document: dict[str, Any]) -> dict[str, Any]:
+        cluster_arn = document.get("clusterArn")
+        if not isinstance(cluster_arn, str) or set(document) - {"clusterArn", "seconds"}:
+            raise ControlError(400, 'Send {"clusterArn": "..."}, optionally "seconds": N.')
+        operation_arn = control.start_maintenance(cluster_arn, seconds=document.get("seconds"))
+        return {"clusterOperationArn": operation_arn}
+
+    @staticmethod
+    def _set_customer_action_status(document: dict[str, Any]) -> dict[str, Any]:
+        cluster_arn, status = document.get("clusterArn"), document.get("status")
+        if not isinstance(cluster_arn, str) or not isinstance(status, str):
+            raise ControlError(400, 'Send {"clusterArn": "...", "status": "..."} as strings.')
+        control.set_customer_action_status(cluster_arn, status)
+        return {}
 
     @staticmethod
     def _reset(_: dict[str, Any]) -> dict[str, Any]:

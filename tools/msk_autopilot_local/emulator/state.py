@@ -8,16 +8,34 @@ answers requests on several threads.
 import math
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 
 class EmulatorClock:
-    """Wall-clock time plus an offset that only grows: emulated time never runs backwards."""
+    """Wall-clock time plus an offset that only grows: emulated time never runs backwards.
+
+    Listeners run after every advance, in the order they subscribed: the parts of the emulator
+    that follow time (health metrics, alarm evaluation) catch up there."""
 
     def __init__(self) -> None:
         self._offset = timedelta(0)
+        self._listeners: list[Callable[[], object]] = []
+
+    def subscribe(self, listener: Callable[[], object]) -> None:
+        if listener not in self._listeners:
+            self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Callable[[], object]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _advanced(self) -> datetime:
+        for listener in list(self._listeners):
+            listener()
+        return self.now()
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self._offset
@@ -28,13 +46,14 @@ class EmulatorClock:
                 "The clock can only be advanced by a finite, non-negative number of seconds."
             )
         self._offset += timedelta(seconds=seconds)
-        return self.now()
+        return self._advanced()
 
     def advance_to(self, moment: datetime) -> datetime:
         now = self.now()
         if moment > now:
             self._offset += moment - now
-        return self.now()
+            return self._advanced()
+        return now
 
     def reset(self) -> None:
         self._offset = timedelta(0)

@@ -244,7 +244,7 @@ class ClustersMixin(ConfigurationsMixin):
             "LoggingInfo": copy.deepcopy(settings["LoggingInfo"]),
             "NumberOfBrokerNodes": settings["NumberOfBrokerNodes"],
             "StorageMode": settings["StorageMode"],
-            "CustomerActionStatus": "NONE",
+            "CustomerActionStatus": cluster.customer_action_status,
         }
         if "Rebalancing" in settings:
             details["Rebalancing"] = copy.deepcopy(settings["Rebalancing"])

@@ -7,6 +7,7 @@ from typing import Any
 
 from moto.moto_api._internal import mock_random
 
+from .. import catalog
 from ..exceptions import NotFoundException
 from ..state import emulator_state
 from .base import MskBackendBase, new_cluster_version
@@ -14,6 +15,7 @@ from .records import ClusterOperation, MskCluster
 
 # The one MutableClusterInfo member that describes a change rather than a setting.
 BROKER_COUNT_UPDATE_INFO = "BrokerCountUpdateInfo"
+MAINTENANCE_TYPES = ("SECURITY_PATCHING", "BROKER_UPDATE")
 
 
 class OperationsMixin(MskBackendBase):
@@ -70,14 +72,29 @@ class OperationsMixin(MskBackendBase):
         if "NumberOfBrokerNodes" in changes:
             cluster.resize_brokers(changes["NumberOfBrokerNodes"], operation.planned_end)
 
+    def start_maintenance(self, cluster_arn: str, seconds: float | None) -> ClusterOperation:
+        """MSK's own patching of an ACTIVE provisioned cluster, for ``seconds`` of emulated time
+        (None: the operation_seconds setting):
+        Standard brokers go to MAINTENANCE under SECURITY_PATCHING, Express brokers stay ACTIVE
+        under BROKER_UPDATE. It ends UPDATE_COMPLETE like any operation, with nothing changed."""
+        cluster = self._provisioned(cluster_arn)
+        if cluster.state != "ACTIVE":
+            raise ValueError(f"Cluster {cluster.name} is {cluster.state}, not ACTIVE.")
+        if catalog.is_express(cluster.settings["InstanceType"]):
+            return self._start_operation(cluster, "BROKER_UPDATE", {}, "ACTIVE", seconds)
+        return self._start_operation(cluster, "SECURITY_PATCHING", {}, "MAINTENANCE", seconds)
+
     def _start_operation(
         self,
         cluster: MskCluster,
         operation_type: str,
         target: dict[str, Any],
         cluster_state: str = "UPDATING",
+        seconds: float | None = None,
     ) -> ClusterOperation:
         now = emulator_state.clock.now()
+        if seconds is None:
+            seconds = emulator_state.settings.operation_seconds
         partition_region_account = cluster.arn.split(":cluster/")[0]
         operation = ClusterOperation(
             arn=(
@@ -89,10 +106,11 @@ class OperationsMixin(MskBackendBase):
             operation_type=operation_type,
             client_request_id=str(mock_random.uuid4()),
             start_time=now,
-            planned_end=now + timedelta(seconds=emulator_state.settings.operation_seconds),
+            planned_end=now + timedelta(seconds=seconds),
             source=cluster.snapshot(target),
             target=copy.deepcopy(target),
-            fault=emulator_state.take_fault(),
+            # Injected faults are for the updates a caller starts, not MSK's own patching.
+            fault=None if operation_type in MAINTENANCE_TYPES else emulator_state.take_fault(),
         )
         self.operations[operation.arn] = operation
         cluster.state = cluster_state

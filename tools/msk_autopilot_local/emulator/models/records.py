@@ -5,11 +5,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from moto.moto_api._internal import mock_random
 
 from ..state import OperationFault
+
+if TYPE_CHECKING:
+    from ..health import HealthProfile
 
 
 def _dns_label(name: str) -> str:
@@ -46,6 +49,8 @@ class MskCluster:
     serverless: dict[str, Any] = field(default_factory=dict)
     state: str = "CREATING"
     active_operation_arn: str | None = None
+    customer_action_status: str = "NONE"
+    health: "HealthProfile | None" = None  # publishes metrics once set (see ``health``)
 
     @property
     def is_serverless(self) -> bool:
