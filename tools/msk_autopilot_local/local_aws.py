@@ -24,9 +24,19 @@ from msk_autopilot_local.template.resolve import ResolvedTemplate
 if TYPE_CHECKING:
     from msk_autopilot_local.emulator import EmulatorServer
 
-__all__ = ["DEFAULT_PORT", "LocalAws", "local_aws", "pointed_at", "read_fleet"]
+__all__ = [
+    "DEFAULT_PORT",
+    "DEFAULT_TICK_SECONDS",
+    "LocalAws",
+    "local_aws",
+    "pointed_at",
+    "read_fleet",
+]
 
 DEFAULT_PORT = 5055
+# How often, in real seconds, the account publishes health metrics and evaluates alarms
+# (every advance of the emulated clock does too).
+DEFAULT_TICK_SECONDS = 10.0
 _SEED_SERVICES = ("kafka", "kms", "secretsmanager", "cloudwatch")
 
 
@@ -109,17 +119,27 @@ def read_fleet(path: Path) -> Mapping[str, Any]:
 
 @contextlib.contextmanager
 def local_aws(
-    stack: ResolvedTemplate, *, port: int = 0, fleet: Mapping[str, Any] | None = None
+    stack: ResolvedTemplate,
+    *,
+    port: int = 0,
+    fleet: Mapping[str, Any] | None = None,
+    tick_seconds: float | None = DEFAULT_TICK_SECONDS,
 ) -> Iterator[LocalAws]:
     """Serve a local account for the duration of the block, then stop it.
 
+    CloudWatch keeps going as it does in AWS: every `tick_seconds` and after every advance of
+    the emulated clock, the health metrics due are published and the alarms evaluated, with
+    their SNS actions and EventBridge events (the emulator's ``EmulatorTicker``). None leaves
+    that to the caller (the demo, which plays time step by step).
+
     moto keeps its state per process, so the account starts empty and is emptied again on the
     way out: nothing leaks between two accounts served one after the other."""
-    from msk_autopilot_local.emulator import start_server  # noqa: PLC0415
+    from msk_autopilot_local.emulator import EmulatorTicker, start_server  # noqa: PLC0415
 
     if port:
         _check_port_free(port)
     server = start_server(port=port)
+    ticker = EmulatorTicker(tick_seconds) if tick_seconds is not None else None
     try:
         account = LocalAws(
             endpoint_url=server.endpoint_url,
@@ -129,8 +149,12 @@ def local_aws(
             _fleet=fleet,
         )
         account.reset()
+        if ticker is not None:
+            ticker.start()
         yield account
     finally:
+        if ticker is not None:
+            ticker.stop()
         server.reset()
         server.stop()
 

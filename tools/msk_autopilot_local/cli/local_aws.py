@@ -3,6 +3,8 @@
 Starts moto's server with the MSK emulator on 127.0.0.1, creates the application's own resources
 (topic, queues, tables, buckets) under the names the functions' default environment uses, seeds
 clusters from a fleet file, prints `ready http://127.0.0.1:PORT` and serves until SIGINT/SIGTERM.
+While it serves, clusters with a health profile publish their metrics and CloudWatch alarms are
+evaluated, notifying their SNS topics and putting their events on the default event bus.
 
 Point anything at it with AWS_ENDPOINT_URL=http://127.0.0.1:PORT (and any non-empty credentials).
 """
@@ -18,10 +20,11 @@ from msk_autopilot_local.cli.options import (
     Subparsers,
     add_command,
     add_template_option,
+    positive_int,
     resolved_template,
 )
 from msk_autopilot_local.errors import LocalToolError
-from msk_autopilot_local.local_aws import DEFAULT_PORT, local_aws, read_fleet
+from msk_autopilot_local.local_aws import DEFAULT_PORT, DEFAULT_TICK_SECONDS, local_aws, read_fleet
 
 __all__ = ["register"]
 
@@ -33,7 +36,9 @@ def _run(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     try:
-        with local_aws(stack, port=args.port, fleet=fleet) as account:
+        with local_aws(
+            stack, port=args.port, fleet=fleet, tick_seconds=args.tick_seconds
+        ) as account:
             for name, arn in account.clusters.items():
                 print(f"cluster {name} {arn}", flush=True)
             print(f"ready {account.endpoint_url}", flush=True)
@@ -57,4 +62,11 @@ def register(subparsers: Subparsers) -> None:
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="default %(default)s")
     parser.add_argument("--seed", type=Path, help="fleet file (JSON or YAML) of clusters to create")
+    parser.add_argument(
+        "--tick-seconds",
+        type=positive_int,
+        default=int(DEFAULT_TICK_SECONDS),
+        help="how often to publish health metrics and evaluate alarms (every clock advance "
+        "does too); default %(default)s",
+    )
     add_template_option(parser)

@@ -54,6 +54,13 @@ cluster_create_seconds=..., operation_seconds=..., storage_cooldown_seconds=...)
 ``control.fail_next_operation(error_code=..., error_string=...)`` (the next operation to start is
 accepted, then ends UPDATE_FAILED with that ErrorInfo and the cluster keeps its old settings);
 ``control.complete_operations()`` (advance the clock until nothing is pending);
+``control.set_cluster_health(cluster_arn, broker=None, **values)`` (see Health metrics);
+``control.start_maintenance(cluster_arn, seconds=None)`` (MSK's own patching: a Standard cluster
+goes to MAINTENANCE with a SECURITY_PATCHING operation, and refuses updates; an Express cluster
+stays ACTIVE with a BROKER_UPDATE operation; either ends UPDATE_COMPLETE after ``seconds``,
+default ``operation_seconds``); ``control.set_customer_action_status(cluster_arn, status)``
+(NONE, ACTION_RECOMMENDED or CRITICAL_ACTION_REQUIRED, in DescribeClusterV2/ListClustersV2);
+``control.tick()`` (what ``local-aws`` does every few seconds, see Alarms);
 ``control.reset()`` (real time, default settings, no faults, no MSK resources).
 
 Control (HTTP, server mode), all JSON
@@ -68,7 +75,13 @@ Control (HTTP, server mode), all JSON
 ``POST /_msk_emulator/reset``                  as ``control.reset()``
 ``POST /_msk_emulator/alarms/evaluate``        ``{"region": "us-east-1", "account": "...",
 "alarmNamePrefix": "..."}`` (account and prefix optional) -> ``{"transitions": [{"alarmName",
-"previousState", "state", "reason", "event"}]}``, as ``evaluate_alarms`` (below)
+"previousState", "state", "reason", "event"}]}``, as ``evaluate_alarms`` (below), with the
+transitions' actions and events (see Alarms)
+``POST /_msk_emulator/clusters/health``        ``{"clusterArn": "...", "broker": 2,
+"underReplicatedPartitions": 4}`` (broker optional) -> ``{"health": the whole profile}``
+``POST /_msk_emulator/clusters/maintenance``   ``{"clusterArn": "...", "seconds": 1800}``
+(seconds optional) -> ``{"clusterOperationArn": ...}``
+``POST /_msk_emulator/clusters/customer-action-status`` ``{"clusterArn": "...", "status": ...}``
 Bad input gets 400, an unknown path 404, a wrong method 405, each with ``{"message": ...}``.
 moto's own ``POST /moto-api/reset`` clears every service's resources but not the emulator's
 clock, settings and faults.
@@ -112,6 +125,10 @@ Spec (JSON or YAML; only ``name`` is required)::
                                           # `brokers: [2]`) rising in a straight line over the
                                           # last `hours` (at most 360), one point a minute,
                                           # ending when the fleet is seeded
+        health: {cpuUser: 70, brokers: {2: {underReplicatedPartitions: 4}}}
+                                          # starts the health metrics (see Health metrics),
+                                          # healthy defaults changed by these camelCase values,
+                                          # for every broker or per broker ID
       - name: events
         serverless: true                  # serverless keys: name, subnets, securityGroups, tags
         subnets: [subnet-a, subnet-b]
@@ -123,13 +140,33 @@ timestamp)`` and ``put_linear_series(cloudwatch, cluster_name, broker_ids=[1, 2,
 end=..., start_value=40, end_value=85)`` write ``AWS/Kafka`` data points with the dimensions
 "Cluster Name" and "Broker ID" into moto's CloudWatch, for GetMetricData to read back.
 
+Health metrics
+--------------
+A cluster given a health profile publishes what MSK publishes each minute and the health gates
+and recommended alarms read: per broker CpuUser, CpuSystem, UnderReplicatedPartitions,
+UnderMinIsrPartitionCount, PartitionCount, HeapMemoryAfterGC, BytesInPerSec, BytesOutPerSec,
+ConnectionCount (Express: ProduceThrottleTime and FetchThrottleTime, no UnderReplicatedPartitions
+or HeapMemoryAfterGC), per cluster OfflinePartitionsCount (not on Express) and
+ActiveControllerCount (one datum per broker, so Sum is the controller count). Setting a profile
+rewrites its last 15 minutes; the clock's advances publish the minutes that pass (see ``health``).
+A cluster without a profile publishes nothing.
+
 Alarms
 ------
 moto keeps CloudWatch alarms but never evaluates them. ``evaluate_alarms(region=...,
 account_id=..., name_prefix=...)`` evaluates the metric alarms on their data at the emulator's
 time (threshold, comparison, period, evaluation periods, datapoints to alarm, missing data), sets
 the state of those that change and returns their ``AlarmTransition``s; ``transition.event()`` is
-the "CloudWatch Alarm State Change" EventBridge delivers (see ``alarms``).
+the "CloudWatch Alarm State Change" EventBridge delivers (see ``alarms``). ``evaluate_and_act()``
+evaluates every account and Region and does what CloudWatch does next: SNS notifications to the
+topics among the new state's actions while ActionsEnabled, and the event on the default event
+bus (``alarm_actions``). ``local-aws`` runs an ``EmulatorTicker`` that does this, after the
+health metrics due, on every clock advance and every few seconds (``ticker``).
+
+CloudWatch Logs
+---------------
+``install()`` adds PutQueryDefinition, DescribeQueryDefinitions and DeleteQueryDefinition to
+moto's CloudWatch Logs, and makes PutMetricFilter replace a filter of the same name (``logs``).
 
 Events
 ------
@@ -151,6 +188,7 @@ Secrets Manager's RotateSecret does before it calls the rotation function, and r
 version after UpdateSecretVersionStage moved it, as Secrets Manager does (``secretsmanager``).
 """
 
+from .alarm_actions import evaluate_and_act
 from .alarms import AlarmTransition, evaluate_alarms
 from .control import EmulatorControl, control, install
 from .metrics import broker_dimensions, put_broker_metrics, put_linear_series
@@ -158,16 +196,19 @@ from .rotation import start_rotation
 from .scram_brokers import ScramBrokers, local_scram_authenticator, scram_brokers
 from .seed import SeededFleet, seed_fleet
 from .server import EmulatorServer, start_server
+from .ticker import EmulatorTicker
 
 __all__ = [
     "AlarmTransition",
     "EmulatorControl",
     "EmulatorServer",
+    "EmulatorTicker",
     "ScramBrokers",
     "SeededFleet",
     "broker_dimensions",
     "control",
     "evaluate_alarms",
+    "evaluate_and_act",
     "install",
     "local_scram_authenticator",
     "put_broker_metrics",

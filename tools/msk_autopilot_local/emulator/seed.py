@@ -15,11 +15,13 @@ from typing import Any
 from urllib.parse import urlparse
 
 import boto3
+import msgspec
 from moto.core.models import botocore_stubber
 
 from msk_autopilot_local.errors import LocalToolError
 
 from .control import control
+from .health import BrokerHealth, ClusterHealth, set_cluster_health
 from .metrics import put_linear_series
 from .server import CONTROL_PREFIX
 
@@ -49,8 +51,10 @@ CLUSTER_KEYS = {
     "tags",
     "scramUsers",
     "diskUsage",
+    "health",
 }
 DISK_USAGE_KEYS = {"from", "to", "hours", "brokers"}
+_HEALTH_FIELDS = msgspec.structs.fields(ClusterHealth)
 SERVERLESS_KEYS = {"name", "serverless", "subnets", "securityGroups", "tags"}
 CONFIGURATION_KEYS = {"name", "serverProperties", "kafkaVersions", "description"}
 
@@ -119,6 +123,8 @@ def seed_fleet(
     for cluster in spec.get("clusters", []):
         if "diskUsage" in cluster:
             _seed_disk_usage(clients["cloudwatch"], cluster)
+        if "health" in cluster:
+            _set_health(control_url, fleet.clusters[cluster["name"]], cluster["health"])
     return fleet
 
 
@@ -160,6 +166,22 @@ def _check_disk_usage(cluster: Mapping[str, Any]) -> None:
         )
 
 
+def _check_health(cluster: Mapping[str, Any]) -> None:
+    what = f"Cluster {cluster['name']} health"
+    try:
+        health = msgspec.convert(cluster["health"], ClusterHealth, str_keys=True)
+        for override in health.brokers.values():
+            msgspec.convert(override, BrokerHealth)
+    except msgspec.ValidationError as error:
+        raise FleetError(
+            f"{what}: {error}. Known values: {', '.join(f.encode_name for f in _HEALTH_FIELDS)}."
+        ) from None
+    count = cluster.get("brokers", len(cluster.get("subnets", DEFAULT_SUBNETS)))
+    unknown = sorted(broker for broker in health.brokers if not 1 <= broker <= count)
+    if unknown:
+        raise FleetError(f"{what}.brokers: the cluster has no broker {unknown[0]} (1 to {count}).")
+
+
 def _check_spec(spec: Mapping[str, Any]) -> None:
     unknown = set(spec) - {"clusters", "configurations"}
     if unknown:
@@ -186,6 +208,8 @@ def _check_spec(spec: Mapping[str, Any]) -> None:
                 raise FleetError(f"Cluster {cluster['name']} uses unknown configuration {name!r}.")
         if "diskUsage" in cluster:
             _check_disk_usage(cluster)
+        if "health" in cluster:
+            _check_health(cluster)
         if cluster.get("scramUsers") and not cluster.get("authentication", {}).get("scram"):
             raise FleetError(
                 f"Cluster {cluster['name']} has scramUsers but authentication.scram is off."
@@ -339,7 +363,7 @@ def _seed_scram_users(
 
 
 def _control_url(kafka: Any) -> str | None:
-    """The server's "complete operations" URL, or None for the in-process emulator.
+    """The server's control endpoints' base URL, or None for the in-process emulator.
 
     An AWS endpoint is acceptable only while moto intercepts the calls: this never seeds a real
     account.
@@ -351,16 +375,39 @@ def _control_url(kafka: Any) -> str | None:
         return None
     if endpoint.scheme not in ("http", "https"):
         raise FleetError(f"Unsupported emulator endpoint {kafka.meta.endpoint_url}.")
-    return f"{endpoint.scheme}://{endpoint.netloc}{CONTROL_PREFIX}/operations/complete"
+    return f"{endpoint.scheme}://{endpoint.netloc}{CONTROL_PREFIX}"
 
 
 def _complete_operations(control_url: str | None) -> None:
     if control_url is None:
         control.complete_operations()
         return
+    _post(f"{control_url}/operations/complete", {})
+
+
+def _set_health(control_url: str | None, cluster_arn: str, health: Mapping[str, Any]) -> None:
+    brokers = health.get("brokers", {})
+    whole = {name: value for name, value in health.items() if name != "brokers"}
+    if control_url is None:
+        set_cluster_health(cluster_arn, whole)
+        for broker, values in brokers.items():
+            set_cluster_health(cluster_arn, values, int(broker))
+        return
+    _post(f"{control_url}/clusters/health", {"clusterArn": cluster_arn, **whole})
+    for broker, values in brokers.items():
+        _post(
+            f"{control_url}/clusters/health",
+            {"clusterArn": cluster_arn, "broker": int(broker), **values},
+        )
+
+
+def _post(url: str, document: Mapping[str, Any]) -> None:
     # S310: the URL is the emulator's own http(s) endpoint, checked in _control_url.
     request = urllib.request.Request(  # noqa: S310
-        control_url, data=b"{}", method="POST", headers={"Content-Type": "application/json"}
+        url,
+        data=json.dumps(document).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
         response.read()
