@@ -10,6 +10,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+import requests
 from moto.sqs.models import sqs_backends
 
 from msk_autopilot_local.local_aws import local_aws
@@ -125,3 +126,60 @@ def test_an_account_resets_to_its_start_and_leaves_nothing_behind():
     with local_aws(stack) as empty:
         assert empty.clusters == {}
         assert empty.client("kafka").list_clusters_v2()["ClusterInfoList"] == []
+
+
+def test_a_served_account_fires_alarms_when_its_clock_advances():
+    stack = ResolvedTemplate(ROOT / "template.yaml")
+    fleet = {"clusters": [{"name": "orders", "brokers": 3, "health": {"cpuUser": 85}}]}
+    # A tick an hour away: only the clock advance below evaluates the alarms.
+    with local_aws(stack, fleet=fleet, tick_seconds=3600) as account:
+        sqs, sns, events = (account.client(name) for name in ("sqs", "sns", "events"))
+        cloudwatch = account.client("cloudwatch")
+        queues = {}
+        for name in ("notified", "evented"):
+            url = sqs.create_queue(QueueName=name)["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+            queues[name] = (url, arn["Attributes"]["QueueArn"])
+        topic = sns.create_topic(Name="alerts")["TopicArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queues["notified"][1])
+        events.put_rule(Name="alarms", EventPattern=json.dumps({"source": ["aws.cloudwatch"]}))
+        events.put_targets(Rule="alarms", Targets=[{"Id": "q", "Arn": queues["evented"][1]}])
+        for name in ("orders-cpu-loud", "orders-cpu-muted"):
+            cloudwatch.put_metric_alarm(
+                AlarmName=name,
+                Namespace="AWS/Kafka",
+                MetricName="CpuUser",
+                Dimensions=[
+                    {"Name": "Cluster Name", "Value": "orders"},
+                    {"Name": "Broker ID", "Value": "2"},
+                ],
+                Statistic="Average",
+                Period=60,
+                EvaluationPeriods=15,
+                Threshold=60.0,
+                ComparisonOperator="GreaterThanThreshold",
+                AlarmActions=[topic],
+            )
+        cloudwatch.disable_alarm_actions(AlarmNames=["orders-cpu-muted"])
+
+        advanced = requests.post(
+            f"{account.endpoint_url}/_msk_emulator/clock/advance", json={"seconds": 60}, timeout=10
+        )
+
+        assert advanced.status_code == 200
+        states = {
+            alarm["AlarmName"]: alarm["StateValue"]
+            for alarm in cloudwatch.describe_alarms()["MetricAlarms"]
+        }
+        assert states == {"orders-cpu-loud": "ALARM", "orders-cpu-muted": "ALARM"}
+        notified = sqs.receive_message(QueueUrl=queues["notified"][0], MaxNumberOfMessages=10)
+        assert [
+            json.loads(json.loads(m["Body"])["Message"])["AlarmName"] for m in notified["Messages"]
+        ] == ["orders-cpu-loud"]
+        evented = sqs.receive_message(QueueUrl=queues["evented"][0], MaxNumberOfMessages=10)
+        assert sorted(
+            json.loads(m["Body"])["detail"]["alarmName"] for m in evented["Messages"]
+        ) == [
+            "orders-cpu-loud",
+            "orders-cpu-muted",
+        ]

@@ -69,7 +69,7 @@ def act(transitions: list[AlarmTransition], *, account_id: str, region: str) -> 
                     "DetailType": event["detail-type"],
                     "Detail": json.dumps(event["detail"]),
                     "Resources": event["resources"],
-                    "Time": event["time"],
+                    "Time": transition.time.timestamp(),  # moto's PutEvents takes epoch seconds
                 }
             ]
         )

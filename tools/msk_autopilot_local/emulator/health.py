@@ -208,10 +208,10 @@ def publish_due() -> None:
 def _publish(
     cloudwatch: CloudWatchBackend, cluster: MskCluster, profile: HealthProfile, now: datetime
 ) -> None:
-    first = now - WINDOW + MINUTE
-    if profile.published_until is not None:
-        first = max(first, profile.published_until + MINUTE)
-    first = max(first, now - BACKFILL_LIMIT + MINUTE)
+    if profile.published_until is None:
+        first = now - WINDOW + MINUTE
+    else:
+        first = max(profile.published_until + MINUTE, now - BACKFILL_LIMIT + MINUTE)
     minutes = int((now - first) / MINUTE) + 1
     if minutes <= 0:
         return
