@@ -13,6 +13,7 @@ import pytest
 import requests
 from moto.sqs.models import sqs_backends
 
+from msk_autopilot_local.errors import LocalToolError
 from msk_autopilot_local.local_aws import local_aws
 from msk_autopilot_local.template.resolve import ResolvedTemplate
 
@@ -183,3 +184,13 @@ def test_a_served_account_fires_alarms_when_its_clock_advances():
             "orders-cpu-loud",
             "orders-cpu-muted",
         ]
+
+
+def test_a_fleet_the_emulator_refuses_is_a_clear_error():
+    stack = ResolvedTemplate(ROOT / "template.yaml")
+    fleet = {"clusters": [{"name": "tiny", "brokers": 3, "volumeSizeGiB": 20000}]}
+    with (
+        pytest.raises(LocalToolError, match="the fleet cannot be seeded"),
+        local_aws(stack, fleet=fleet),
+    ):
+        pass

@@ -42,7 +42,8 @@ class EmulatorTicker:
     def stop(self) -> None:
         emulator_state.clock.unsubscribe(evaluate_and_act)
         self._stopped.set()
-        self._thread.join()
+        if self._thread.ident is not None:  # stopping one that never started is a no-op
+            self._thread.join()
 
     def _run(self) -> None:
         while not self._stopped.wait(self.interval):
