@@ -109,7 +109,8 @@ def test_transitions_after_the_first_sweep_reach_the_bus_once_each(
     msk_emulator.clock.advance(60)
 
     first = sweep(publisher, cluster_arn, msk_emulator.clock.now())
-    assert first.published == [] and first.retry == []
+    assert first.published == []
+    assert first.retry == []
     assert bus() == []  # the ended operation and the running one's start are history
 
     msk_emulator.complete_operations()
@@ -210,7 +211,8 @@ def test_concurrent_sweeps_publish_each_transition_once(aws, cluster_arn, bus, m
     assert errors == []
     events = bus()
     ids = Counter(e["detail"]["eventId"] for e in events)
-    assert len(events) == 5 and set(ids.values()) == {1}, ids  # 2 + 2 + 1 transitions, once
+    assert len(events) == 5  # 2 + 2 + 1 transitions
+    assert set(ids.values()) == {1}, ids  # each once
     assert sorted(summary(events)) == sorted(
         [
             (done, "started"),
@@ -248,7 +250,8 @@ def test_a_publisher_that_stops_after_sending_is_taken_over_with_the_flag(
 
     publisher = build_operation_events(ClientFactory(REGION), TABLE)
     held = sweep(publisher, cluster_arn, now + LEASE - timedelta(seconds=1))
-    assert held.published == [] and bus() == []  # the claim is the stopped publisher's
+    assert held.published == []
+    assert bus() == []  # the claim is the stopped publisher's
     taken = sweep(publisher, cluster_arn, now + LEASE + timedelta(seconds=1))
     (copy,) = bus()
     assert summary([copy]) == [(operation, "started")]
