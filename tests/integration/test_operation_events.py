@@ -3,6 +3,7 @@ the emulated clock; moto's EventBridge routes the events to an SQS queue, read t
 consumer reads them."""
 
 import json
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from msk_autopilot.health.operation_events import (
     build_operation_events,
 )
 from msk_autopilot_local.emulator import seed_fleet
-from msk_autopilot_local.template.resolve import ResolvedTemplate
+from msk_autopilot_local.template.resolve import ResolvedTemplate, load_template
 from msk_autopilot_local.template.resources import create_app_resources
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -259,3 +260,42 @@ def test_a_publisher_that_stops_after_sending_is_taken_over_with_the_flag(
     assert copy["detail"]["possibleDuplicate"] is True
     assert [t.event_id for t in taken.published] == [sent["detail"]["eventId"]]
     assert sweep(publisher, cluster_arn, now + 2 * LEASE).published == []
+
+
+def readme_routing() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The event pattern of the README's `aws events put-rule` and of its template snippet."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Operation events") : readme.index("## Reliability")]
+    command = re.search(r"aws events put-rule .*?--event-pattern '(.*?)'", section, flags=re.S)
+    assert command is not None
+    (snippet,) = re.findall(r"```yaml\n(.*?)```", section, flags=re.S)
+    return json.loads(command.group(1)), snippet
+
+
+def test_the_readme_rule_routes_failed_operations_only(aws, cluster_arn, msk_emulator, tmp_path):
+    pattern, snippet = readme_routing()
+    (tmp_path / "rule.yaml").write_text("Resources:\n" + snippet)
+    resources = load_template(tmp_path / "rule.yaml")["Resources"]
+    assert resources["FailedMskOperations"]["Properties"]["EventPattern"] == pattern
+
+    sqs, events = aws.client("sqs"), aws.client("events")
+    url = sqs.create_queue(QueueName="msk-failed-operations")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events.put_rule(Name="msk-failed-operations", EventPattern=json.dumps(pattern))
+    events.put_targets(Rule="msk-failed-operations", Targets=[{"Id": "failed", "Arn": arn}])
+    publisher = build_operation_events(ClientFactory(REGION), TABLE)
+    sweep(publisher, cluster_arn, msk_emulator.clock.now())
+    msk_emulator.clock.advance(60)
+    msk_emulator.fail_next_operation(error_code="InternalError", error_string="broker 1 stuck")
+    failing = resize(aws, cluster_arn, 1100)
+    msk_emulator.complete_operations()
+    resize(aws, cluster_arn, 1200)
+    msk_emulator.complete_operations()
+    published = sweep(publisher, cluster_arn, msk_emulator.clock.now()).published
+    assert len(published) == 4  # two started, one failed, one completed
+
+    (message,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    detail = json.loads(message["Body"])["detail"]
+    assert (detail["operationArn"], detail["transition"]) == (failing, "failed")

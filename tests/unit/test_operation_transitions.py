@@ -1,6 +1,9 @@
 """Which operation transitions count, and how their events read (pure: no AWS)."""
 
+import json
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -87,3 +90,20 @@ def test_only_a_failure_carries_an_error():
     assert detail["possibleDuplicate"] is True
     assert detail["startTime"] == "2026-05-01T12:01:00+00:00"
     assert detail["endTime"] == "2026-05-01T12:02:00+00:00"
+
+
+def test_the_readme_shows_each_transition_as_published():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Operation events") : readme.index("**The guarantee.**")]
+    examples = {
+        example["transition"]: example
+        for example in map(json.loads, re.findall(r"```json\n(.*?)```", section, flags=re.S))
+    }
+    assert set(examples) == {kind.value for kind in TransitionKind}
+    states = {"started": "UPDATE_IN_PROGRESS", "completed": "UPDATE_COMPLETE"}
+    for kind, example in examples.items():
+        end = None if kind == "started" else 30
+        op = operation("op", states.get(kind, "UPDATE_FAILED"), 0, end)
+        (published,) = [t for t in transitions(CLUSTER, [op], since=SINCE) if t.kind == kind]
+        assert set(example) == set(published.detail(possible_duplicate=False)), kind
+        assert example["operationState"] == op.operation_state
