@@ -23,16 +23,17 @@ published. A concurrent or repeated sweep meets the claim or the mark and does n
 whose write was retried after a lost answer is recognised by its token.
 
 PutEvents has no idempotency token, so the events client makes one attempt per call
-(`ClientFactory.client(..., max_attempts=1)`) and this module decides each re-send: an answer
-that rejects an entry (its ErrorCode) or the request (a 4xx error) or a connection that never
-opened proves the event did not reach the bus, and it is re-sent as it was; no answer, or a 5xx
-answer, leaves it unknown, and from then on every copy carries `possibleDuplicate: true`. What a
-sweep could not confirm after `SEND_ATTEMPTS` is released to the next sweep (logged, counted as
-`OperationEvents.Retry`), remembering whether a copy may already be on the bus; a claim whose
-publisher stopped is taken over after its lease with the flag set. The guarantee: every
-transition that counts reaches the bus at least once while the sweeps run; at most one copy per
-event id lacks `possibleDuplicate`; a second copy exists only after an attempt whose outcome was
-unknown, and carries the flag and the same event id.
+(`ClientFactory.client(..., max_attempts=1)`) and this module decides each re-send. An answer
+that refuses an entry (its ErrorCode) or the request (a 4xx error), or an error raised before
+anything was sent (no connection), proves the event did not reach the bus: it is re-sent as it
+was. No answer, or a 5xx answer, leaves it unknown: from then on every copy carries
+`possibleDuplicate: true`. What a sweep could not confirm after `SEND_ATTEMPTS` is released to
+the next sweep (logged, counted as `OperationEvents.Retry`), remembering whether a copy may
+already be on the bus; a claim whose publisher stopped is taken over after its lease, flagged.
+The guarantee: every transition that counts reaches the bus at least once while the sweeps run;
+at most one copy per event id lacks `possibleDuplicate`; a second copy exists only after an
+attempt whose outcome was unknown (or a publisher that stopped between sending and marking),
+and carries the flag and the same event id.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from enum import StrEnum
 from typing import Any
 
 import msgspec
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 
 from msk_autopilot.aws import ClientFactory, error_code
 from msk_autopilot.msk import ClusterSnapshot, MskReader, Operation
@@ -389,16 +390,16 @@ class OperationEvents:
             entries = [self._entry(c.transition, possible_duplicate=c.maybe_sent) for c in unsent]
             try:
                 results = self.events.put_events(Entries=entries)["Entries"]
-            except EndpointConnectionError:
-                continue  # no connection was made: nothing was sent
-            except ClientError as error:
+            except HTTPClientError:  # sent, and no answer came back (closed, timed out)
+                _may_have_arrived(unsent)
+                continue
+            except ClientError as error:  # an answer: 4xx refused the request, 5xx may not have
                 status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
                 if status >= _SERVER_ERROR:
                     _may_have_arrived(unsent)
                 continue
             except BotoCoreError:
-                _may_have_arrived(unsent)  # sent, and no answer came back
-                continue
+                continue  # before sending: no connection, no credentials, bad parameters
             confirmed.update(
                 c.transition.event_id
                 for c, result in zip(unsent, results, strict=True)
