@@ -1,8 +1,8 @@
 """Operation events under AWS faults: sweeps through the fault proxy (kafka, DynamoDB and
-EventBridge faulted; the events client makes one attempt per call, the others keep the
-deployed five) until quiet. Each transition reaches the bus; a second copy exists only after a
-PutEvents attempt whose outcome was unknown (no answer, or a 5xx), and carries
-`possibleDuplicate`.
+EventBridge faulted; the events client makes one attempt per call, the others keep the deployed
+default of five attempts, standard mode) until quiet. Each transition reaches the bus; a second
+copy exists only after a PutEvents attempt whose outcome was unknown (no answer, or a 5xx), and
+carries `possibleDuplicate`.
 
 The targeted tests pin each kind of PutEvents fault to what it proves: a refused request is
 re-sent as it was, a lost answer or a dropped connection makes every later copy flagged, and
