@@ -23,6 +23,14 @@ def test_clients_carry_the_retry_policy_and_user_agent():
     assert client.meta.region_name == "eu-west-1"
 
 
+def test_a_client_can_have_its_own_attempt_budget():
+    factory = ClientFactory(region="eu-west-1", retry_mode="standard", max_attempts=5)
+    single = factory.client("events", max_attempts=1)
+    assert single.meta.config.retries == {"mode": "standard", "total_max_attempts": 1}
+    assert factory.client("events").meta.config.retries["total_max_attempts"] == 5
+    assert factory.client("events", max_attempts=1) is single
+
+
 def test_clients_are_cached_per_service_and_region():
     factory = ClientFactory(region="us-east-1")
     assert factory.client("kafka") is factory.client("kafka")

@@ -61,7 +61,7 @@ class ClientFactory:
         self.retry_mode: RetryMode = retry_mode
         self.max_attempts = max_attempts
         self.role = role
-        self._clients: dict[tuple[str, str], Any] = {}
+        self._clients: dict[tuple[str, str, int], Any] = {}
         self._session: boto3.Session | None = None
         self._expires: datetime | None = None
         self._lock = threading.Lock()
@@ -82,21 +82,34 @@ class ClientFactory:
 
     @property
     def config(self) -> Config:
+        return self._config(self.max_attempts)
+
+    def _config(self, max_attempts: int) -> Config:
         return Config(
-            retries={"mode": self.retry_mode, "total_max_attempts": self.max_attempts},
+            retries={"mode": self.retry_mode, "total_max_attempts": max_attempts},
             connect_timeout=5,
             read_timeout=30,
             user_agent_extra=f"msk-autopilot/{__version__}",
         )
 
-    def client(self, service: str, region: str | None = None) -> Any:
-        """A client for `service` in `region` (default: the factory's Region)."""
+    def client(
+        self, service: str, region: str | None = None, *, max_attempts: int | None = None
+    ) -> Any:
+        """A client for `service` in `region` (default: the factory's Region).
+
+        `max_attempts` overrides the factory's retry budget for a caller that must decide itself
+        whether to re-send (a call without an idempotency token, such as EventBridge PutEvents,
+        is `max_attempts=1`).
+        """
         target = region or self.region
+        attempts = max_attempts or self.max_attempts
         with self._lock:
             session = self._current_session()
-            key = (service, target)
+            key = (service, target, attempts)
             if key not in self._clients:
-                self._clients[key] = session.client(service, region_name=target, config=self.config)
+                self._clients[key] = session.client(
+                    service, region_name=target, config=self._config(attempts)
+                )
             return self._clients[key]
 
     def assume(self, role: AssumedRole, region: str | None = None) -> ClientFactory:
