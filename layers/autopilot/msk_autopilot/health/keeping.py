@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from msk_autopilot.aws import error_code, pages
 from msk_autopilot.health.alarms import cluster_arn_of_alarm, cluster_name_of_arn, owned_alarm
-from msk_autopilot.health.broker_logs import LOG_NAMESPACE
+from msk_autopilot.health.broker_logs import LOG_FILTERS, LOG_NAMESPACE
 from msk_autopilot.health.dashboard import DASHBOARD_MARKER
 from msk_autopilot.observability import logger
 
@@ -38,9 +38,8 @@ _ALARM_KEYS = (
     "Threshold",
     "ComparisonOperator",
     "TreatMissingData",
-    "AlarmActions",
-    "OKActions",
 )
+_ALARM_LISTS = ("AlarmActions", "OKActions")  # DescribeAlarms answers [] for none
 
 
 class Sync(msgspec.Struct, frozen=True):
@@ -70,6 +69,25 @@ def _logs_pages(call: Any, /, **parameters: Any) -> Iterator[Mapping[str, Any]]:
         if not token or token == parameters.get("nextToken"):
             return
         parameters = {**parameters, "nextToken": token}
+
+
+_GONE = frozenset({"ResourceNotFound", "ResourceNotFoundException", "DashboardNotFoundError"})
+
+
+def _delete_all(call: Any, key: str, names: list[str]) -> None:
+    """Delete `names` in one call; when one is gone already (a concurrent sync deleted it), the
+    call deletes nothing, so delete them one at a time and skip the gone."""
+    try:
+        call(**{key: names})
+    except ClientError as error:
+        if error_code(error) not in _GONE:
+            raise
+        for name in names:
+            try:
+                call(**{key: [name]})
+            except ClientError as single:
+                if error_code(single) not in _GONE:
+                    raise
 
 
 def _plan(
@@ -104,6 +122,8 @@ def _metric_queries(queries: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 def _same_alarm(current: Mapping[str, Any], request: Mapping[str, Any]) -> bool:
     if any(current.get(key) != request.get(key) for key in _ALARM_KEYS):
+        return False
+    if any(list(current.get(k) or []) != list(request.get(k) or []) for k in _ALARM_LISTS):
         return False
     dimensions = sorted((d["Name"], d["Value"]) for d in current.get("Dimensions", []))
     if dimensions != sorted((d["Name"], d["Value"]) for d in request.get("Dimensions", [])):
@@ -150,7 +170,8 @@ class AlarmKeeper(msgspec.Struct):
                 enabled = actions_enabled.get(name, True)
                 self.cloudwatch.put_metric_alarm(**wanted[name], ActionsEnabled=enabled)
             for start in range(0, len(deleted), _DELETE_BATCH):
-                self.cloudwatch.delete_alarms(AlarmNames=deleted[start : start + _DELETE_BATCH])
+                batch = deleted[start : start + _DELETE_BATCH]
+                _delete_all(self.cloudwatch.delete_alarms, "AlarmNames", batch)
         return Sync(created, updated, deleted, len(wanted) - len(created) - len(updated))
 
     def set_actions(self, names: list[str], *, enabled: bool) -> None:
@@ -174,7 +195,12 @@ class DashboardKeeper(msgspec.Struct):
                 name = entry["DashboardName"]
                 if scope is not None and name != f"{self.prefix}{scope}":
                     continue
-                body = self.cloudwatch.get_dashboard(DashboardName=name)["DashboardBody"]
+                try:
+                    body = self.cloudwatch.get_dashboard(DashboardName=name)["DashboardBody"]
+                except ClientError as error:
+                    if error_code(error) not in _GONE:
+                        raise
+                    continue  # deleted by a concurrent sync since the listing
                 if DASHBOARD_MARKER in body:
                     yield name, body
 
@@ -187,12 +213,17 @@ class DashboardKeeper(msgspec.Struct):
             for name in created + updated:
                 self.cloudwatch.put_dashboard(DashboardName=name, DashboardBody=wanted[name])
             if deleted:
-                self.cloudwatch.delete_dashboards(DashboardNames=deleted)
+                _delete_all(self.cloudwatch.delete_dashboards, "DashboardNames", deleted)
         return Sync(created, updated, deleted, len(wanted) - len(created) - len(updated))
 
 
-def _filter_cluster(name: str, prefix: str) -> str:
-    return name.removeprefix(prefix).rsplit("-log-", 1)[0]
+def _filter_cluster(name: str, prefix: str) -> str | None:
+    """The cluster of a filter named prefix + cluster + "-log-" + one of our filter ids."""
+    for unit in LOG_FILTERS:
+        suffix = f"-log-{unit.id}"
+        if name.startswith(prefix) and name.endswith(suffix):
+            return name[len(prefix) : -len(suffix)]
+    return None
 
 
 class LogFilterKeeper(msgspec.Struct):
@@ -202,25 +233,30 @@ class LogFilterKeeper(msgspec.Struct):
     logs: Any
     prefix: str
 
-    def _existing(self, scope: str | None) -> dict[str, Mapping[str, Any]]:
+    def existing(self, scope: str | None) -> dict[str, Mapping[str, Any]]:
+        """Our filters by "log group|filter name"."""
         found: dict[str, Mapping[str, Any]] = {}
         for page in _logs_pages(self.logs.describe_metric_filters):
             for metric_filter in page.get("metricFilters", []):
                 name = metric_filter["filterName"]
                 transforms = metric_filter.get("metricTransformations", [])
-                ours = name.startswith(self.prefix) and all(
+                cluster = _filter_cluster(name, self.prefix)
+                ours = cluster is not None and all(
                     t["metricNamespace"].startswith(f"{LOG_NAMESPACE}/") for t in transforms
                 )
-                if ours and transforms and _in_scope(_filter_cluster(name, self.prefix), scope):
+                if ours and transforms and _in_scope(cluster, scope):
                     found[f"{metric_filter['logGroupName']}|{name}"] = metric_filter
         return found
 
     def sync(
-        self, wanted: Mapping[str, dict[str, Any]], *, scope: str | None, dry_run: bool
+        self,
+        wanted: Mapping[str, dict[str, Any]],
+        existing: Mapping[str, Mapping[str, Any]],
+        *,
+        dry_run: bool,
     ) -> tuple[Sync, list[str]]:
         """Returns the sync and the log groups that no longer exist (their filters are skipped)."""
         keyed = {f"{r['logGroupName']}|{r['filterName']}": r for r in wanted.values()}
-        existing = self._existing(scope)
 
         def same(current: Mapping[str, Any], request: Mapping[str, Any]) -> bool:
             transforms = [
@@ -247,7 +283,11 @@ class LogFilterKeeper(msgspec.Struct):
                     missing.add(request["logGroupName"])
             for key in deleted:
                 group, name = key.split("|", 1)
-                self.logs.delete_metric_filter(logGroupName=group, filterName=name)
+                try:
+                    self.logs.delete_metric_filter(logGroupName=group, filterName=name)
+                except ClientError as error:
+                    if error_code(error) not in _GONE:
+                        raise
         if missing:
             logger.warning("broker log groups missing", extra={"log_groups": sorted(missing)})
             created = [k for k in created if keyed[k]["logGroupName"] not in missing]

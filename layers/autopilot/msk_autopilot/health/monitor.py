@@ -183,12 +183,17 @@ class HealthMonitor(msgspec.Struct):
             ),
             "dashboards": self.dashboards.sync(wanted.dashboards, scope=scope, dry_run=dry_run),
         }
-        filters, missing_groups = self.log_filters.sync(
-            wanted.log_filters, scope=scope, dry_run=dry_run
+        # Queries are kept alongside filters: where neither is wanted and no filter of ours is
+        # left, no query of ours is either. They go first, so a sync cut short leaves filters
+        # behind that tell the next one to look for queries too.
+        existing_filters = self.log_filters.existing(scope)
+        syncs["log_queries"] = (
+            self.log_queries.sync(wanted.log_queries, scope=scope, dry_run=dry_run)
+            if wanted.log_queries or existing_filters
+            else Sync()
         )
-        syncs["log_filters"] = filters
-        syncs["log_queries"] = self.log_queries.sync(
-            wanted.log_queries, scope=scope, dry_run=dry_run
+        syncs["log_filters"], missing_groups = self.log_filters.sync(
+            wanted.log_filters, existing_filters, dry_run=dry_run
         )
         muting = self._mute(wanted, existing, syncs["alarms"], dry_run=dry_run)
         managed = [c.cluster_name for c in clusters if self._managed(c)]
