@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
+from moto.logs.exceptions import ResourceNotFoundException
 from moto.logs.responses import LogsResponse
 
 from msk_autopilot_local.emulator import seed_fleet
@@ -24,12 +25,15 @@ SUBNETS = ["subnet-a", "subnet-b", "subnet-c"]
 @pytest.fixture
 def query_definitions(monkeypatch) -> dict[str, dict[str, Any]]:
     """moto 5.2 has no Logs Insights query definitions; the emulator adds them (issue 15,
-    emulator part). Until that is merged, this minimal stand-in keeps them by id, as
-    PutQueryDefinition, DescribeQueryDefinitions and DeleteQueryDefinition do."""
+    emulator part: msk_autopilot_local.emulator.logs). Until that is merged, this minimal
+    stand-in keeps them by id as PutQueryDefinition, DescribeQueryDefinitions and
+    DeleteQueryDefinition do (an unknown id is ResourceNotFoundException)."""
     stored: dict[str, dict[str, Any]] = {}
 
     def put_query_definition(self: LogsResponse) -> str:
         identity = self._get_param("queryDefinitionId") or str(uuid.uuid4())
+        if self._get_param("queryDefinitionId") and identity not in stored:
+            raise ResourceNotFoundException(f"Query definition {identity} does not exist.")
         stored[identity] = {
             "queryDefinitionId": identity,
             "name": self._get_param("name"),
@@ -44,8 +48,10 @@ def query_definitions(monkeypatch) -> dict[str, dict[str, Any]]:
         return json.dumps({"queryDefinitions": found})
 
     def delete_query_definition(self: LogsResponse) -> str:
-        found = stored.pop(self._get_param("queryDefinitionId"), None)
-        return json.dumps({"success": found is not None})
+        identity = self._get_param("queryDefinitionId")
+        if stored.pop(identity, None) is None:
+            raise ResourceNotFoundException(f"Query definition {identity} does not exist.")
+        return json.dumps({"success": True})
 
     for handler in (put_query_definition, describe_query_definitions, delete_query_definition):
         monkeypatch.setattr(LogsResponse, handler.__name__, handler, raising=False)

@@ -348,8 +348,11 @@ class QueryKeeper(msgspec.Struct):
             for name in updated:
                 identity = kept[name]["queryDefinitionId"]
                 self.logs.put_query_definition(**wanted[name], queryDefinitionId=identity)
-            for name in deleted:
-                self.logs.delete_query_definition(queryDefinitionId=kept[name]["queryDefinitionId"])
-            for identity in duplicates:
-                self.logs.delete_query_definition(queryDefinitionId=identity)
+            gone = [kept[name]["queryDefinitionId"] for name in deleted] + duplicates
+            for identity in gone:
+                try:
+                    self.logs.delete_query_definition(queryDefinitionId=identity)
+                except ClientError as error:
+                    if error_code(error) not in _GONE:  # a concurrent sync deleted it first
+                        raise
         return Sync(created, updated, deleted, len(wanted) - len(created) - len(updated))
