@@ -53,7 +53,12 @@ class Sync(msgspec.Struct, frozen=True):
         return bool(self.created or self.updated or self.deleted)
 
     def to_dict(self) -> dict[str, Any]:
-        return msgspec.to_builtins(self)  # type: ignore[no-any-return]
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "deleted": self.deleted,
+            "unchanged": self.unchanged,
+        }
 
 
 def _in_scope(cluster_name: str | None, scope: str | None) -> bool:

@@ -25,6 +25,7 @@ from msk_autopilot.health.alarms import (
     HEALTH_ALARM_MARKER,
     AlarmThresholds,
     DiskTrigger,
+    cluster_arn_of_alarm,
     cluster_name_of_arn,
     disk_trigger_requests,
     health_alarm_requests,
@@ -51,7 +52,13 @@ from msk_autopilot.outcome import Outcome, Severity, Status, plural
 from msk_autopilot.runtime import LambdaContext
 from msk_autopilot.settings import HealthMonitorSettings
 
-__all__ = ["CLUSTER_CALLS", "HealthMonitor", "MonitorEvent", "build_health_monitor"]
+__all__ = [
+    "CLUSTER_CALLS",
+    "HealthMonitor",
+    "MonitorEvent",
+    "build_health_monitor",
+    "in_maintenance",
+]
 
 type MonitorEvent = ScheduledEvent | CloudTrailApiCall
 
@@ -243,7 +250,7 @@ class HealthMonitor(msgspec.Struct):
             if name in wanted.muted and actions_on:
                 to_mute.append(name)
             elif name not in wanted.muted and not actions_on:
-                to_unmute[name] = request["Tags"][0]["Value"]
+                to_unmute[name] = cluster_arn_of_alarm(request["AlarmDescription"]) or ""
         unmuted = {arn: cluster_name_of_arn(arn) for arn in to_unmute.values()}
         muting = {
             "muted": sorted(to_mute),
