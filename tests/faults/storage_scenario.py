@@ -1,4 +1,5 @@
-"""The storage scaler's fault scenario: one fleet, a sweep, alarms, and a sweep after the cool-down.
+"""The storage scaler's fault scenario: one fleet, its disk alarms kept by the health monitor, a
+sweep, alarms, and a sweep after the cool-down.
 
 `run_storage_scenario(world)` plays the scenario against a `FaultWorld` (faults or none) and
 returns what can be compared between runs: the end state (volumes, alarms, operations), the
@@ -173,8 +174,11 @@ def run_storage_scenario(world: FaultWorld, *, env: dict[str, str] | None = None
         outcomes.append((step, invocation.status))
         return invocation
 
-    # 1. The first sweep: alarms for every broker, growth where the forecast needs it.
+    # 1. The health monitor keeps a disk alarm for every broker (its outcome is not compared: a
+    # run that raised and was retried finds them made); the first sweep grows where the
+    # forecast needs it.
     start = control.clock.now()
+    world.invoke("health_monitor", schedule_event(start), env=env)
     write_disk_usage(world, start, start)
     deliver("sweep-1", schedule_event(start))
 

@@ -93,8 +93,8 @@ class FuzzWorld:
         self.failure_bucket = consumer["FAILURE_BUCKET"]
         rotator = stack.function_environment(stack.function_logical_id("config_rotator"))
         self.parameter_prefix = rotator["CONFIG_PARAMETER_PREFIX"]
-        scaler = stack.function_environment(stack.function_logical_id("storage_scaler"))
-        self.alarm_prefix = scaler["DISK_ALARM_PREFIX"]
+        monitor = stack.function_environment(stack.function_logical_id("health_monitor"))
+        self.alarm_prefix = monitor["DISK_ALARM_PREFIX"]
         session.client("ssm").put_parameter(
             Name=f"{self.parameter_prefix}{CONFIGURATION}", Value=DESIRED_PROPERTIES, Type="String"
         )

@@ -20,6 +20,11 @@ SAMPLES = {
     "scram_rotator": ["secret_rotation_create"],
     "security_auditor": ["scheduled_event", "cloudtrail_update_monitoring"],
     "record_consumer": ["msk_records"],
+    "health_monitor": [
+        "scheduled_event",
+        "cloudtrail_tag_resource",
+        "cloudtrail_delete_cluster",
+    ],
 }
 
 

@@ -20,13 +20,16 @@ FUNCTIONS = {
     "ScramRotatorFunction": "scram_rotator",
     "SecurityAuditorFunction": "security_auditor",
     "RecordConsumerFunction": "record_consumer",
+    "HealthMonitorFunction": "health_monitor",
 }
-ASYNC_FUNCTIONS = [
+# Functions that change clusters (each has its opted-in policy)
+CHANGING_FUNCTIONS = [
     "StorageScalerFunction",
     "ConfigRotatorFunction",
     "ScramRotatorFunction",
     "SecurityAuditorFunction",
 ]
+ASYNC_FUNCTIONS = [*CHANGING_FUNCTIONS, "HealthMonitorFunction"]
 # kafka actions that change a cluster; IAM lets them be limited by the cluster's tags.
 MUTATING_CLUSTER_ACTIONS = {
     "kafka:UpdateBrokerStorage",
@@ -197,7 +200,7 @@ def test_the_scram_rotator_reads_and_changes_only_opted_in_secrets(transformed):
 
 
 def test_each_function_role_attaches_its_own_opted_in_policy(transformed):
-    for function in ASYNC_FUNCTIONS:
+    for function in CHANGING_FUNCTIONS:
         arns = role_of(transformed, function)["Properties"]["ManagedPolicyArns"]
         assert {"Ref": function.replace("Function", "OptedInClustersPolicy")} in arns
 
@@ -250,7 +253,12 @@ def test_schedules_come_from_parameters(transformed):
         for r in resources_of(transformed, "AWS::Events::Rule").values()
         if "ScheduleExpression" in r["Properties"]
     }
-    assert schedules == {"StorageSweepSchedule", "ConfigSweepSchedule", "AuditSchedule"}
+    assert schedules == {
+        "StorageSweepSchedule",
+        "ConfigSweepSchedule",
+        "AuditSchedule",
+        "HealthSweepSchedule",
+    }
 
 
 def test_every_parameter_is_documented_in_the_readme(sam_template):
@@ -358,3 +366,25 @@ def test_the_auditor_assumes_only_the_audit_role_of_member_accounts(transformed)
     assert not _may_assume(transformed, audit.format("333333333333"), members)
     assert not _may_assume(transformed, "arn:aws:iam::111111111111:role/Admin", members)
     assert not _may_assume(transformed, audit.format("111111111111"), "")  # no member accounts
+
+
+def test_the_health_monitor_writes_only_its_own_alarms_and_dashboards_and_changes_no_cluster(
+    transformed,
+):
+    role = role_of(transformed, "HealthMonitorFunction")
+    only_the_role = {**transformed, "Resources": {"HealthMonitorRole": role}}
+    by_action: dict[str, list[Any]] = {}
+    for _, statement in policy_statements(only_the_role):
+        if statement["Effect"] == "Allow" and "Resource" in statement:  # not the trust policy
+            for action in _as_list(statement["Action"]):
+                by_action.setdefault(action, []).extend(_as_list(statement["Resource"]))
+    for verb in ("PutMetricAlarm", "DeleteAlarms", "DisableAlarmActions", "EnableAlarmActions"):
+        resources = by_action[f"cloudwatch:{verb}"]
+        assert {r["Fn::Sub"].split(":alarm:")[1] for r in resources} == {
+            "${AWS::StackName}-health-*",
+            "${AWS::StackName}-disk-*",
+        }, verb
+    for verb in ("PutDashboard", "DeleteDashboards"):
+        (resource,) = by_action[f"cloudwatch:{verb}"]
+        assert resource["Fn::Sub"].endswith(":dashboard/${AWS::StackName}-health-*"), verb
+    assert not set(by_action) & MUTATING_CLUSTER_ACTIONS

@@ -48,6 +48,8 @@ def sample(name: str) -> dict:
         ("scheduled_event.json", ScheduledEvent),
         ("scheduler_event.json", ScheduledEvent),
         ("cloudtrail_update_monitoring.json", CloudTrailApiCall),
+        ("cloudtrail_tag_resource.json", CloudTrailApiCall),
+        ("cloudtrail_delete_cluster.json", CloudTrailApiCall),
         ("parameter_store_change.json", ParameterStoreChange),
         ("secret_rotation_create.json", SecretRotationStep),
         ("scale_request.json", ScaleRequest),
@@ -91,6 +93,12 @@ def test_cloudtrail_create_call_takes_the_arn_from_the_response():
     event["detail"]["eventName"] = "CreateClusterV2"
     event["detail"]["requestParameters"] = {"clusterName": "orders"}
     assert EVERY_MODEL(event).cluster_arn == CLUSTER
+
+
+def test_cloudtrail_tag_call_names_the_cluster_as_its_resource():
+    call = EVERY_MODEL(sample("cloudtrail_tag_resource.json"))
+    assert isinstance(call, CloudTrailApiCall)
+    assert call.cluster_arn == CLUSTER
 
 
 def test_failed_cloudtrail_call_is_marked():

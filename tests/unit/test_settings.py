@@ -4,6 +4,7 @@ import pytest
 
 from msk_autopilot.settings import (
     CommonSettings,
+    HealthMonitorSettings,
     SecurityAuditorSettings,
     SettingsError,
     StorageScalerSettings,
@@ -81,6 +82,21 @@ def test_a_storage_target_at_or_above_the_alarm_threshold_names_both_variables()
         "STORAGE_TARGET_PERCENT (90) must be below DISK_ALARM_THRESHOLD_PERCENT (75)"
     ]
     assert load(StorageScalerSettings, storage).target_percent == 60.0
+
+
+def test_the_disk_backstop_must_sit_above_the_scalers_trigger():
+    monitor = {**BASE, "IDEMPOTENCY_TABLE_NAME": "notices"}
+    with pytest.raises(SettingsError) as caught:
+        load(
+            HealthMonitorSettings,
+            {**monitor, "DISK_BACKSTOP_ALARM_PERCENT": "75", "DISK_ALARM_THRESHOLD_PERCENT": "80"},
+        )
+    assert caught.value.problems == [
+        "DISK_BACKSTOP_ALARM_PERCENT (75) must be above DISK_ALARM_THRESHOLD_PERCENT (80)"
+    ]
+    defaults = load(HealthMonitorSettings, monitor)
+    assert (defaults.cpu_alarm_percent, defaults.disk_backstop_percent) == (60.0, 85.0)
+    assert defaults.connection_alarm_count == 2700
 
 
 def test_the_function_name_comes_from_lambda():

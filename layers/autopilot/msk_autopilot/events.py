@@ -192,11 +192,12 @@ class CloudTrailApiCall(_EventBridgeEnvelope, frozen=True, kw_only=True):
     @property
     def cluster_arn(self) -> str | None:
         """The MSK cluster the call was about; CloudTrail URL-encodes it in requestParameters,
-        and a create call only has it in responseElements."""
+        a create call only has it in responseElements, and a tag call names it resourceArn."""
         for section in (self.detail.request_parameters, self.detail.response_elements):
-            value = (section or {}).get("clusterArn")
-            if isinstance(value, str) and re.match(CLUSTER_ARN_PATTERN, unquote(value)):
-                return unquote(value)
+            for key in ("clusterArn", "resourceArn"):
+                value = (section or {}).get(key)
+                if isinstance(value, str) and re.match(CLUSTER_ARN_PATTERN, unquote(value)):
+                    return unquote(value)
         return None
 
 

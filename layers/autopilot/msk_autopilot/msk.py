@@ -87,8 +87,12 @@ class _LogDestination(_Shape, frozen=True, kw_only=True):
     enabled: bool = False
 
 
+class _CloudWatchLogs(_LogDestination, frozen=True, kw_only=True):
+    log_group: str | None = None
+
+
 class _BrokerLogs(_Shape, frozen=True, kw_only=True):
-    cloud_watch_logs: _LogDestination = _LogDestination()
+    cloud_watch_logs: _CloudWatchLogs = _CloudWatchLogs()
     firehose: _LogDestination = _LogDestination()
     s3: _LogDestination = msgspec.field(default=_LogDestination(), name="S3")
 
@@ -179,6 +183,14 @@ class ClusterSnapshot(_Shape, frozen=True, kw_only=True):
         if self.provisioned is None:
             return None
         return self.provisioned.broker_node_group_info.storage_info.ebs_storage_info.volume_size
+
+    @property
+    def broker_log_group(self) -> str | None:
+        """The CloudWatch Logs group the brokers deliver their logs to, if they do."""
+        if self.provisioned is None:
+            return None
+        destination = self.provisioned.logging_info.broker_logs.cloud_watch_logs
+        return destination.log_group if destination.enabled else None
 
     @property
     def broker_ids(self) -> list[str]:

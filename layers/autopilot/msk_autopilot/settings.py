@@ -18,6 +18,7 @@ import msgspec
 __all__ = [
     "CommonSettings",
     "ConfigRotatorSettings",
+    "HealthMonitorSettings",
     "RecordConsumerSettings",
     "ScramRotatorSettings",
     "SecurityAuditorSettings",
@@ -173,13 +174,10 @@ class CommonSettings(msgspec.Struct, frozen=True, kw_only=True):
 
 class StorageScalerSettings(CommonSettings, frozen=True, kw_only=True):
     idempotency_table: Annotated[str, _env("IDEMPOTENCY_TABLE_NAME", _text)]
-    alarm_prefix: Annotated[str, _env("DISK_ALARM_PREFIX", _text)] = "msk-autopilot-disk-"
+    # The disk alarms' threshold (the health monitor keeps them): the scaler's trigger.
     alarm_threshold_percent: Annotated[
         float, _env("DISK_ALARM_THRESHOLD_PERCENT", _number(10, 95))
     ] = 75.0
-    alarm_evaluation_periods: Annotated[
-        int, _env("DISK_ALARM_EVALUATION_PERIODS", _integer(1, 12))
-    ] = 1
     target_percent: Annotated[float, _env("STORAGE_TARGET_PERCENT", _number(10, 90))] = 60.0
     cooldown_hours: Annotated[float, _env("STORAGE_COOLDOWN_HOURS", _number(6, 72))] = 6.0
     max_volume_gib: Annotated[int, _env("STORAGE_MAX_VOLUME_GIB", _integer(10, 16384))] = 16384
@@ -194,6 +192,45 @@ class StorageScalerSettings(CommonSettings, frozen=True, kw_only=True):
                 [
                     f"{target} ({self.target_percent:g}) must be below "
                     f"{threshold} ({self.alarm_threshold_percent:g})"
+                ]
+            )
+
+
+class HealthMonitorSettings(CommonSettings, frozen=True, kw_only=True):
+    """The health monitor: the names it owns and the thresholds of the alarms it keeps."""
+
+    # Notices of maintenance muting already sent are remembered in this table.
+    idempotency_table: Annotated[str, _env("IDEMPOTENCY_TABLE_NAME", _text)]
+    # Alarms, dashboards, metric filters and query definitions are named under this prefix.
+    name_prefix: Annotated[str, _env("HEALTH_NAME_PREFIX", _text)] = "msk-autopilot-health-"
+    disk_alarm_prefix: Annotated[str, _env("DISK_ALARM_PREFIX", _text)] = "msk-autopilot-disk-"
+    disk_alarm_threshold_percent: Annotated[
+        float, _env("DISK_ALARM_THRESHOLD_PERCENT", _number(10, 95))
+    ] = 75.0
+    disk_alarm_evaluation_periods: Annotated[
+        int, _env("DISK_ALARM_EVALUATION_PERIODS", _integer(1, 12))
+    ] = 1
+    cpu_alarm_percent: Annotated[float, _env("CPU_ALARM_PERCENT", _number(1, 100))] = 60.0
+    disk_backstop_percent: Annotated[
+        float, _env("DISK_BACKSTOP_ALARM_PERCENT", _number(10, 100))
+    ] = 85.0
+    heap_alarm_percent: Annotated[float, _env("HEAP_ALARM_PERCENT", _number(1, 100))] = 60.0
+    connection_alarm_count: Annotated[int, _env("CONNECTION_ALARM_COUNT", _integer(1, 3000))] = 2700
+    express_throughput_percent: Annotated[
+        float, _env("EXPRESS_THROUGHPUT_ALARM_PERCENT", _number(1, 100))
+    ] = 80.0
+
+    def __post_init__(self) -> None:
+        # The backstop alarms after the scaler's trigger failed to keep up; at or below the
+        # trigger it would fire on every ordinary growth.
+        if self.disk_backstop_percent <= self.disk_alarm_threshold_percent:
+            backstop, trigger = _variables(
+                self, "disk_backstop_percent", "disk_alarm_threshold_percent"
+            )
+            raise SettingsError(
+                [
+                    f"{backstop} ({self.disk_backstop_percent:g}) must be above "
+                    f"{trigger} ({self.disk_alarm_threshold_percent:g})"
                 ]
             )
 

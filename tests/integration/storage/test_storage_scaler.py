@@ -22,7 +22,6 @@ ROOT = Path(__file__).resolve().parents[3]
 TAG = "msk-autopilot:managed"
 
 SCHEDULE = json.loads((ROOT / "events/scheduled_event.json").read_text())
-PREFIX = "msk-autopilot-disk-"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:msk-autopilot-notifications"
 
 
@@ -67,7 +66,7 @@ def test_alarm_grows_storage_ahead_of_the_forecast(
     assert message["cluster"] == arn
 
 
-def test_sweep_creates_alarms_and_scales_only_opted_in_clusters(
+def test_sweep_scales_only_opted_in_clusters_and_keeps_no_alarms(
     aws, cluster_spec, fleet, disk, invoke, msk_emulator
 ):
     arns = fleet(cluster_spec("orders"), cluster_spec("payments", opted_in=False))
@@ -76,20 +75,11 @@ def test_sweep_creates_alarms_and_scales_only_opted_in_clusters(
     result = invoke(schedule_event(msk_emulator.clock.now()))
     assert result["status"] == "acted", result
     assert result["details"]["clusters"] == {arns["orders"]: "acted"}
-    assert sorted(result["details"]["alarms"]["created"]) == [
-        f"{PREFIX}orders-broker-{b}" for b in (1, 2, 3)
-    ]
     kafka = aws.client("kafka")
     assert len(storage_operations(kafka, arns["orders"])) == 1
     assert storage_operations(kafka, arns["payments"]) == []
-    alarms = aws.client("cloudwatch").describe_alarms(AlarmNamePrefix=PREFIX)["MetricAlarms"]
-    alarm = next(a for a in alarms if a["AlarmName"].endswith("orders-broker-2"))
-    assert alarm["Threshold"] == 75.0
-    assert alarm["MetricName"] == "KafkaDataLogsDiskUsed"
-    assert {d["Name"]: d["Value"] for d in alarm["Dimensions"]} == {
-        "Cluster Name": "orders",
-        "Broker ID": "2",
-    }
+    # The disk alarms are the health monitor's (tests/integration/health).
+    assert aws.client("cloudwatch").describe_alarms()["MetricAlarms"] == []
 
 
 def test_cool_down_is_respected_after_a_change(
@@ -239,35 +229,6 @@ def test_dry_run_decides_the_same_without_changing_anything(
     assert volume(aws.client("kafka"), arn) == 1000
     real = invoke(alarm_event(arn, "orders", now))
     assert real["details"]["decision"]["new_gib"] == dry["details"]["decision"]["new_gib"]
-
-
-def test_alarms_follow_thresholds_opt_outs_and_deleted_clusters(
-    aws, cluster_spec, fleet, invoke, msk_emulator
-):
-    arns = fleet(cluster_spec("orders"), cluster_spec("payments"))
-    cloudwatch = aws.client("cloudwatch")
-    cloudwatch.put_metric_alarm(  # someone else's alarm under our prefix: never touched
-        AlarmName=f"{PREFIX}handmade",
-        Namespace="AWS/Kafka",
-        MetricName="KafkaDataLogsDiskUsed",
-        Statistic="Maximum",
-        Period=300,
-        EvaluationPeriods=1,
-        Threshold=90,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-    )
-    invoke(schedule_event(msk_emulator.clock.now()))
-    names = {a["AlarmName"] for a in cloudwatch.describe_alarms()["MetricAlarms"]}
-    assert len(names) == 7
-    result = invoke(schedule_event(msk_emulator.clock.now()), DISK_ALARM_THRESHOLD_PERCENT="65")
-    assert len(result["details"]["alarms"]["updated"]) == 6
-    kafka = aws.client("kafka")
-    kafka.untag_resource(ResourceArn=arns["payments"], TagKeys=[TAG])
-    kafka.delete_cluster(ClusterArn=arns["orders"])
-    result = invoke(schedule_event(msk_emulator.clock.now()))
-    assert len(result["details"]["alarms"]["deleted"]) == 6
-    remaining = {a["AlarmName"] for a in cloudwatch.describe_alarms()["MetricAlarms"]}
-    assert remaining == {f"{PREFIX}handmade"}
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,13 @@ __all__ = [
 COMPLIANT, FILLING, INSECURE = "orders", "clickstream", "legacy"
 # The demo prints its own story; the functions' JSON logs and EMF lines would drown it.
 QUIET = {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"}
-FUNCTIONS = ("storage_scaler", "config_rotator", "scram_rotator", "security_auditor")
+FUNCTIONS = (
+    "storage_scaler",
+    "config_rotator",
+    "scram_rotator",
+    "security_auditor",
+    "health_monitor",
+)
 
 
 class DemoFailure(Exception):

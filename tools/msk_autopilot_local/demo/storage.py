@@ -1,6 +1,6 @@
-"""Step 3, storage: the sweep creates the disk alarms, clickstream's disks rise, CloudWatch's
-alarm fires (evaluated by the emulator, since moto does not evaluate alarms), the scaler grows
-the volume; a second alarm within the 6-hour cool-down changes nothing."""
+"""Step 3, storage: the health monitor creates the disk alarms, clickstream's disks rise,
+CloudWatch's alarm fires (evaluated by the emulator, since moto does not evaluate alarms), the
+scaler grows the volume; a second alarm within the 6-hour cool-down changes nothing."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def storage(session: DemoSession) -> None:  # noqa: PLR0915  one story, told in 
     from msk_autopilot_local.emulator import put_linear_series  # noqa: PLC0415  moto is heavy
 
     say, tally = session.progress.say, session.result.functions["storage_scaler"]
-    environment = session.stack.function_environment("StorageScalerFunction")
+    environment = session.stack.function_environment("HealthMonitorFunction")
     prefix = environment["DISK_ALARM_PREFIX"]
     threshold = float(environment["DISK_ALARM_THRESHOLD_PERCENT"])
     # Datapoints end just before the events' time (whole seconds), so every read sees them.
@@ -44,15 +44,19 @@ def storage(session: DemoSession) -> None:  # noqa: PLR0915  one story, told in 
     series(COMPLIANT, [1, 2, 3], quiet_start, now, a=35, b=36)
     series(INSECURE, [1, 2], quiet_start, now, a=22, b=22)
     series(FILLING, [1, 2, 3], quiet_start, now, a=30, b=33)
-    sweep = session.invoke("storage_scaler", session.scheduled_event())
-    created = sweep["details"]["alarms"]["created"]
-    say(f"sweep (Scheduled Event): {sweep['status']}: {sweep['reason']}")
+    kept = session.invoke("health_monitor", session.scheduled_event())
+    created = kept["details"]["disk_alarms"]["created"]
+    say(f"health_monitor (Scheduled Event): {kept['status']}")
     say(f"  created {len(created)} disk alarms {prefix}<cluster>-broker-<id>, at {threshold:g} %")
-    session.expect(len(created) == 8, f"the sweep should create 8 disk alarms, created {created}")
+    session.expect(len(created) == 8, f"the monitor should create 8 disk alarms, created {created}")
+    session.result.functions["health_monitor"].did.append(
+        f"kept {len(created)} disk alarms for the storage scaler"
+    )
+    sweep = session.invoke("storage_scaler", session.scheduled_event())
+    say(f"storage_scaler (Scheduled Event): {sweep['status']}: {sweep['reason']}")
     session.expect(
         not session.operations(FILLING), "the sweep should not grow clickstream before the burst"
     )
-    tally.did.append(f"sweep created {len(created)} disk alarms")
 
     # A burst: clickstream's broker 2 goes from 33 % to 78 % in three hours.
     start = now
@@ -132,7 +136,7 @@ def _evaluate_alarms(session: DemoSession, cluster: str) -> list[AlarmTransition
     alarm that fires."""
     from msk_autopilot_local.emulator import evaluate_alarms  # noqa: PLC0415
 
-    environment = session.stack.function_environment("StorageScalerFunction")
+    environment = session.stack.function_environment("HealthMonitorFunction")
     changes = evaluate_alarms(
         region=session.region,
         account_id=session.stack.account,

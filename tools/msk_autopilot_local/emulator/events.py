@@ -126,7 +126,7 @@ def disk_alarm_state_change(
     prefix: str = "msk-autopilot-disk-",
 ) -> dict[str, Any]:
     """The state change of the storage scaler's disk alarm of one broker, as it creates it
-    (msk_autopilot.storage.alarms): name, description and metric."""
+    (msk_autopilot.health.alarms): name, description and metric."""
     region, account = cluster_arn.split(":")[3:5]
     return alarm_state_change(
         alarm_arn=f"arn:aws:cloudwatch:{region}:{account}:alarm:{prefix}{cluster_name}-broker-{broker}",

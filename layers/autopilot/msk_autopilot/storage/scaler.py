@@ -23,6 +23,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from msk_autopilot.aws import ClientFactory
 from msk_autopilot.events import AlarmStateChange, ScaleRequest, ScheduledEvent
+from msk_autopilot.health.alarms import cluster_arn_of_alarm
 from msk_autopilot.health.change import ChangeKind
 from msk_autopilot.health.gatekeeper import guarded_msk
 from msk_autopilot.msk import (
@@ -37,7 +38,6 @@ from msk_autopilot.observability import MetricUnit, logger, metrics
 from msk_autopilot.outcome import Outcome, Severity, Status, plural
 from msk_autopilot.runtime import LambdaContext
 from msk_autopilot.settings import StorageScalerSettings
-from msk_autopilot.storage.alarms import AlarmSettings, DiskAlarms, cluster_arn_of_alarm
 from msk_autopilot.storage.metrics import DISK_METRIC, read_disk_usage
 from msk_autopilot.storage.policy import (
     PolicySettings,
@@ -107,7 +107,6 @@ class StorageScaler(msgspec.Struct):
     msk: MskPort
     cloudwatch: Any
     notifier: Notifier
-    alarms: DiskAlarms
     policy: PolicySettings
     settings: StorageScalerSettings
     # Wraps the act step for idempotency (powertools on DynamoDB in the function).
@@ -284,10 +283,9 @@ class StorageScaler(msgspec.Struct):
         return Outcome(Status.ACTED, decision.reason, details)
 
     def sweep(self, *, now: datetime, dry_run: bool) -> Outcome:
-        """Keep the alarms in step with the fleet, then scale every opted-in cluster."""
+        """Scale every opted-in cluster (its disk alarms are the health monitor's to keep)."""
         clusters = list(self.msk.clusters())
         opted_in = [c for c in clusters if c.opted_in(self.settings.opt_in_tag_key)]
-        alarms = self.alarms.sync(opted_in, dry_run=dry_run)
         statuses: dict[str, str] = {}
         for cluster in opted_in:
             try:
@@ -304,7 +302,7 @@ class StorageScaler(msgspec.Struct):
             # clusters already decided replay their recorded outcome instead of acting again.
             raise SweepIncompleteError(failed)
         acted = sum(status == Status.ACTED.value for status in statuses.values())
-        details = {"clusters": statuses, "alarms": alarms.to_dict(), "seen": len(clusters)}
+        details = {"clusters": statuses, "seen": len(clusters)}
         status = Status.ACTED if acted else Status.UNCHANGED
         reason = (
             f"swept {len(opted_in)} opted-in of {plural(len(clusters), 'cluster')}, grew {acted}"
@@ -373,18 +371,12 @@ def build_storage_scaler(
         if idempotent
         else (_run_every_time, _ignore_context)
     )
-    alarms = AlarmSettings(
-        prefix=settings.alarm_prefix,
-        threshold_percent=settings.alarm_threshold_percent,
-        evaluation_periods=settings.alarm_evaluation_periods,
-    )
     cloudwatch = clients.client("cloudwatch")
     notifier = Notifier(clients.client("sns"), settings.notification_topic_arn)
     return StorageScaler(
         msk=guarded_msk(clients, idempotency_table=settings.idempotency_table, notifier=notifier),
         cloudwatch=cloudwatch,
         notifier=notifier,
-        alarms=DiskAlarms(cloudwatch, alarms),
         policy=policy,
         settings=settings,
         idempotent=wrap,
