@@ -106,7 +106,8 @@ class _VersionOverride(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 class _Overrides(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     recommended: str | msgspec.UnsetType = msgspec.UNSET
-    versions: dict[str, _VersionOverride] = {}
+    # Raw, decoded one by one, so an error can name the version (msgspec elides dict keys).
+    versions: dict[str, msgspec.Raw] = {}
 
 
 def _line(released: str | None, end: str | None = None) -> KafkaVersion:
@@ -183,13 +184,13 @@ class Catalogue(msgspec.Struct, frozen=True):
         except msgspec.DecodeError as error:
             raise CatalogueError(f"invalid version catalogue override: {error}") from None
         versions = dict(catalogue.versions)
-        for name, override in overrides.versions.items():
+        for name, raw in overrides.versions.items():
             if not _NAME.fullmatch(name):
                 raise CatalogueError(
                     f"invalid version catalogue override: `$.versions[{name!r}]` is not an MSK "
                     'version name (e.g. "3.9.x", "3.9.x.kraft", "2.8.2.tiered")'
                 )
-            versions[name] = _merged(versions.get(name, KafkaVersion()), override, name)
+            versions[name] = _merged(versions.get(name, KafkaVersion()), _decoded(raw, name), name)
         recommended = (
             catalogue.recommended
             if isinstance(overrides.recommended, msgspec.UnsetType)
@@ -243,6 +244,14 @@ class Catalogue(msgspec.Struct, frozen=True):
         else:
             state = SupportState.SUPPORTED
         return SupportStatus(version, state, end, days_left, deprecated_by_msk=deprecated)
+
+
+def _decoded(raw: msgspec.Raw, name: str) -> _VersionOverride:
+    try:
+        return msgspec.json.decode(raw, type=_VersionOverride)
+    except msgspec.DecodeError as error:
+        where = str(error).replace("`$", f"`$.versions[{name!r}]")
+        raise CatalogueError(f"invalid version catalogue override: {where}") from None
 
 
 def _merged(entry: KafkaVersion, override: _VersionOverride, name: str) -> KafkaVersion:
