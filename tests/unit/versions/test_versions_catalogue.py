@@ -135,7 +135,7 @@ def test_overrides_merge_over_the_table_field_by_field() -> None:
             '{"versions": {"3.8.x": {"end_of_support": "soon"}}}',
             "$.versions['3.8.x'].end_of_support",
         ),
-        ('{"versions": {"3.8.x": {"eos": "2027-01-01"}}}', "eos"),
+        ('{"versions": {"3.8.x": {"eos": "2027-01-01"}}}', "`eos` in `$.versions['3.8.x']`"),
         ('{"recomended": "3.9.x"}', "recomended"),
         ('{"recommended": "5.0.x"}', "$.recommended"),
         ('{"versions": {"latest": {}}}', "$.versions['latest']"),

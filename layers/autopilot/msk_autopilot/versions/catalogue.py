@@ -250,7 +250,10 @@ def _decoded(raw: msgspec.Raw, name: str) -> _VersionOverride:
     try:
         return msgspec.json.decode(raw, type=_VersionOverride)
     except msgspec.DecodeError as error:
-        where = str(error).replace("`$", f"`$.versions[{name!r}]")
+        path = f"$.versions[{name!r}]"
+        where = (
+            str(error).replace("`$", f"`{path}") if "`$" in str(error) else f"{error} in `{path}`"
+        )
         raise CatalogueError(f"invalid version catalogue override: {where}") from None
 
 
