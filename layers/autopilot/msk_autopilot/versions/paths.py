@@ -133,8 +133,6 @@ def missing_path_reason(graph: CompatibilityGraph, current: str, target: str) ->
     """Why MSK offers no path from `current` to `target`, in words an operator can act on."""
     if version_key(target) < version_key(current) or (is_kraft(current) and not is_kraft(target)):
         return f"MSK does not downgrade: {current} cannot move to {target}"
-    if current not in graph:
-        return f"MSK lists no upgrade from {current}"
     if is_kraft(target) and not is_kraft(current):
         migrations = sorted(
             (
@@ -153,6 +151,8 @@ def missing_path_reason(graph: CompatibilityGraph, current: str, target: str) ->
             f"MSK lists no path from {current} to {target}: ZooKeeper to KRaft in place is offered "
             f"only from {', '.join(migrations)}"
         )
+    if current not in graph:
+        return f"MSK lists no upgrade from {current}"
     return f"MSK lists no path from {current} to {target}"
 
 

@@ -197,7 +197,7 @@ def _draft(
     now: datetime,
 ) -> _Draft | ClusterPlan:
     support = catalogue.support(
-        facts.current_version, now.date(), ending_soon_days=policy.ending_soon_days
+        facts.current_version, now.astimezone(UTC).date(), ending_soon_days=policy.ending_soon_days
     )
     base = ClusterPlan(
         facts.arn,
