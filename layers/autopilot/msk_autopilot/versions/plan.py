@@ -37,6 +37,7 @@ from msk_autopilot.versions.paths import (
     upgrade_path,
 )
 from msk_autopilot.versions.target import (
+    PINNED,
     TARGET_TAG,
     WINDOW_TAG,
     TargetKind,
@@ -293,7 +294,7 @@ def _halt_reason(clusters: Sequence[ClusterFacts]) -> str | None:
         if latest.running:
             since = f"{latest.started:%Y-%m-%d %H:%M} UTC"
             return f"the version upgrade of {facts.name} is running (since {since})"
-        managed = facts.opted_in and facts.tags.get(TARGET_TAG, "").strip().lower() != "pinned"
+        managed = facts.opted_in and facts.tags.get(TARGET_TAG, "").strip().lower() != PINNED
         if latest.state == "UPDATE_FAILED" and managed:
             return (
                 f"the latest version upgrade of {facts.name} failed: fix and upgrade it, or pin it"
