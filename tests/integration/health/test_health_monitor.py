@@ -7,17 +7,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from moto.kafka.models import kafka_backends
-
 from msk_autopilot.aws import ClientFactory
 from msk_autopilot.health.alarms import ALARMS, BrokerKind
 from msk_autopilot.health.broker_logs import LOG_FILTERS, LOG_QUERIES
 from msk_autopilot.health.monitor import build_health_monitor
 from msk_autopilot.settings import HealthMonitorSettings, load
+from msk_autopilot_local.emulator import control
 from msk_autopilot_local.template.resolve import ResolvedTemplate
 
 ROOT = Path(__file__).resolve().parents[3]
-ACCOUNT = "123456789012"
 SCHEDULE = json.loads((ROOT / "events/scheduled_event.json").read_text())
 TAGGED = json.loads((ROOT / "events/cloudtrail_tag_resource.json").read_text())
 HEALTH = "msk-autopilot-health-"
@@ -56,11 +54,8 @@ def metric_filters(aws) -> dict[str, dict[str, Any]]:
 
 
 def start_maintenance(cluster_arn: str) -> None:
-    """MSK patching a Standard cluster: state MAINTENANCE, a SECURITY_PATCHING operation
-    running (the emulator's own maintenance control lands with its health part)."""
-    backend = kafka_backends[ACCOUNT]["us-east-1"]
-    cluster = backend._cluster(cluster_arn)
-    backend._start_operation(cluster, "SECURITY_PATCHING", {}, cluster_state="MAINTENANCE")
+    """MSK patching a Standard cluster: state MAINTENANCE, a SECURITY_PATCHING operation."""
+    control.start_maintenance(cluster_arn)
 
 
 def test_sweep_keeps_the_recommended_set_of_a_standard_cluster_once(
@@ -220,7 +215,7 @@ def test_concurrent_sweeps_leave_no_duplicate_and_no_orphan(
     assert len(alarms(aws, DISK)) == 6
     assert len(metric_filters(aws)) == len(LOG_FILTERS)
     build_health_monitor(settings, ClientFactory.for_settings(settings)).sweep(dry_run=False)
-    names = [d["name"] for d in query_definitions.values()]
+    names = [d["name"] for d in query_definitions().values()]
     assert sorted(names) == sorted(f"{HEALTH}orders/{q.id}" for q in LOG_QUERIES)
 
     aws.client("kafka").untag_resource(ResourceArn=arns["orders"], TagKeys=[TAG])
@@ -229,7 +224,7 @@ def test_concurrent_sweeps_leave_no_duplicate_and_no_orphan(
     assert alarms(aws) == {}
     assert alarms(aws, DISK) == {}
     assert metric_filters(aws) == {}
-    assert query_definitions == {}
+    assert query_definitions() == {}
     assert dashboards(aws) == []
 
 
@@ -280,7 +275,7 @@ def test_broker_log_filters_alarms_and_queries_come_and_go_with_the_cluster(
     assert transform["metricNamespace"] == "msk-autopilot/BrokerLogs/orders"
     log_alarms = {n for n in alarms(aws) if "-log-" in n}
     assert log_alarms == {f"{HEALTH}orders-log-{f.id}" for f in LOG_ALARMS}
-    queries = {d["name"]: d for d in query_definitions.values()}
+    queries = {d["name"]: d for d in query_definitions().values()}
     assert sorted(queries) == sorted(f"{HEALTH}orders/{q.id}" for q in LOG_QUERIES)
     assert all(d["logGroupNames"] == ["/msk/orders"] for d in queries.values())
     body = aws.client("cloudwatch").get_dashboard(DashboardName=f"{HEALTH}orders")
@@ -290,7 +285,7 @@ def test_broker_log_filters_alarms_and_queries_come_and_go_with_the_cluster(
     result = invoke(call_event("UntagResource", arns["orders"]))
     assert result["status"] == "acted", result
     assert metric_filters(aws) == {}
-    assert query_definitions == {}
+    assert query_definitions() == {}
     assert not [n for n in alarms(aws) if n.startswith(f"{HEALTH}orders-")]
     assert [n for n in alarms(aws) if n.startswith(f"{HEALTH}quiet-")]  # another cluster's
 
@@ -330,4 +325,50 @@ def test_dry_run_reports_and_changes_nothing(aws, cluster_spec, fleet, invoke, q
     assert alarms(aws, DISK) == {}
     assert dashboards(aws) == []
     assert metric_filters(aws) == {}
-    assert query_definitions == {}
+    assert query_definitions() == {}
+
+
+def test_sweeps_publish_each_operation_transition_of_an_opted_in_cluster_once(
+    aws, cluster_spec, fleet, invoke
+):
+    """The monitor's sweep is what publishes operation events: nothing for history, the start
+    and the end of a storage update once each across repeated sweeps, nothing in a dry run,
+    nothing for a cluster that is not opted in."""
+    arns = fleet(cluster_spec("orders"), cluster_spec("payments", opted_in=False))
+    sqs, events = aws.client("sqs"), aws.client("events")
+    url = sqs.create_queue(QueueName="operation-events")["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    events.put_rule(Name="ops", EventPattern=json.dumps({"source": ["msk-autopilot"]}))
+    events.put_targets(Rule="ops", Targets=[{"Id": "q", "Arn": queue["QueueArn"]}])
+
+    def delivered() -> list[dict[str, Any]]:
+        found = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        for message in found:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return [json.loads(message["Body"])["detail"] for message in found]
+
+    invoke(sweep_event())  # first sight of the fleet: no history
+    assert delivered() == []
+    kafka = aws.client("kafka")
+    for name in ("orders", "payments"):
+        version = kafka.describe_cluster_v2(ClusterArn=arns[name])["ClusterInfo"]["CurrentVersion"]
+        kafka.update_broker_storage(
+            ClusterArn=arns[name],
+            CurrentVersion=version,
+            TargetBrokerEBSVolumeInfo=[{"KafkaBrokerNodeId": "ALL", "VolumeSizeGB": 1100}],
+        )
+    dry = invoke(sweep_event(), DRY_RUN="true")
+    assert dry["details"]["operation_events"]["published"] == []
+    assert delivered() == []
+    invoke(sweep_event())
+    invoke(sweep_event())
+    started = delivered()
+    assert [(d["clusterName"], d["transition"]) for d in started] == [("orders", "started")]
+    control.complete_operations()
+    invoke(sweep_event())
+    invoke(sweep_event())
+    completed = delivered()
+    assert [(d["clusterName"], d["transition"], d["operationState"]) for d in completed] == [
+        ("orders", "completed", "UPDATE_COMPLETE")
+    ]
+    assert completed[0]["operationArn"] == started[0]["operationArn"]

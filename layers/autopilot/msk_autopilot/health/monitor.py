@@ -4,8 +4,9 @@ A sweep (schedule) keeps every cluster; a CloudTrail event (a cluster created, d
 untagged) keeps the one it names. For an opted-in cluster that is not being deleted it keeps the
 recommended alarm set (`health.alarms`), the storage scaler's disk alarms, a dashboard, and where
 the brokers deliver logs to CloudWatch Logs the metric filters, their alarms and saved queries
-(`health.broker_logs`); for any other cluster it deletes what it kept. While MSK maintains a
-cluster (state MAINTENANCE, or a maintenance operation running), the cluster's alarm actions are
+(`health.broker_logs`); for any other cluster it deletes what it kept. It also publishes each
+opted-in cluster's operation transitions to EventBridge (`health.operation_events`). While MSK
+maintains a cluster (state MAINTENANCE, or a maintenance operation running), the cluster's alarm actions are
 disabled and turned back on when it ends, with one notice each way (`NoticeLedger`), so the
 restarts MSK makes on purpose page nobody.
 """
@@ -44,6 +45,7 @@ from msk_autopilot.health.keeping import (
     QueryKeeper,
     Sync,
 )
+from msk_autopilot.health.operation_events import OperationEvents, build_operation_events
 from msk_autopilot.ledger import NoticeLedger
 from msk_autopilot.msk import ClusterNotFoundError, ClusterSnapshot, MskReader, Operation
 from msk_autopilot.notify import Notifier
@@ -87,6 +89,8 @@ class _Wanted(msgspec.Struct):
     log_queries: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
     muted: dict[str, ClusterSnapshot] = msgspec.field(default_factory=dict)  # alarm -> cluster
     maintained: list[ClusterSnapshot] = msgspec.field(default_factory=list)
+    # Opted-in clusters with the operations just read, for the operation state events.
+    observed: list[tuple[ClusterSnapshot, list[Operation]]] = msgspec.field(default_factory=list)
 
 
 class HealthMonitor(msgspec.Struct):
@@ -96,6 +100,7 @@ class HealthMonitor(msgspec.Struct):
     dashboards: DashboardKeeper
     log_filters: LogFilterKeeper
     log_queries: QueryKeeper
+    operation_events: OperationEvents
     ledger: NoticeLedger
     notifier: Notifier
     settings: HealthMonitorSettings
@@ -152,8 +157,7 @@ class HealthMonitor(msgspec.Struct):
             if not self._managed(cluster):
                 continue
             operations = self.msk.operations(cluster.cluster_arn)
-            # Operation state events (issue 15, item 4) are published here, per opted-in
-            # cluster, from `cluster` and `operations`.
+            wanted.observed.append((cluster, operations))
             alarms = health_alarm_requests(cluster, thresholds, prefix=prefix, topic_arn=topic)
             log_group = cluster.broker_log_group
             if log_group is not None:
@@ -209,6 +213,7 @@ class HealthMonitor(msgspec.Struct):
             "kept": sorted(managed),
             **{family: sync.to_dict() for family, sync in syncs.items()},
             **muting,
+            "operation_events": self._publish_operations(wanted, dry_run=dry_run),
         }
         if missing_groups:
             details["missing_log_groups"] = missing_groups
@@ -226,6 +231,20 @@ class HealthMonitor(msgspec.Struct):
         where = "every cluster" if scope is None else f"cluster {scope}"
         reason = f"kept {plural(len(managed), 'opted-in cluster')} ({where})" + _summary(syncs)
         return Outcome(status, reason, details)
+
+    def _publish_operations(self, wanted: _Wanted, *, dry_run: bool) -> dict[str, Any]:
+        """One EventBridge event per operation transition of the clusters just read. A dry run
+        publishes nothing: it only says how many clusters would have been looked at."""
+        if dry_run:
+            return {"published": [], "retry": [], "dry_run_clusters": len(wanted.observed)}
+        now = datetime.now(UTC)
+        published: list[str] = []
+        retry: list[str] = []
+        for cluster, operations in wanted.observed:
+            report = self.operation_events.publish(cluster, operations, now=now)
+            published.extend(t.event_id for t in report.published)
+            retry.extend(t.event_id for t in report.retry)
+        return {"published": published, "retry": retry}
 
     # --- maintenance muting --------------------------------------------------------------------
 
@@ -321,6 +340,7 @@ def build_health_monitor(settings: HealthMonitorSettings, clients: ClientFactory
         dashboards=DashboardKeeper(cloudwatch, settings.name_prefix),
         log_filters=LogFilterKeeper(logs, settings.name_prefix),
         log_queries=QueryKeeper(logs, settings.name_prefix),
+        operation_events=build_operation_events(clients, settings.idempotency_table),
         ledger=NoticeLedger(clients.client("dynamodb"), settings.idempotency_table, NAMESPACE),
         notifier=Notifier(clients.client("sns"), settings.notification_topic_arn),
         settings=settings,
