@@ -12,6 +12,7 @@ from msk_autopilot.events import (
 )
 from msk_autopilot_local.emulator.events import (
     alarm_state_change,
+    metric_stat_entry,
     parameter_store_change,
     scheduled_event,
     secret_rotation_step,
@@ -27,11 +28,15 @@ def test_an_alarm_state_change():
         alarm_arn=arn,
         state="ALARM",
         time=AT,
-        namespace="AWS/Kafka",
-        metric_name="KafkaDataLogsDiskUsed",
-        dimensions={"Cluster Name": "orders", "Broker ID": "2"},
-        period=300,
-        statistic="Maximum",
+        metrics=[
+            metric_stat_entry(
+                namespace="AWS/Kafka",
+                metric_name="KafkaDataLogsDiskUsed",
+                dimensions={"Cluster Name": "orders", "Broker ID": "2"},
+                period=300,
+                statistic="Maximum",
+            )
+        ],
         description="disk of broker 2",
         reason="Threshold Crossed",
         reason_data={"recentDatapoints": [72.4]},

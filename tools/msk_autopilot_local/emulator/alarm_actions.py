@@ -21,7 +21,7 @@ from moto.cloudwatch.models import cloudwatch_backends
 from moto.events.models import events_backends
 from moto.sns.models import sns_backends
 
-from .alarms import AlarmTransition, evaluate_alarms
+from .alarms import AlarmTransition, MetricStatQuery, evaluate_alarms
 from .events import alarm_timestamp
 from .state import emulator_state
 
@@ -92,21 +92,34 @@ def notification(
         "OKActions": list(alarm.ok_actions),
         "AlarmActions": list(alarm.alarm_actions),
         "InsufficientDataActions": list(alarm.insufficient_data_actions),
-        "Trigger": {
-            "MetricName": transition.metric_name,
-            "Namespace": transition.namespace,
-            "StatisticType": "Statistic",
-            "Statistic": transition.statistic.upper(),
-            "Unit": alarm.unit,
-            "Dimensions": [
-                {"value": value, "name": name} for name, value in transition.dimensions.items()
-            ],
-            "Period": transition.period,
-            "EvaluationPeriods": int(alarm.evaluation_periods),
-            "ComparisonOperator": alarm.comparison_operator,
-            "Threshold": transition.threshold,
-            "TreatMissingData": alarm.treat_missing_data or "missing",
-        },
+        "Trigger": _trigger(transition, alarm),
     }
     subject = f'{transition.state}: "{transition.alarm_name}" in {region}'
     return json.dumps(message), subject[:_SUBJECT_LIMIT]
+
+
+def _trigger(transition: AlarmTransition, alarm: Any) -> dict[str, Any]:
+    """What the alarm watches and how, as the notification's Trigger says it: a single-metric
+    alarm's metric, or a metric-math alarm's queries."""
+    evaluation = {
+        "Period": transition.period,
+        "EvaluationPeriods": int(alarm.evaluation_periods),
+        "ComparisonOperator": alarm.comparison_operator,
+        "Threshold": transition.threshold,
+        "TreatMissingData": alarm.treat_missing_data or "missing",
+    }
+    match transition.metrics:
+        case (MetricStatQuery(id=None) as metric,):  # a single-metric alarm
+            return {
+                "MetricName": metric.metric_name,
+                "Namespace": metric.namespace,
+                "StatisticType": "Statistic",
+                "Statistic": metric.statistic.upper(),
+                "Unit": alarm.unit,
+                "Dimensions": [
+                    {"value": value, "name": name} for name, value in metric.dimensions.items()
+                ],
+                **evaluation,
+            }
+        case queries:
+            return {**evaluation, "Metrics": [query.trigger_entry() for query in queries]}

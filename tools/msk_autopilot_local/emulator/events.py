@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ __all__ = [
     "alarm_timestamp",
     "disk_alarm_state_change",
     "event_time",
+    "metric_stat_entry",
     "parameter_store_change",
     "scheduled_event",
     "secret_rotation_step",
@@ -50,16 +51,35 @@ def _envelope(
     }
 
 
-def alarm_state_change(
+def metric_stat_entry(
     *,
-    alarm_arn: str,
-    state: str,
-    time: datetime,
     namespace: str,
     metric_name: str,
     dimensions: Mapping[str, str],
     period: int,
     statistic: str,
+    query_id: str | None = None,
+    return_data: bool = True,
+) -> dict[str, Any]:
+    """One metric of an alarm as its state-change event lists it; a single-metric alarm's has
+    no id of its own, so CloudWatch makes one up (as here, without `query_id`)."""
+    return {
+        "id": query_id or uuid.uuid4().hex[:12],
+        "metricStat": {
+            "metric": {"namespace": namespace, "name": metric_name, "dimensions": dict(dimensions)},
+            "period": period,
+            "stat": statistic,
+        },
+        "returnData": return_data,
+    }
+
+
+def alarm_state_change(
+    *,
+    alarm_arn: str,
+    state: str,
+    time: datetime,
+    metrics: Sequence[Mapping[str, Any]],
     description: str = "",
     reason: str = "",
     reason_data: Mapping[str, Any] | None = None,
@@ -67,8 +87,10 @@ def alarm_state_change(
     previous_reason: str = "",
     previous_time: datetime | None = None,
 ) -> dict[str, Any]:
-    """The "CloudWatch Alarm State Change" event of a single-metric alarm entering `state` at
-    `time`; the alarm's name, account and Region are read from `alarm_arn`."""
+    """The "CloudWatch Alarm State Change" event of an alarm entering `state` at `time`; its
+    `metrics` are the configuration's (``metric_stat_entry`` makes a metric's, a metric-math
+    alarm's expression is ``{"id", "expression", "label", "returnData"}``); the alarm's name,
+    account and Region are read from `alarm_arn`."""
     _, _, _, region, account, _, alarm_name = alarm_arn.split(":", 6)
     new_state: dict[str, Any] = {
         "value": state,
@@ -96,21 +118,7 @@ def alarm_state_change(
             },
             "configuration": {
                 "description": description,
-                "metrics": [
-                    {
-                        "id": uuid.uuid4().hex[:12],
-                        "metricStat": {
-                            "metric": {
-                                "namespace": namespace,
-                                "name": metric_name,
-                                "dimensions": dict(dimensions),
-                            },
-                            "period": period,
-                            "stat": statistic,
-                        },
-                        "returnData": True,
-                    }
-                ],
+                "metrics": [dict(metric) for metric in metrics],
             },
         },
     }
@@ -132,11 +140,15 @@ def disk_alarm_state_change(
         alarm_arn=f"arn:aws:cloudwatch:{region}:{account}:alarm:{prefix}{cluster_name}-broker-{broker}",
         state=state,
         time=time,
-        namespace="AWS/Kafka",
-        metric_name="KafkaDataLogsDiskUsed",
-        dimensions={"Cluster Name": cluster_name, "Broker ID": broker},
-        period=300,
-        statistic="Maximum",
+        metrics=[
+            metric_stat_entry(
+                namespace="AWS/Kafka",
+                metric_name="KafkaDataLogsDiskUsed",
+                dimensions={"Cluster Name": cluster_name, "Broker ID": broker},
+                period=300,
+                statistic="Maximum",
+            )
+        ],
         description=(
             f"msk-autopilot disk alarm: KafkaDataLogsDiskUsed of broker {broker} of "
             f"{cluster_name} ({cluster_arn})"
