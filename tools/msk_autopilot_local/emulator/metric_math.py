@@ -86,8 +86,9 @@ class MathExpression:
                 name in _AGGREGATES and items
             ):
                 return set().union(*(self._check(item) for item in items))
-        shown = ast.get_source_segment(self.text.strip(), node) or ast.dump(node)
-        raise UnsupportedExpression(f"{shown!r} in {self.text!r} is not supported metric math")
+        part = ast.get_source_segment(self.text.strip(), node) or ast.dump(node)
+        where = "" if part == self.text.strip() else f" in {self.text!r}"
+        raise UnsupportedExpression(f"{part!r}{where} is not supported metric math")
 
     def _value(self, node: ast.expr, resolve: Callable[[str], Series]) -> _Value:
         # Only what _check accepted reaches here.
