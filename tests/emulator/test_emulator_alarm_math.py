@@ -223,6 +223,24 @@ def test_an_operand_without_data_leaves_the_alarm_without_data(kit, msk_emulator
     assert (transition.state, transition.datapoints) == ("INSUFFICIENT_DATA", [])
 
 
+def test_an_expression_may_read_another_expression(kit, msk_emulator):
+    cloudwatch = kit.client("cloudwatch")
+    math_alarm(cloudwatch, "cpu-share", "m1 + m2", periods=1, threshold=0.5)
+    [*metrics, total] = cloudwatch.describe_alarms()["MetricAlarms"][0]["Metrics"]
+    cloudwatch.put_metric_alarm(
+        AlarmName="cpu-share",
+        Metrics=[*metrics, {**total, "ReturnData": False}, {"Id": "e2", "Expression": "e1 / 100"}],
+        EvaluationPeriods=1,
+        Threshold=0.5,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    put_broker_metrics(cloudwatch, "orders", 1, {"CpuUser": 50.0, "CpuSystem": 10.0})
+
+    [fired] = evaluate_alarms(region=REGION)
+
+    assert (fired.state, fired.datapoints) == ("ALARM", [0.6])
+
+
 @pytest.mark.parametrize(
     ("expression", "unsupported"),
     [
@@ -232,6 +250,8 @@ def test_an_operand_without_data_leaves_the_alarm_without_data(kit, msk_emulator
         ("MAX(m1)", "MAX(m1)"),
         ("m1 +", "'m1 +' is not an expression"),
         ("2 * 30", "gives a number, not a time series"),
+        ("m1 + m3", "reads m3, no query of it"),
+        ("e1 + m1", "e1 refers to itself"),
     ],
 )
 def test_an_expression_outside_the_subset_leaves_its_alarm_alone_with_a_reason(

@@ -155,9 +155,12 @@ Alarms
 ------
 moto keeps CloudWatch alarms but never evaluates them. ``evaluate_alarms(region=...,
 account_id=..., name_prefix=...)`` evaluates the metric alarms on their data at the emulator's
-time (threshold, comparison, period, evaluation periods, datapoints to alarm, missing data), sets
-the state of those that change and returns their ``AlarmTransition``s; ``transition.event()`` is
-the "CloudWatch Alarm State Change" EventBridge delivers (see ``alarms``). ``evaluate_and_act()``
+time (threshold, comparison, period, evaluation periods, datapoints to alarm, missing data), the
+metric-math ones too (arithmetic, ``ABS``, ``MAX``/``MIN``/``SUM``/``AVG`` of a list: every alarm
+the health monitor keeps; an expression beyond that leaves its alarm as it is, the reason
+logged; see ``metric_math``), sets the state of those that change and returns their
+``AlarmTransition``s; ``transition.event()`` is the "CloudWatch Alarm State Change" EventBridge
+delivers (see ``alarms``). ``evaluate_and_act()``
 evaluates every account and Region and does what CloudWatch does next: SNS notifications to the
 topics among the new state's actions while ActionsEnabled, and the event on the default event
 bus (``alarm_actions``). ``local-aws`` runs an ``EmulatorTicker`` that does this, after the

@@ -243,6 +243,14 @@ def _watched(
     returned = [query for query in queries if query.return_data]
     if len(returned) != 1:
         raise UnsupportedExpression(f"{len(returned)} queries return data; an alarm needs one")
+    expressions = {
+        query.id: MathExpression(query.expression)
+        for query in queries
+        if isinstance(query, ExpressionQuery)
+    }
+    for expression in expressions.values():
+        if unknown := sorted(expression.ids - by_id.keys()):
+            raise UnsupportedExpression(f"{expression.text!r} reads {unknown[0]}, no query of it")
     resolving: list[str] = []
 
     def series(query: AlarmQuery) -> Series:
@@ -251,14 +259,9 @@ def _watched(
         if query.id in resolving:
             raise UnsupportedExpression(f"{query.id} refers to itself")
         resolving.append(query.id)
-        value = MathExpression(query.expression).evaluate(resolve)
+        value = expressions[query.id].evaluate(lambda query_id: series(by_id[query_id]))
         resolving.remove(query.id)
         return value
-
-    def resolve(query_id: str) -> Series:
-        if query_id not in by_id:
-            raise UnsupportedExpression(f"no query {query_id}")
-        return series(by_id[query_id])
 
     return series(returned[0])
 
