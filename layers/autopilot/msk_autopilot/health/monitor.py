@@ -6,9 +6,9 @@ recommended alarm set (`health.alarms`), the storage scaler's disk alarms, a das
 the brokers deliver logs to CloudWatch Logs the metric filters, their alarms and saved queries
 (`health.broker_logs`); for any other cluster it deletes what it kept. It also publishes each
 opted-in cluster's operation transitions to EventBridge (`health.operation_events`). While MSK
-maintains a cluster (state MAINTENANCE, or a maintenance operation running), the cluster's alarm actions are
-disabled and turned back on when it ends, with one notice each way (`NoticeLedger`), so the
-restarts MSK makes on purpose page nobody.
+maintains a cluster (state MAINTENANCE, or a maintenance operation running), the cluster's alarm
+actions are disabled and turned back on when it ends, with one notice each way (`NoticeLedger`),
+so the restarts MSK makes on purpose page nobody.
 """
 
 from __future__ import annotations
