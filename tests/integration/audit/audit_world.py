@@ -8,8 +8,8 @@ from typing import Any
 import boto3
 
 from msk_autopilot_local.emulator import seed_fleet
-from msk_autopilot_local.emulator.metrics import put_healthy_window
 from msk_autopilot_local.emulator.exceptions import MskError
+from msk_autopilot_local.emulator.metrics import put_healthy_window
 
 ROOT = Path(__file__).resolve().parents[3]
 REGION = "us-east-1"
