@@ -3,6 +3,7 @@ the MSK emulator, with the metrics the gates read written to moto's CloudWatch. 
 not made (the emulator shows no operation, no association), is reported with the gate's id,
 counted as `Deferred.<gate>` every time, and notified once per cluster and gate."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from config_account import Account
@@ -13,6 +14,11 @@ from msk_autopilot_local.emulator import start_rotation
 from msk_autopilot_local.emulator.metrics import put_broker_metrics
 
 TAG = "msk-autopilot:scram-secrets"
+
+
+def a_minute_ago() -> datetime:
+    """When to write a sample the next check reads (CloudWatch's EndTime is exclusive)."""
+    return datetime.now(UTC) - timedelta(minutes=1)
 
 
 def deferral_notices(account: Account, gate: str) -> list[dict[str, Any]]:
@@ -29,7 +35,9 @@ def configuration_updates(account: Account, cluster_arn: str) -> list[dict[str, 
 
 def test_an_under_replicated_cluster_waits_for_its_configuration(account, emitted):
     alpha = account.cluster("alpha")
-    put_broker_metrics(account.cloudwatch, "alpha", 2, {"UnderReplicatedPartitions": 4})
+    put_broker_metrics(
+        account.cloudwatch, "alpha", 2, {"UnderReplicatedPartitions": 4}, a_minute_ago()
+    )
     account.push("base", BASE)
 
     for _ in range(3):  # three sweeps
@@ -48,7 +56,9 @@ def test_an_under_replicated_cluster_waits_for_its_configuration(account, emitte
 
 def test_a_dry_run_reports_the_deferral_too(account):
     alpha = account.cluster("alpha")
-    put_broker_metrics(account.cloudwatch, "alpha", 1, {"CpuUser": 100, "CpuSystem": 60})
+    put_broker_metrics(
+        account.cloudwatch, "alpha", 1, {"CpuUser": 100, "CpuSystem": 60}, a_minute_ago()
+    )
     account.push("base", BASE)
 
     report = base_of(account.rotate_configurations(DRY_RUN="true"))
@@ -61,7 +71,9 @@ def test_a_dry_run_reports_the_deferral_too(account):
 def test_a_healthy_cluster_is_updated_and_a_sick_one_is_not(account):
     healthy = account.cluster("healthy", follows="orders")
     sick = account.cluster("sick", follows="base")
-    put_broker_metrics(account.cloudwatch, "sick", 3, {"UnderMinIsrPartitionCount": 1})
+    put_broker_metrics(
+        account.cloudwatch, "sick", 3, {"UnderMinIsrPartitionCount": 1}, a_minute_ago()
+    )
     account.push("orders", BASE)
     account.push("base", BASE)
 
@@ -78,7 +90,10 @@ def test_an_association_over_the_partition_maximum_waits_and_the_rotation_goes_o
     secret = make_secret(account, "AmazonMSK_orders_app")
     west = account.cluster("west", follows=None, scram=True, tags={TAG: "AmazonMSK_orders_app"})
     # kafka.m5.large: MSK refuses an association above 1500 partitions on a broker.
-    put_broker_metrics(account.cloudwatch, "west", 2, {"PartitionCount": 1600})
+    last = datetime.now(UTC).replace(second=0, microsecond=0)
+    for back in range(15):
+        when = last - timedelta(minutes=back)
+        put_broker_metrics(account.cloudwatch, "west", 2, {"PartitionCount": 1600}, when)
     token = start_rotation(secret)
     account.rotate_secret("createSecret", secret, token)
 
@@ -101,7 +116,9 @@ def test_an_association_within_the_limits_is_made(account):
     secret = make_secret(account, "AmazonMSK_orders_app")
     west = account.cluster("west", follows=None, scram=True, tags={TAG: "AmazonMSK_orders_app"})
     # Under-replication does not hold an association: it restarts no broker.
-    put_broker_metrics(account.cloudwatch, "west", 1, {"UnderReplicatedPartitions": 9})
+    put_broker_metrics(
+        account.cloudwatch, "west", 1, {"UnderReplicatedPartitions": 9}, a_minute_ago()
+    )
     token = start_rotation(secret)
     account.rotate_secret("createSecret", secret, token)
 

@@ -2,6 +2,8 @@
 growing a volume restarts no broker and may be the cure (the gates' own tests show which gates
 hold it: only a cluster MSK would refuse anyway)."""
 
+from datetime import UTC, datetime, timedelta
+
 from test_storage_scaler import alarm_event, storage_operations
 
 from msk_autopilot_local.emulator.metrics import put_broker_metrics, put_cluster_metric
@@ -21,10 +23,11 @@ def test_a_sick_cluster_still_grows_its_storage(
     arn = fleet(cluster_spec("orders"))["orders"]
     disk("orders", 60, 78)
     cloudwatch = aws.client("cloudwatch")
+    when = datetime.now(UTC) - timedelta(minutes=1)
     for broker in (1, 2, 3):
-        put_broker_metrics(cloudwatch, "orders", broker, SICK)
-    put_cluster_metric(cloudwatch, "orders", "OfflinePartitionsCount", [2])
-    put_cluster_metric(cloudwatch, "orders", "ActiveControllerCount", [0, 0, 0])
+        put_broker_metrics(cloudwatch, "orders", broker, SICK, when)
+    put_cluster_metric(cloudwatch, "orders", "OfflinePartitionsCount", [2], when)
+    put_cluster_metric(cloudwatch, "orders", "ActiveControllerCount", [0, 0, 0], when)
 
     result = invoke(alarm_event(arn, "orders", msk_emulator.clock.now()))
 
