@@ -193,7 +193,6 @@ class FaultWorld:
         return [i for i in self.invocations if i.failed]
 
 
-@contextlib.contextmanager
 def _healthy_to_the_gates(account: LocalAws) -> None:
     """Metrics that pass every health gate for each cluster (the gates hold a rolling change
     when they cannot tell); written before the faults, so setup meets none."""
@@ -204,6 +203,7 @@ def _healthy_to_the_gates(account: LocalAws) -> None:
             put_healthy_window(cloudwatch, cluster["ClusterName"], brokers=brokers)
 
 
+@contextlib.contextmanager
 def fault_world(
     stack: ResolvedTemplate,
     plan: FaultPlan | None = None,
