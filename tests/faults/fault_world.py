@@ -27,6 +27,7 @@ from moto.core.base_backend import BackendDict
 from moto.core.model_instances import reset_model_data
 
 from msk_autopilot_local.emulator import control
+from msk_autopilot_local.emulator.metrics import put_healthy_window
 from msk_autopilot_local.emulator.responses import MskResponse
 from msk_autopilot_local.faults import FaultPlan, FaultProxy, fault_proxy
 from msk_autopilot_local.local_aws import LocalAws, local_aws
@@ -192,6 +193,16 @@ class FaultWorld:
         return [i for i in self.invocations if i.failed]
 
 
+def _healthy_to_the_gates(account: LocalAws) -> None:
+    """Metrics that pass every health gate for each cluster (the gates hold a rolling change
+    when they cannot tell); written before the faults, so setup meets none."""
+    kafka, cloudwatch = account.client("kafka"), account.client("cloudwatch")
+    for cluster in kafka.list_clusters_v2()["ClusterInfoList"]:
+        if "Provisioned" in cluster:
+            brokers = cluster["Provisioned"]["NumberOfBrokerNodes"]
+            put_healthy_window(cloudwatch, cluster["ClusterName"], brokers=brokers)
+
+
 @contextlib.contextmanager
 def fault_world(
     stack: ResolvedTemplate,
@@ -212,6 +223,7 @@ def fault_world(
             recording_emulator_calls() as calls,
             fault_proxy(account.endpoint_url, plan) as proxy,
         ):
+            _healthy_to_the_gates(account)
             yield FaultWorld(stack, account, proxy, calls)
     finally:
         fresh_moto()  # leave nothing behind for the next test (or suite) in this process

@@ -34,7 +34,7 @@ from msk_autopilot.events import (
 from msk_autopilot.scram.rotation import RotationFailed, RotationRejected
 from msk_autopilot.storage.scaler import SweepIncompleteError
 
-STATUSES = {"acted", "dry_run", "unchanged", "skipped", "rejected"}
+STATUSES = {"acted", "dry_run", "unchanged", "skipped", "deferred", "rejected"}
 # The errors each function raises on purpose, for Lambda to retry or (a rotation step) to fail.
 RAISED_ON_PURPOSE: dict[str, set[type[Exception]]] = {
     "storage_scaler": {SweepIncompleteError},

@@ -3,7 +3,8 @@
 import boto3
 import pytest
 
-from msk_autopilot.msk import ClusterNotFoundError, MskPort, UpdateStatus
+from msk_autopilot.health.change import ChangeKind
+from msk_autopilot.msk import ClusterNotFoundError, MskPort, MskReader, UpdateStatus
 from msk_autopilot_local.emulator import seed_fleet
 
 GHOST = "arn:aws:kafka:us-east-1:123456789012:cluster/ghost/00000000-0000-0000-0000-000000000000-1"
@@ -47,11 +48,18 @@ def orders(kafka) -> str:
 
 def grow(port: MskPort, arn: str, size: int, *, dry_run: bool = False):
     parameters = {"TargetBrokerEBSVolumeInfo": [{"KafkaBrokerNodeId": "ALL", "VolumeSizeGB": size}]}
-    return port.update(arn, "UpdateBrokerStorage", parameters, reason="test", dry_run=dry_run)
+    return port.update(
+        arn,
+        "UpdateBrokerStorage",
+        parameters,
+        change=ChangeKind.STORAGE_GROWTH,
+        reason="test",
+        dry_run=dry_run,
+    )
 
 
 def test_snapshots_carry_what_the_functions_read(kafka, orders):
-    (cluster,) = list(MskPort(kafka).clusters())
+    (cluster,) = list(MskReader(kafka).clusters())
     assert cluster.cluster_arn == orders
     assert cluster.state == "ACTIVE"
     assert cluster.volume_gib == 500
@@ -65,17 +73,17 @@ def test_snapshots_carry_what_the_functions_read(kafka, orders):
     assert provisioned.client_authentication.sasl.iam.enabled
     assert provisioned.enhanced_monitoring == "PER_BROKER"
     assert provisioned.logging_info.broker_logs.cloud_watch_logs.enabled
-    assert MskPort(kafka).cluster(orders) == cluster
+    assert MskReader(kafka).cluster(orders) == cluster
 
 
-def test_unknown_clusters_are_typed(kafka):
+def test_unknown_clusters_are_typed(kafka, gated_msk):
     with pytest.raises(ClusterNotFoundError):
-        MskPort(kafka).cluster(GHOST)
-    assert grow(MskPort(kafka), GHOST, 600).status is UpdateStatus.NOT_FOUND
+        MskReader(kafka).cluster(GHOST)
+    assert grow(gated_msk, GHOST, 600).status is UpdateStatus.NOT_FOUND
 
 
-def test_an_update_starts_an_operation_and_a_second_one_waits(kafka, orders, msk_emulator):
-    port = MskPort(kafka)
+def test_an_update_starts_an_operation_and_a_second_one_waits(orders, msk_emulator, gated_msk):
+    port = gated_msk
     first = grow(port, orders, 600)
     assert first.status is UpdateStatus.STARTED
     assert first.operation_arn
@@ -89,22 +97,22 @@ def test_an_update_starts_an_operation_and_a_second_one_waits(kafka, orders, msk
     assert not any(op.running for op in port.operations(orders))
 
 
-def test_dry_run_changes_nothing(kafka, orders):
-    port = MskPort(kafka)
+def test_dry_run_changes_nothing(orders, gated_msk):
+    port = gated_msk
     assert grow(port, orders, 600, dry_run=True).status is UpdateStatus.DRY_RUN
     types = {op.operation_type for op in port.operations(orders)}
     assert "UPDATE_BROKER_STORAGE" not in types
     assert port.cluster(orders).volume_gib == 500
 
 
-def test_requests_msk_refuses_are_rejected_with_its_message(kafka, orders):
-    result = grow(MskPort(kafka), orders, 505)
+def test_requests_msk_refuses_are_rejected_with_its_message(orders, gated_msk):
+    result = grow(gated_msk, orders, 505)
     assert result.status is UpdateStatus.REJECTED
     assert "at least 10 GiB" in result.reason
 
 
-def test_a_stale_version_is_a_conflict(kafka, orders, monkeypatch):
-    port = MskPort(kafka)
+def test_a_stale_version_is_a_conflict(kafka, orders, monkeypatch, gated_msk):
+    port = gated_msk
     stale = port.cluster(orders)
     kafka.update_monitoring(  # someone else changes the cluster after our read
         ClusterArn=orders, CurrentVersion=stale.current_version, EnhancedMonitoring="DEFAULT"

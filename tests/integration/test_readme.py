@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from msk_autopilot.health.change import ChangeKind
+from msk_autopilot.health.gates import GATES
 from msk_autopilot_local.broker import free_port
 from msk_autopilot_local.cli import build_parser
 
@@ -63,6 +65,22 @@ def test_every_make_target_in_the_readme_exists():
     named = {c.split()[1] for c in _commands(README) if c.startswith("make ")}
     assert named, "the README names its make targets in bash blocks"
     assert named <= targets
+
+
+def test_the_health_gates_table_lists_every_gate_with_what_it_blocks_and_why():
+    section = README[README.index("## Health gates") : README.index("## Reliability and security")]
+    rows = [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in section.splitlines()
+        if line.startswith("| `")
+    ]
+    assert [row[0].strip("`") for row in rows] == [gate.id for gate in GATES]
+    for gate, (_, summary, blocks, _, why) in zip(GATES, rows, strict=True):
+        assert summary == gate.summary
+        assert why == gate.why
+        named = set(re.findall(r"`(\w+)`", blocks))
+        expected = {kind.value for kind in gate.blocks}
+        assert named == expected or (blocks == "every kind" and gate.blocks == set(ChangeKind))
 
 
 # --- the walkthrough ------------------------------------------------------------------------

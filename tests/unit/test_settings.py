@@ -59,7 +59,12 @@ def test_integer_ranges_are_enforced():
 
 
 def test_lists_are_split_on_commas_and_empty_means_default():
-    env = {**BASE, "REPORT_BUCKET": "reports", "AUDIT_REGIONS": " eu-west-1, us-east-1 ,"}
+    env = {
+        **BASE,
+        "REPORT_BUCKET": "reports",
+        "IDEMPOTENCY_TABLE_NAME": "table",
+        "AUDIT_REGIONS": " eu-west-1, us-east-1 ,",
+    }
     settings = load(SecurityAuditorSettings, {**env, "MEMBER_ACCOUNT_IDS": ""})
     assert settings.audit_regions == ("eu-west-1", "us-east-1")
     assert settings.member_accounts == ()

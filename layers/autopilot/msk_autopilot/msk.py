@@ -1,10 +1,11 @@
 """The MSK port: typed cluster snapshots, operations, configurations, and guarded changes.
 
-Every cluster change of the project goes through `MskPort.update`, which re-reads the cluster,
-refuses unless it is ACTIVE with no operation running, asks the health gates for the kind of
-change (`msk_autopilot.health`), passes the CurrentVersion it just read (so a concurrent change
-makes MSK reject ours instead of both applying), honours dry-run, and logs and counts the call
-with its reason. Configuration writes (`create_configuration`,
+Every cluster change of the project goes through `MskPort.update` (SCRAM secret associations
+through `MskPort.associate_scram_secrets`), which re-reads the cluster, refuses unless it is
+ACTIVE with no operation running, asks the health gates for the kind of change
+(`msk_autopilot.health`), passes the CurrentVersion it just read (so a concurrent change makes
+MSK reject ours instead of both applying), honours dry-run, and logs and counts the call with its
+reason. Configuration writes (`create_configuration`,
 `add_configuration_revision`) honour dry-run and are logged and counted the same way. Domain
 modules decide; this module acts.
 """
@@ -37,6 +38,7 @@ __all__ = [
     "UpdateStatus",
 ]
 
+_MAX_SECRETS_PER_CALL = 10  # BatchAssociateScramSecret's limit
 # OperationState values of an operation that has not finished yet.
 _RUNNING_STATES = frozenset({"PENDING", "UPDATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS"})
 
@@ -416,6 +418,46 @@ class MskPort(MskReader):
             UpdateResult(UpdateStatus.STARTED, reason, response.get("ClusterOperationArn")),
             cluster_arn=cluster_arn,
         )
+
+    def associate_scram_secrets(
+        self, cluster_arn: str, secret_arns: Sequence[str], *, reason: str, dry_run: bool
+    ) -> UpdateResult:
+        """Associate SCRAM secrets with a cluster, 10 per call, guarded like `update`.
+
+        The cluster is re-read and the gates for a SCRAM association consulted first (MSK refuses
+        it over the partition maximum); secrets MSK leaves unprocessed make the result REJECTED
+        with MSK's errors (the others stay associated).
+        """
+        action = "BatchAssociateScramSecret"
+        try:
+            cluster = self.cluster(cluster_arn)
+        except ClusterNotFoundError:
+            return self._record(action, UpdateResult(UpdateStatus.NOT_FOUND, "cluster not found"))
+        held = self._held(cluster, ChangeKind.SCRAM_ASSOCIATION)
+        if held is not None:
+            return self._record(action, held, cluster_arn=cluster_arn)
+        if dry_run:
+            return self._record(action, UpdateResult(UpdateStatus.DRY_RUN, reason))
+        unprocessed: list[str] = []
+        for start in range(0, len(secret_arns), _MAX_SECRETS_PER_CALL):
+            chunk = list(secret_arns[start : start + _MAX_SECRETS_PER_CALL])
+            try:
+                response = self.kafka.batch_associate_scram_secret(
+                    ClusterArn=cluster_arn, SecretArnList=chunk
+                )
+            except ClientError as error:
+                refused = _refusal(error)
+                if refused is None:
+                    raise  # throttling beyond retries, service errors: let Lambda retry the event
+                return self._record(action, refused, cluster_arn=cluster_arn)
+            unprocessed.extend(
+                f"{item.get('SecretArn')}: {item.get('ErrorCode')}: {item.get('ErrorMessage')}"
+                for item in response.get("UnprocessedScramSecrets", [])
+            )
+        if unprocessed:
+            rejected = UpdateResult(UpdateStatus.REJECTED, "; ".join(unprocessed))
+            return self._record(action, rejected, cluster_arn=cluster_arn)
+        return self._record(action, UpdateResult(UpdateStatus.STARTED, reason), cluster_arn)
 
     def create_configuration(
         self,

@@ -254,6 +254,8 @@ class ConfigRotatorSettings(CommonSettings, frozen=True, kw_only=True):
 class ScramRotatorSettings(CommonSettings, frozen=True, kw_only=True):
     """The SCRAM rotator: how testSecret checks credentials against the brokers."""
 
+    # Health-gate deferral notices already sent (msk_autopilot.health.gatekeeper).
+    idempotency_table: Annotated[str, _env("IDEMPOTENCY_TABLE_NAME", _text)]
     authenticator: Annotated[str, _env("SCRAM_AUTHENTICATOR", _module_function)] = (
         "msk_autopilot.scram.handshake:authenticate"
     )
@@ -265,6 +267,8 @@ class SecurityAuditorSettings(CommonSettings, frozen=True, kw_only=True):
     # The controls msk_autopilot.audit.remediate can fix in place (a test keeps them equal).
     REMEDIABLE_CONTROLS = ("MSK.2", "MSK.4", "AUTOPILOT.1", "AUTOPILOT.3")
 
+    # Health-gate deferral notices already sent (msk_autopilot.health.gatekeeper).
+    idempotency_table: Annotated[str, _env("IDEMPOTENCY_TABLE_NAME", _text)]
     audit_regions: Annotated[tuple[str, ...], _env("AUDIT_REGIONS", _names)] = ()
     member_accounts: Annotated[tuple[str, ...], _env("MEMBER_ACCOUNT_IDS", _account_ids)] = ()
     member_role_name: Annotated[str, _env("MEMBER_ROLE_NAME", _text)] = "msk-autopilot-audit"

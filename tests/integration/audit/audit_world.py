@@ -9,6 +9,7 @@ import boto3
 
 from msk_autopilot_local.emulator import seed_fleet
 from msk_autopilot_local.emulator.exceptions import MskError
+from msk_autopilot_local.emulator.metrics import put_healthy_window
 
 ROOT = Path(__file__).resolve().parents[3]
 REGION = "us-east-1"
@@ -62,7 +63,16 @@ class World:
         return self.session.client("kms").create_key()["KeyMetadata"]["Arn"]
 
     def seed(self, *clusters: dict[str, Any]) -> dict[str, str]:
-        return seed_fleet(self.session, {"clusters": list(clusters)}).clusters
+        """Seed clusters, healthy to the health gates (which hold a remediation when they
+        cannot tell)."""
+        seeded = seed_fleet(self.session, {"clusters": list(clusters)}).clusters
+        cloudwatch = self.session.client("cloudwatch")
+        for name, arn in seeded.items():
+            info = self.kafka.describe_cluster_v2(ClusterArn=arn)["ClusterInfo"]
+            if "Provisioned" in info:
+                brokers = info["Provisioned"]["NumberOfBrokerNodes"]
+                put_healthy_window(cloudwatch, name, brokers=brokers)
+        return seeded
 
     def cluster_policy(self, cluster_arn: str, *statements: dict[str, Any]) -> None:
         document = {"Version": "2012-10-17", "Statement": list(statements)}

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from config_account import Account
 
-from msk_autopilot.scram.rotation import RotationFailed, RotationRejected, associate_secrets
+from msk_autopilot.msk import UpdateStatus
+from msk_autopilot.scram.rotation import RotationFailed, RotationRejected
 from msk_autopilot_local.emulator import start_rotation
 
 AUTHENTICATOR = {"SCRAM_AUTHENTICATOR": "scram_brokers:authenticate"}
@@ -181,34 +182,36 @@ def test_set_secret_reports_clusters_it_cannot_associate(account, brokers):
 
     result = account.rotate_secret("setSecret", secret, token)
 
-    assert result["status"] == "unchanged"
+    assert result["status"] == "deferred"
     assert result["details"]["skipped"] == {
         "plain": "tagged to use the secret but SASL/SCRAM is off",
         "shy": "tagged to use the secret but not opted in (msk-autopilot:managed)",
     }
-    assert result["details"]["unprocessed"] == {
-        "young": "BadRequestException: The cluster is in the CREATING state."
-    }
+    # Not ready yet: the next rotation associates it; this one goes on.
+    assert result["details"]["deferred"] == {"young": "cluster is CREATING, not ACTIVE"}
+    assert result["details"]["unprocessed"] == {}
     (note,) = account.notifications()
     assert (
         note["subject"] == "AmazonMSK_orders_app is not associated with every cluster that uses it"
     )
 
 
-def test_associations_go_ten_at_a_time_and_report_what_msk_refused(account):
+def test_associations_go_ten_at_a_time_and_report_what_msk_refused(account, gated_msk):
     cluster = account.cluster("east", follows=None, scram=True)
     good = [make_secret(account, f"AmazonMSK_user{n:02}") for n in range(22)]
     bad = make_secret(account, "AmazonMSK_default_key", customer_key=False)
     calls: list[int] = []
-    account.kafka.meta.events.register(
+    gated_msk.kafka.meta.events.register(
         "provide-client-params.kafka.BatchAssociateScramSecret",
         lambda params, **_: calls.append(len(params["SecretArnList"])),
     )
 
-    unprocessed = associate_secrets(account.kafka, cluster, [*good, bad])
+    result = gated_msk.associate_scram_secrets(cluster, [*good, bad], reason="test", dry_run=False)
 
     assert calls == [10, 10, 3]
-    assert [item["SecretArn"] for item in unprocessed] == [bad]
+    assert result.status is UpdateStatus.REJECTED
+    assert result.reason.startswith(f"{bad}: ")
+    assert good[0] not in result.reason
     listed = account.kafka.list_scram_secrets(ClusterArn=cluster)["SecretArnList"]
     assert sorted(listed) == sorted(good)
 

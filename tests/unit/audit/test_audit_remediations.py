@@ -26,6 +26,7 @@ ENV = {
     "AWS_REGION": "us-east-1",
     "NOTIFICATION_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:topic",
     "REPORT_BUCKET": "reports",
+    "IDEMPOTENCY_TABLE_NAME": "table",
 }
 
 

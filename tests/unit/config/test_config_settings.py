@@ -13,6 +13,7 @@ COMMON = {
     "AWS_REGION": "eu-west-1",
     "NOTIFICATION_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:msk-autopilot-notifications",
 }
+SCRAM = {**COMMON, "IDEMPOTENCY_TABLE_NAME": "table"}
 
 
 def test_config_rotator_defaults():
@@ -37,10 +38,10 @@ def test_config_rotator_reports_every_bad_variable():
 
 
 def test_scram_rotator_authenticator():
-    assert load(ScramRotatorSettings, COMMON).authenticator == (
+    assert load(ScramRotatorSettings, SCRAM).authenticator == (
         "msk_autopilot.scram.handshake:authenticate"
     )
-    custom = load(ScramRotatorSettings, {**COMMON, "SCRAM_AUTHENTICATOR": "tests.fake:check"})
+    custom = load(ScramRotatorSettings, {**SCRAM, "SCRAM_AUTHENTICATOR": "tests.fake:check"})
     assert custom.authenticator == "tests.fake:check"
     with pytest.raises(SettingsError, match="must be module:function"):
-        load(ScramRotatorSettings, {**COMMON, "SCRAM_AUTHENTICATOR": "not a path"})
+        load(ScramRotatorSettings, {**SCRAM, "SCRAM_AUTHENTICATOR": "not a path"})

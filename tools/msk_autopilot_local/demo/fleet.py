@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from msk_autopilot_local.demo.session import COMPLIANT, FILLING, INSECURE, DemoSession
+from msk_autopilot_local.emulator.metrics import put_healthy_window
 from msk_autopilot_local.local_aws import LocalAws
 
 __all__ = ["account_resources", "describe_fleet"]
@@ -73,6 +74,10 @@ def describe_fleet(session: DemoSession) -> None:
             "PUBLIC access" if public not in (None, "DISABLED") else "private",
         ]
         say(f"{name:<12} {role:<13} {', '.join(traits)}")
+        # Healthy to the health gates, which hold rolling changes when they cannot tell.
+        put_healthy_window(
+            session.account.client("cloudwatch"), name, brokers=info["NumberOfBrokerNodes"]
+        )
     session.expect(
         len(session.clusters) == 3, f"expected 3 clusters, seeded {sorted(session.clusters)}"
     )

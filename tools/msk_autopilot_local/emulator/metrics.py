@@ -2,7 +2,8 @@
 
 The data points go in through an ordinary ``cloudwatch`` client, in-process or against the
 emulator server, and come back from GetMetricData exactly as MSK's do: per broker, with the
-dimensions ``Cluster Name`` and ``Broker ID``. (Real CloudWatch refuses ``AWS/`` namespaces in
+dimensions ``Cluster Name`` and ``Broker ID``, and the cluster metrics (OfflinePartitionsCount,
+ActiveControllerCount) with ``Cluster Name`` only. (Real CloudWatch refuses ``AWS/`` namespaces in
 PutMetricData; moto accepts them, which is what makes this possible.)
 """
 
@@ -32,7 +33,10 @@ METRIC_UNITS = {
     "MessagesInPerSec": "Count/Second",
     "VolumeQueueLength": "Count",
     "UnderReplicatedPartitions": "Count",
+    "UnderMinIsrPartitionCount": "Count",
     "PartitionCount": "Count",
+    "OfflinePartitionsCount": "Count",
+    "ActiveControllerCount": "Count",
 }
 
 
@@ -77,6 +81,63 @@ def put_broker_metrics(
         cloudwatch,
         [_datum(cluster_name, broker_id, name, value, when) for name, value in metrics.items()],
     )
+
+
+def put_cluster_metric(
+    cloudwatch: Any,
+    cluster_name: str,
+    name: str,
+    values: Iterable[float],
+    timestamp: datetime | None = None,
+) -> None:
+    """Write cluster metric `name` as its brokers publish it: one datum per value, all with the
+    dimension ``Cluster Name`` only, at ``timestamp`` (default: now, UTC). ActiveControllerCount
+    is ``[1, 0, 0]`` on a healthy three-broker cluster (its Sum is 1)."""
+    when = timestamp or datetime.now(UTC)
+    datum: dict[str, Any] = {
+        "MetricName": name,
+        "Dimensions": [{"Name": "Cluster Name", "Value": cluster_name}],
+        "Timestamp": when,
+    }
+    if name in METRIC_UNITS:
+        datum["Unit"] = METRIC_UNITS[name]
+    _put(cloudwatch, [{**datum, "Value": float(value)} for value in values])
+
+
+# What the health gates read, at values that pass every gate (msk_autopilot.health.gates).
+HEALTHY_BROKER_METRICS = {
+    "PartitionCount": 100.0,
+    "UnderReplicatedPartitions": 0.0,
+    "UnderMinIsrPartitionCount": 0.0,
+    "CpuUser": 20.0,
+    "CpuSystem": 5.0,
+}
+
+
+def put_healthy_window(
+    cloudwatch: Any,
+    cluster_name: str,
+    brokers: int,
+    *,
+    minutes: int = 15,
+    end: datetime | None = None,
+) -> None:
+    """A healthy cluster's last `minutes` one-minute periods up to `end` (default: now, UTC):
+    every per-broker metric the health gates read, no offline partition, one active controller."""
+    last = (end or datetime.now(UTC)).replace(second=0, microsecond=0)
+    data: list[dict[str, Any]] = []
+    for back in range(minutes):
+        when = last - timedelta(minutes=back)
+        for broker_id in range(1, brokers + 1):
+            data.extend(
+                _datum(cluster_name, broker_id, name, value, when)
+                for name, value in HEALTHY_BROKER_METRICS.items()
+            )
+        put_cluster_metric(cloudwatch, cluster_name, "OfflinePartitionsCount", [0.0], when)
+        put_cluster_metric(
+            cloudwatch, cluster_name, "ActiveControllerCount", [1.0] + [0.0] * (brokers - 1), when
+        )
+    _put(cloudwatch, data)
 
 
 def put_linear_series(

@@ -2,9 +2,10 @@
 
 A remediation names the control it fixes, the MSK action it calls, the IAM permissions that
 takes and how to build the request. Every call goes through `MskPort.update`, which re-reads the
-cluster, refuses unless it is ACTIVE with no operation running, passes the CurrentVersion it read
-and honours dry-run. Only clusters tagged `<opt-in tag>=true` are ever changed, and only controls
-on the configured allow-list.
+cluster, refuses unless it is ACTIVE with no operation running, asks the health gates (a
+remediation restarts brokers, so it is a rolling change: under-replication, a hot CPU or missing
+metrics hold it), passes the CurrentVersion it read and honours dry-run. Only clusters tagged
+`<opt-in tag>=true` are ever changed, and only controls on the configured allow-list.
 
 Not every control can be fixed in place: MSK cannot change in-cluster encryption (MSK.1), the
 at-rest key (AUTOPILOT.2) or the Availability Zones (AUTOPILOT.10) of an existing cluster, and
@@ -27,9 +28,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from msk_autopilot.audit.collect import describe_error
 from msk_autopilot.audit.controls import CONTROLS, Status
 from msk_autopilot.audit.report import ClusterAudit
+from msk_autopilot.health.change import ChangeKind
 from msk_autopilot.msk import ClusterSnapshot, MskPort, UpdateStatus
 
 __all__ = [
+    "GUARD_PERMISSIONS",
     "REMEDIATIONS",
     "Remediation",
     "RemediationContext",
@@ -38,8 +41,15 @@ __all__ = [
     "remediate_cluster",
 ]
 
-# MskPort.update reads the cluster and its operations before changing anything.
-_GUARD_PERMISSIONS = ("kafka:DescribeClusterV2", "kafka:ListClusterOperationsV2")
+# MskPort.update reads the cluster and its operations, and the health gates their metrics,
+# before changing anything; a gate's deferral notice is remembered in the idempotency table.
+GUARD_PERMISSIONS = (
+    "kafka:DescribeClusterV2",
+    "kafka:ListClusterOperationsV2",
+    "cloudwatch:GetMetricData",
+    "dynamodb:PutItem",
+    "dynamodb:BatchWriteItem",
+)
 
 
 class RemediationStatus(StrEnum):
@@ -52,10 +62,13 @@ class RemediationStatus(StrEnum):
     REJECTED = UpdateStatus.REJECTED.value
     NOT_FOUND = UpdateStatus.NOT_FOUND.value
     DEFERRED = "deferred"  # another fix of the same cluster goes first
+    HELD_BY_GATE = "held_by_gate"  # a health gate holds it (the reason names the gate)
     ERROR = "error"  # the call failed beyond retries (access denied, throttled...)
 
     @classmethod
     def of(cls, status: UpdateStatus) -> RemediationStatus:
+        if status is UpdateStatus.DEFERRED:
+            return cls.HELD_BY_GATE
         return cls(status.value)
 
 
@@ -74,7 +87,7 @@ class Remediation(msgspec.Struct, frozen=True):
 
     @property
     def permissions(self) -> tuple[str, ...]:
-        return tuple(sorted({f"kafka:{self.action}", *_GUARD_PERMISSIONS, *self.extra_permissions}))
+        return tuple(sorted({f"kafka:{self.action}", *GUARD_PERMISSIONS, *self.extra_permissions}))
 
 
 def _enhanced_monitoring(cluster: ClusterSnapshot, context: RemediationContext) -> dict[str, Any]:
@@ -194,6 +207,7 @@ def remediate_cluster(
                 cluster.cluster_arn,
                 first.action,
                 first.request(cluster, context),
+                change=ChangeKind.REMEDIATION,
                 reason=reason,
                 dry_run=dry_run,
             )

@@ -50,7 +50,8 @@ from msk_autopilot.audit.report import (
 )
 from msk_autopilot.aws import AssumedRole, ClientFactory
 from msk_autopilot.events import CloudTrailApiCall, ScheduledEvent
-from msk_autopilot.msk import ClusterSnapshot, MskPort
+from msk_autopilot.health.gatekeeper import guarded_msk
+from msk_autopilot.msk import ClusterSnapshot
 from msk_autopilot.notify import Notifier
 from msk_autopilot.observability import MetricUnit, logger, metrics
 from msk_autopilot.outcome import Outcome, Severity, plural
@@ -76,7 +77,8 @@ OUTPUT_PERMISSIONS = (
     "sns:Publish",
 )
 _SAVE_ATTEMPTS = 3
-# Remediation results worth a message; a busy cluster or a deferred fix is retried next run.
+# Remediation results worth a message; a busy cluster or a deferred fix is retried next run
+# (a fix a health gate holds is notified by the gatekeeper, once per cluster and gate).
 _NOTIFIED_REMEDIATIONS = frozenset(
     {
         RemediationStatus.STARTED,
@@ -290,6 +292,9 @@ class SecurityAuditor(msgspec.Struct):
         if not allowed:
             return []
         context = RemediationContext(broker_log_group=self.settings.broker_log_group)
+        notifier = Notifier(
+            counted(self.clients.client("sns")), self.settings.notification_topic_arn
+        )
         results: list[RemediationResult] = []
         for cluster_audit in run.report.clusters:
             if cluster_audit.arn not in run.snapshots:
@@ -301,7 +306,14 @@ class SecurityAuditor(msgspec.Struct):
                     cluster_audit,
                     allowed=allowed,
                     opt_in_tag_key=self.settings.opt_in_tag_key,
-                    msk=MskPort(target.client("kafka")),
+                    # Clusters and metrics in the target's account and Region, deferral
+                    # notices in this stack's table.
+                    msk=guarded_msk(
+                        self.clients,
+                        idempotency_table=self.settings.idempotency_table,
+                        notifier=notifier,
+                        clusters=target,
+                    ),
                     context=context,
                     dry_run=self.settings.dry_run,
                 )

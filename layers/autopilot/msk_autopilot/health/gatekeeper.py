@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
 from msk_autopilot.aws import ClientFactory
 from msk_autopilot.health.change import ChangeKind
@@ -88,9 +89,26 @@ def _key(cluster_arn: str, gate: str) -> str:
     return f"{cluster_arn}#{gate}"
 
 
-def guarded_msk(clients: ClientFactory, *, idempotency_table: str, notifier: Notifier) -> MskPort:
-    """The MSK port every mutating function uses: its changes pass these health gates."""
-    kafka = clients.client("kafka")
-    reader = HealthReader(kafka, clients.client("cloudwatch"))
+class ClusterClients(Protocol):
+    """Where clusters live: a `ClientFactory`, or an audit target in another account or Region."""
+
+    def client(self, service: str) -> Any: ...
+
+
+def guarded_msk(
+    clients: ClientFactory,
+    *,
+    idempotency_table: str,
+    notifier: Notifier,
+    clusters: ClusterClients | None = None,
+) -> MskPort:
+    """The MSK port every mutating function uses: its changes pass these health gates.
+
+    MSK and CloudWatch are called through `clusters` (default `clients`); the notice ledger is
+    the stack's own table, so it is always reached through `clients`.
+    """
+    source = clusters or clients
+    kafka = source.client("kafka")
+    reader = HealthReader(kafka, source.client("cloudwatch"))
     ledger = NoticeLedger(clients.client("dynamodb"), idempotency_table, NAMESPACE)
     return MskPort(kafka, Gatekeeper(reader, ledger, notifier))

@@ -8,8 +8,13 @@ createSecret  a strong password from GetRandomPassword, stored as the AWSPENDING
 setSecret     the secret associated with every cluster that uses it: clusters whose
               ListScramSecrets has it, plus opted-in clusters whose tag
               `msk-autopilot:scram-secrets` names it (space-separated secret names), which is how
-              a new cluster gets the secret at the next rotation. BatchAssociateScramSecret goes
-              in chunks of 10; secrets MSK leaves unprocessed are reported, not retried blindly.
+              a new cluster gets the secret at the next rotation. Each association passes the
+              health gates (`MskPort.associate_scram_secrets`): one a gate holds (over the
+              partition maximum, MSK maintenance, a cluster not ACTIVE) is *deferred*, reported
+              in the outcome and left to the next rotation, and the rotation goes on: MSK reads
+              only AWSCURRENT, so a cluster associated later gets the password then in force,
+              and the clusters already using the secret need not wait for it. Associations MSK
+              refuses are reported, not retried blindly.
 testSecret    the pending version is well formed (same username, a new password), and every
               cluster associated with the secret accepts the *current* credentials over
               SASL/SCRAM-SHA-512 on its bootstrap brokers, through the pluggable authenticator.
@@ -45,7 +50,8 @@ from botocore.exceptions import ClientError
 
 from msk_autopilot.aws import ClientFactory, error_code, error_message, pages
 from msk_autopilot.events import SecretRotationStep
-from msk_autopilot.msk import ClusterSnapshot, MskPort
+from msk_autopilot.health.gatekeeper import guarded_msk
+from msk_autopilot.msk import ClusterSnapshot, MskPort, UpdateStatus
 from msk_autopilot.notify import Notifier
 from msk_autopilot.observability import MetricUnit, logger, metrics
 from msk_autopilot.outcome import Outcome, Severity, Status
@@ -60,7 +66,6 @@ __all__ = [
     "RotationFailed",
     "RotationRejected",
     "ScramRotator",
-    "associate_secrets",
     "build_scram_rotator",
 ]
 
@@ -69,7 +74,6 @@ NAME_PREFIX = "AmazonMSK_"  # the only secret names MSK accepts
 PASSWORD_LENGTH = 32
 # Characters that break quoting in JAAS configuration files and shell scripts.
 _EXCLUDED_CHARACTERS = "\"'\\`$"
-_MAX_SECRETS_PER_CALL = 10  # BatchAssociateScramSecret's limit
 _MAX_SECRET_ID = 2048  # Secrets Manager's limit on a SecretId
 
 type Authenticator = Callable[[str, str, Password], None]
@@ -132,17 +136,6 @@ class _User(msgspec.Struct, frozen=True):
     cluster: ClusterSnapshot
     associated: bool
     tagged: bool
-
-
-def associate_secrets(kafka: Any, cluster_arn: str, secret_arns: list[str]) -> list[dict[str, str]]:
-    """Associate `secret_arns` with a cluster, 10 per call; returns what MSK left unprocessed."""
-    unprocessed: list[dict[str, str]] = []
-    for start in range(0, len(secret_arns), _MAX_SECRETS_PER_CALL):
-        response = kafka.batch_associate_scram_secret(
-            ClusterArn=cluster_arn, SecretArnList=secret_arns[start : start + _MAX_SECRETS_PER_CALL]
-        )
-        unprocessed.extend(response.get("UnprocessedScramSecrets", []))
-    return unprocessed
 
 
 class ScramRotator(msgspec.Struct):
@@ -299,6 +292,7 @@ class ScramRotator(msgspec.Struct):
         )
         associated: list[str] = []
         unprocessed: dict[str, str] = {}
+        deferred: dict[str, str] = {}  # held by a gate or not ready: the next rotation retries
         for user in users:
             if user.associated:
                 continue
@@ -308,21 +302,28 @@ class ScramRotator(msgspec.Struct):
                 skipped[name] = f"tagged to use the secret but not opted in ({tag_key})"
                 continue
             try:
-                refused = associate_secrets(self.kafka, user.cluster.cluster_arn, [secret.arn])
-            except ClientError as error:  # e.g. the cluster is still being created
-                refused = [{"ErrorCode": error_code(error), "ErrorMessage": error_message(error)}]
-            if refused:
-                unprocessed[name] = "; ".join(
-                    f"{item.get('ErrorCode')}: {item.get('ErrorMessage')}" for item in refused
+                result = self.msk.associate_scram_secrets(
+                    user.cluster.cluster_arn,
+                    [secret.arn],
+                    reason=f"{secret.name} is tagged for {name}",
+                    dry_run=self.settings.dry_run,
                 )
-            else:
+            except ClientError as error:  # e.g. throttled beyond retries: this cluster only
+                unprocessed[name] = f"{error_code(error)}: {error_message(error)}"
+                continue
+            if result.started:
                 associated.append(name)
                 metrics.add_metric(name="ScramSecretsAssociated", unit=MetricUnit.Count, value=1)
                 logger.info("secret associated", extra={"secret": secret.name, "cluster": name})
+            elif result.status in {UpdateStatus.DEFERRED, UpdateStatus.NOT_READY}:
+                deferred[name] = result.reason
+            else:
+                unprocessed[name] = result.reason
         details = {
             "secret": secret.name,
             "clusters": [user.cluster.cluster_name for user in users],
             "associated": associated,
+            "deferred": deferred,
             "unprocessed": unprocessed,
             "skipped": skipped,
         }
@@ -332,6 +333,14 @@ class ScramRotator(msgspec.Struct):
                 f"{secret.name} is not associated with every cluster that uses it",
                 details,
                 Severity.WARNING,
+            )
+        if deferred:
+            # The gatekeeper notified once per cluster and gate; the step still succeeds.
+            return Outcome(
+                Status.DEFERRED,
+                f"associated with {len(associated)} more clusters; {len(deferred)} deferred "
+                "to the next rotation",
+                details,
             )
         status = Status.ACTED if associated else Status.UNCHANGED
         return Outcome(status, f"associated with {len(associated)} more clusters", details)
@@ -427,13 +436,13 @@ def _same_user(current: Credentials, pending: Credentials, secret: _Secret) -> N
 
 
 def build_scram_rotator(settings: ScramRotatorSettings, clients: ClientFactory) -> ScramRotator:
-    kafka = clients.client("kafka")
+    notifier = Notifier(clients.client("sns"), settings.notification_topic_arn)
     return ScramRotator(
         secrets=clients.client("secretsmanager"),
         kms=clients.client("kms"),
-        kafka=kafka,
-        msk=MskPort(kafka),
-        notifier=Notifier(clients.client("sns"), settings.notification_topic_arn),
+        kafka=clients.client("kafka"),
+        msk=guarded_msk(clients, idempotency_table=settings.idempotency_table, notifier=notifier),
+        notifier=notifier,
         authenticate=load_callable(settings.authenticator, "SCRAM_AUTHENTICATOR"),
         settings=settings,
     )

@@ -1,0 +1,40 @@
+"""Fixtures shared by the integration suites."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from msk_autopilot.aws import ClientFactory
+from msk_autopilot.health.gatekeeper import guarded_msk
+from msk_autopilot.msk import MskPort
+from msk_autopilot.notify import Notifier
+from msk_autopilot.observability import metrics
+
+GATE_REGION = "us-east-1"
+GATE_NOTICES_TABLE = "health-gate-notices"
+
+
+@pytest.fixture
+def gated_msk(msk_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[MskPort]:
+    """An MSK port whose changes pass the real health gates: emulated MSK, moto CloudWatch, a
+    notice table and topic of their own (so they never meet the app's)."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    session = boto3.Session(region_name=GATE_REGION)
+    session.client("dynamodb").create_table(
+        TableName=GATE_NOTICES_TABLE,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    sns = session.client("sns")
+    topic = sns.create_topic(Name=GATE_NOTICES_TABLE)["TopicArn"]
+    yield guarded_msk(
+        ClientFactory(GATE_REGION),
+        idempotency_table=GATE_NOTICES_TABLE,
+        notifier=Notifier(sns, topic),
+    )
+    # Outside a handler nothing flushes the port's metrics: don't leave them to the next test.
+    metrics.clear_metrics()
