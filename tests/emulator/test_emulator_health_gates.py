@@ -11,7 +11,7 @@ from msk_autopilot.msk import MskReader
 
 @pytest.fixture
 def judge(kit, msk_emulator):
-    reader = HealthReader(kit.kafka, kit.client("cloudwatch"))
+    reader = HealthReader(kit.client("cloudwatch"))
     msk = MskReader(kit.kafka)
 
     def judge(arn, change=ChangeKind.CONFIGURATION):

@@ -121,3 +121,31 @@ def test_a_stale_version_is_a_conflict(kafka, orders, monkeypatch, gated_msk):
     monkeypatch.setattr(port, "operations", lambda arn: [])
     result = grow(port, orders, 600)
     assert result.status is UpdateStatus.CONFLICT
+
+
+def test_a_configuration_with_no_revision_left_is_refused_before_the_call(kafka, gated_msk):
+    """MSK keeps at most 50 revisions per configuration: the port says so and what to do,
+    without sending UpdateConfiguration; one revision short, the write goes through."""
+    created = kafka.create_configuration(
+        Name="msk-autopilot-orders", ServerProperties=b"auto.create.topics.enable=false\n"
+    )
+    arn = created["Arn"]
+    for _ in range(48):  # revisions 2..49
+        kafka.update_configuration(Arn=arn, ServerProperties=b"auto.create.topics.enable=false\n")
+    sent: list[str] = []
+    gated_msk.kafka.meta.events.register(
+        "before-call.kafka.UpdateConfiguration", lambda **_: sent.append("UpdateConfiguration")
+    )
+    made = gated_msk.add_configuration_revision(
+        arn, "auto.create.topics.enable=true\n", description="50th", dry_run=False
+    )
+    assert (made.status, made.revision, sent) == (UpdateStatus.STARTED, 50, ["UpdateConfiguration"])
+    full = gated_msk.add_configuration_revision(
+        arn, "auto.create.topics.enable=false\n", description="51st", dry_run=False
+    )
+    assert full.status is UpdateStatus.REJECTED
+    assert "50 revisions" in full.reason
+    assert "new parameter name" in full.reason
+    assert sent == ["UpdateConfiguration"]
+    latest = kafka.describe_configuration(Arn=arn)["LatestRevision"]["Revision"]
+    assert latest == 50

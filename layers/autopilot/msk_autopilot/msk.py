@@ -26,6 +26,7 @@ from msk_autopilot.health.change import ChangeKind, Deferral
 from msk_autopilot.observability import MetricUnit, logger, metrics
 
 __all__ = [
+    "CONFIGURATION_REVISION_LIMIT",
     "ClusterNotFoundError",
     "ClusterSnapshot",
     "Configuration",
@@ -39,6 +40,8 @@ __all__ = [
 ]
 
 _MAX_SECRETS_PER_CALL = 10  # BatchAssociateScramSecret's limit
+# A configuration holds at most this many revisions (MSK quotas, limits.html).
+CONFIGURATION_REVISION_LIMIT = 50
 # OperationState values of an operation that has not finished yet.
 _RUNNING_STATES = frozenset({"PENDING", "UPDATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS"})
 
@@ -482,7 +485,23 @@ class MskPort(MskReader):
     def add_configuration_revision(
         self, configuration_arn: str, server_properties: str, *, description: str, dry_run: bool
     ) -> ConfigurationChange:
-        """Give a configuration a new latest revision holding `server_properties`."""
+        """Give a configuration a new latest revision holding `server_properties`.
+
+        A configuration holds at most `CONFIGURATION_REVISION_LIMIT` revisions; a full one is
+        refused here, before the call, with what to do instead. (Moving a cluster to a revision
+        that exists is never refused for this, so it is no health gate of the cluster.)
+        """
+        described = self.kafka.describe_configuration(Arn=configuration_arn)
+        latest = int(described["LatestRevision"]["Revision"])
+        if latest >= CONFIGURATION_REVISION_LIMIT:
+            full = (
+                f"configuration {described.get('Name', configuration_arn)} already has {latest} "
+                f"revisions, MSK's limit of {CONFIGURATION_REVISION_LIMIT}: store the desired "
+                "configuration under a new parameter name, which makes a new configuration"
+            )
+            return self._record_configuration(
+                "UpdateConfiguration", ConfigurationChange(UpdateStatus.REJECTED, full)
+            )
         return self._write_configuration(
             "UpdateConfiguration",
             dry_run=dry_run,

@@ -99,7 +99,7 @@ def test_the_reader_asks_for_the_series_msk_publishes(session, orders, gated_msk
         "provide-client-params.monitoring.GetMetricData",
         lambda params, **_: queries.extend(params["MetricDataQueries"]),
     )
-    reader = HealthReader(gated_msk.kafka, cloudwatch)
+    reader = HealthReader(cloudwatch)
     cluster = gated_msk.cluster(orders)
 
     reading = reader.read(cluster, [], gates_for(ChangeKind.CONFIGURATION), now=datetime.now(UTC))
@@ -130,7 +130,7 @@ def test_storage_growth_reads_no_metric(session, orders, gated_msk):
     calls: list[str] = []
     cloudwatch = session.client("cloudwatch")
     cloudwatch.meta.events.register("before-call.monitoring.*", lambda model, **_: calls.append(1))
-    reader = HealthReader(gated_msk.kafka, cloudwatch)
+    reader = HealthReader(cloudwatch)
     reading = reader.read(
         gated_msk.cluster(orders), [], gates_for(ChangeKind.STORAGE_GROWTH), now=datetime.now(UTC)
     )

@@ -87,7 +87,6 @@ def healthy(snapshot: ClusterSnapshot | None = None) -> HealthReading:
     return HealthReading(
         cluster=snapshot or cluster(),
         metrics=HEALTHY_METRICS,
-        configuration_revisions=3,
     )
 
 
@@ -126,7 +125,6 @@ BLOCKERS: dict[str, Callable[[HealthReading], HealthReading]] = {
         r, "ActiveControllerCount", with_sample(steady(1, ["cluster"]), "cluster", MINUTES[9], 0)
     ),
     "cpu": lambda r: metric(r, "CpuUser", with_sample(steady(30), "1", MINUTES[3], 51)),
-    "configuration-revisions": lambda r: msgspec.structs.replace(r, configuration_revisions=50),
     "customer-action": lambda r: msgspec.structs.replace(
         r, cluster=cluster(CustomerActionStatus="CRITICAL_ACTION_REQUIRED")
     ),
@@ -187,7 +185,7 @@ CLOSED_WHEN_UNKNOWN = {
     ChangeKind.REMEDIATION,
     ChangeKind.BROKER_COUNT_DOWN,
 }
-METRIC_GATES = [gate.id for gate in GATES if gate.metrics] + ["configuration-revisions"]
+METRIC_GATES = [gate.id for gate in GATES if gate.metrics]
 
 READ_BUT_EMPTY = HealthReading(
     cluster=cluster(),
@@ -225,9 +223,7 @@ EXPRESS_METRICS = {
 
 
 def test_express_publishes_no_under_replication_or_offline_partitions():
-    reading = HealthReading(
-        cluster=cluster("express.m7g.large"), metrics=EXPRESS_METRICS, configuration_revisions=3
-    )
+    reading = HealthReading(cluster=cluster("express.m7g.large"), metrics=EXPRESS_METRICS)
     states = {gate.id: gate.judge(reading).state for gate in GATES}
     assert states["under-replicated"] is GateState.NOT_APPLICABLE
     assert states["offline-partitions"] is GateState.NOT_APPLICABLE
@@ -244,7 +240,6 @@ def test_express_still_held_by_the_metrics_it_publishes():
             **EXPRESS_METRICS,
             "UnderMinIsrPartitionCount": with_sample(steady(0), "2", MINUTES[5], 1),
         },
-        configuration_revisions=3,
     )
     assert held_by(reading, ChangeKind.CONFIGURATION) == ["under-min-isr"]
     assert evaluate(reading, ChangeKind.BROKER_COUNT_UP).admitted
@@ -261,7 +256,6 @@ def test_serverless_is_judged_only_by_what_applies():
         "under-min-isr": GateState.NOT_APPLICABLE,
         "active-controller": GateState.NOT_APPLICABLE,
         "cpu": GateState.NOT_APPLICABLE,
-        "configuration-revisions": GateState.CLEAR,
         "customer-action": GateState.CLEAR,
     }
     for change in ChangeKind:

@@ -109,6 +109,6 @@ def guarded_msk(
     """
     source = clusters or clients
     kafka = source.client("kafka")
-    reader = HealthReader(kafka, source.client("cloudwatch"))
+    reader = HealthReader(source.client("cloudwatch"))
     ledger = NoticeLedger(clients.client("dynamodb"), idempotency_table, NAMESPACE)
     return MskPort(kafka, Gatekeeper(reader, ledger, notifier))

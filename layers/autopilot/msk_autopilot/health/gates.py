@@ -41,7 +41,6 @@ __all__ = [
 
 WINDOW = timedelta(minutes=15)  # how far back the metric gates look
 CPU_LIMIT_PERCENT = 60.0  # AWS: keep CpuUser + CpuSystem under 60 % (bestpractices.html)
-CONFIGURATION_REVISION_LIMIT = 50  # limits.html
 # MSK's own maintenance: Standard brokers are patched in MAINTENANCE, Express in BROKER_UPDATE.
 MAINTENANCE_OPERATION_TYPES = frozenset({"SECURITY_PATCHING", "BROKER_UPDATE"})
 
@@ -89,7 +88,6 @@ class HealthReading(msgspec.Struct, frozen=True, kw_only=True):
     cluster: ClusterSnapshot
     operations: Sequence[Operation] = ()
     metrics: Mapping[str, Mapping[str, Sequence[Sample]]] = {}
-    configuration_revisions: int | None = None
 
 
 @dataclass(frozen=True)
@@ -101,7 +99,6 @@ class Gate:
     why: str  # why it blocks these kinds and lets the others pass
     judge: Callable[[HealthReading], GateResult]
     metrics: tuple[MetricNeed, ...] = ()
-    reads_configuration: bool = False
 
 
 class GateVerdict(msgspec.Struct, frozen=True):
@@ -299,25 +296,6 @@ def _cpu(reading: HealthReading) -> GateResult:
     return _result(gate, GateState.CLEAR, f"CPU at most {total:.0f} % (broker {broker})")
 
 
-def _revisions(reading: HealthReading) -> GateResult:
-    gate = "configuration-revisions"
-    provisioned = reading.cluster.provisioned
-    software = provisioned.current_broker_software_info if provisioned else None
-    if software is None or not software.configuration_arn:
-        return _result(gate, GateState.CLEAR, "the cluster uses MSK's default configuration")
-    used = reading.configuration_revisions
-    if used is None:
-        return _result(gate, GateState.UNKNOWN, "the configuration's revisions were not read")
-    if used >= CONFIGURATION_REVISION_LIMIT:
-        return _result(
-            gate,
-            GateState.BLOCK,
-            f"configuration {software.configuration_arn} has {used} of "
-            f"{CONFIGURATION_REVISION_LIMIT} revisions: no revision left",
-        )
-    return _result(gate, GateState.CLEAR, f"{CONFIGURATION_REVISION_LIMIT - used} revisions left")
-
-
 def _customer_action(reading: HealthReading) -> GateResult:
     gate = "customer-action"
     status = reading.cluster.customer_action_status or "NONE"
@@ -417,15 +395,6 @@ GATES: tuple[Gate, ...] = (
             MetricNeed("CpuUser", per_broker=True, statistic="Average"),
             MetricNeed("CpuSystem", per_broker=True, statistic="Average"),
         ),
-    ),
-    Gate(
-        id="configuration-revisions",
-        summary="the cluster's configuration has a revision left (at most 50)",
-        reads=("DescribeConfiguration",),
-        blocks=frozenset({ChangeKind.CONFIGURATION}),
-        why="a configuration holds at most 50 revisions; a new one is needed past that",
-        judge=_revisions,
-        reads_configuration=True,
     ),
     Gate(
         id="customer-action",

@@ -1,6 +1,6 @@
-"""Read what the gates for one kind of change need: one GetMetricData call, and the cluster's
-configuration when a gate reads it. Metrics no gate of the kind reads are not fetched, so a
-storage growth (whose gates read no metric) costs no CloudWatch call."""
+"""Read what the gates for one kind of change need: one GetMetricData call. Metrics no gate of the
+kind reads are not fetched, so a storage growth (whose gates read no metric) costs no CloudWatch
+call."""
 
 from __future__ import annotations
 
@@ -19,8 +19,7 @@ _QUERIES_PER_CALL = 500  # GetMetricData's limit
 
 
 class HealthReader:
-    def __init__(self, kafka: Any, cloudwatch: Any) -> None:
-        self.kafka = kafka
+    def __init__(self, cloudwatch: Any) -> None:
         self.cloudwatch = cloudwatch
 
     def read(
@@ -33,17 +32,7 @@ class HealthReader:
     ) -> HealthReading:
         needs = {need for gate in gates for need in gate.metrics}
         metrics = self._metrics(cluster, needs, now=now) if needs else {}
-        revisions = None
-        software = cluster.provisioned.current_broker_software_info if cluster.provisioned else None
-        if any(g.reads_configuration for g in gates) and software and software.configuration_arn:
-            described = self.kafka.describe_configuration(Arn=software.configuration_arn)
-            revisions = int(described["LatestRevision"]["Revision"])
-        return HealthReading(
-            cluster=cluster,
-            operations=tuple(operations),
-            metrics=metrics,
-            configuration_revisions=revisions,
-        )
+        return HealthReading(cluster=cluster, operations=tuple(operations), metrics=metrics)
 
     def _metrics(
         self, cluster: ClusterSnapshot, needs: set[MetricNeed], *, now: datetime
