@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import os
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from msk_autopilot import coldstart
+from msk_autopilot.clock import OFFSET_VARIABLE
 from msk_autopilot_local.documents import read_document
 from msk_autopilot_local.errors import LocalToolError
 from msk_autopilot_local.template.resolve import ResolvedTemplate, StackError, find_template
@@ -136,6 +140,9 @@ def invoke_function(
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         }
     )
+    lead = _emulated_clock_lead(function_environment.get("AWS_ENDPOINT_URL"))
+    if lead is not None:
+        function_environment[OFFSET_VARIABLE] = f"{lead:.3f}"
     function_environment.update(env_overrides or {})
     context = LocalContext(
         function_name=function_name,
@@ -148,3 +155,26 @@ def invoke_function(
         except ValueError as error:  # SettingsError and friends: the cold start fails
             raise InvokeError(f"{logical_id} failed its cold start: {error}") from None
         return module.lambda_handler(event, context)
+
+
+def _emulated_clock_lead(endpoint: str | None) -> float | None:
+    """Seconds the emulated AWS's clock runs ahead of this machine's, so the function acts on
+    that world's time (`msk_autopilot.clock`); None when no emulator answers.
+
+    With an endpoint, the emulator behind it says (`GET /_msk_emulator/clock`); without one, an
+    emulator already running in this process does (one that is not loaded is not imported:
+    moto is heavy, and without it there is no emulated clock to follow).
+    """
+    if endpoint:
+        url = endpoint.rstrip("/") + "/_msk_emulator/clock"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310  http(s) only
+                emulated = datetime.fromisoformat(json.load(answer)["now"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # not the emulator (real AWS, another endpoint): the system clock
+        return (emulated - datetime.now(UTC)).total_seconds()
+    state = sys.modules.get("msk_autopilot_local.emulator.state")
+    if state is None:
+        return None
+    return float((state.emulator_state.clock.now() - datetime.now(UTC)).total_seconds())
+

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import unquote
 
 import msgspec
+
+from msk_autopilot import clock
 
 __all__ = [
     "AlarmStateChange",
@@ -278,7 +280,7 @@ class EventParser[E: _Model]:
         except msgspec.ValidationError as error:
             raise EventValidationError(f"{kind}: {error}") from None
         if self._acts_at_event_time and isinstance(event, _EventBridgeEnvelope):
-            now = datetime.now(UTC)
+            now = clock.now()
             if not now - EVENT_TIME_BEFORE_NOW <= event.time <= now + EVENT_TIME_AFTER_NOW:
                 raise EventValidationError(
                     f"{kind}: time {event.time.isoformat()} is more than "

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 from botocore.exceptions import BotoCoreError, ClientError
 
-from msk_autopilot import outcome
+from msk_autopilot import clock, outcome
 from msk_autopilot.audit.collect import (
     AuditTarget,
     RegionEvidence,
@@ -133,7 +132,7 @@ def audit(
     progress: Progress | None = None,
 ) -> AuditRun:
     """Audit every cluster of `targets` (or only `cluster_arn`) against every control."""
-    generated_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    generated_at = clock.now().isoformat(timespec="seconds").replace("+00:00", "Z")
     controls = list(CONTROLS.values())
     with counting_api_calls() as calls:
         inventories: list[RegionInventory] = []

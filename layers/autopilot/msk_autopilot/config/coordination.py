@@ -15,13 +15,14 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
 from botocore.exceptions import ClientError
 
 from msk_autopilot.aws import error_code
+from msk_autopilot.clock import now as clock_now
 from msk_autopilot.ledger import claim
 
 __all__ = ["RunLease"]
@@ -36,7 +37,7 @@ class RunLease(msgspec.Struct):
     duration: timedelta = timedelta(seconds=150)
     wait: timedelta = timedelta(seconds=60)
     owner: str = msgspec.field(default_factory=lambda: str(uuid.uuid4()))
-    clock: Callable[[], datetime] = msgspec.field(default=lambda: datetime.now(UTC))
+    clock: Callable[[], datetime] = clock_now
     sleep: Callable[[float], None] = time.sleep
 
     @property

@@ -35,13 +35,14 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 from botocore.exceptions import ClientError
 
 from msk_autopilot.aws import ClientFactory, error_code
+from msk_autopilot.clock import now as clock_now
 from msk_autopilot.config.coordination import NAMESPACE, RunLease
 from msk_autopilot.config.desired import (
     MSK_NAME_PREFIX,
@@ -139,7 +140,7 @@ class ConfigRotator(msgspec.Struct):
     ledger: NoticeLedger
     lease: RunLease
     settings: ConfigRotatorSettings
-    clock: Callable[[], datetime] = msgspec.field(default=lambda: datetime.now(UTC))
+    clock: Callable[[], datetime] = clock_now
 
     def handle(self, event: RotatorEvent, context: LambdaContext) -> Outcome:
         ignored = self._ignored(event)

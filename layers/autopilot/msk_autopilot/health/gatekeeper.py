@@ -10,10 +10,11 @@ retried by the function's next sweep.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from msk_autopilot.aws import ClientFactory
+from msk_autopilot.clock import now as clock_now
 from msk_autopilot.health.change import ChangeKind
 from msk_autopilot.health.gates import GateVerdict, evaluate, gates_for
 from msk_autopilot.health.reading import HealthReader
@@ -29,10 +30,6 @@ NAMESPACE = "health-gates"
 _REMIND_AFTER = timedelta(days=1)  # a cluster held for longer than this is told again
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 class Gatekeeper:
     def __init__(
         self,
@@ -40,7 +37,7 @@ class Gatekeeper:
         ledger: NoticeLedger,
         notifier: Notifier,
         *,
-        clock: Callable[[], datetime] = _now,
+        clock: Callable[[], datetime] = clock_now,
     ) -> None:
         self.reader = reader
         self.ledger = ledger

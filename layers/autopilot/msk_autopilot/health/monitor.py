@@ -14,11 +14,12 @@ so the restarts MSK makes on purpose page nobody.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import msgspec
 
+from msk_autopilot import clock
 from msk_autopilot.aws import ClientFactory
 from msk_autopilot.events import CloudTrailApiCall, ScheduledEvent
 from msk_autopilot.health.alarms import (
@@ -237,7 +238,7 @@ class HealthMonitor(msgspec.Struct):
         publishes nothing: it only says how many clusters would have been looked at."""
         if dry_run:
             return {"published": [], "retry": [], "dry_run_clusters": len(wanted.observed)}
-        now = datetime.now(UTC)
+        now = clock.now()
         published: list[str] = []
         retry: list[str] = []
         for cluster, operations in wanted.observed:
@@ -281,7 +282,7 @@ class HealthMonitor(msgspec.Struct):
             unwritten = sorted(set(names) - written)
             if unwritten:
                 self.health_alarms.set_actions(unwritten, enabled=enabled)
-        now = datetime.now(UTC)
+        now = clock.now()
         for cluster in wanted.maintained:
             self.ledger.forget([_key(cluster.cluster_arn, "unmuted")])
             if self.ledger.first(_key(cluster.cluster_arn, "muted"), now=now, window=_REMIND_AFTER):

@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
 )
 
+from msk_autopilot import clock
 from msk_autopilot.aws import ClientFactory
 from msk_autopilot.events import AlarmStateChange, ScaleRequest, ScheduledEvent
 from msk_autopilot.health.alarms import cluster_arn_of_alarm
@@ -122,7 +123,7 @@ class StorageScaler(msgspec.Struct):
             case ScheduledEvent():
                 return self.sweep(now=event.time, dry_run=dry_run)
             case ScaleRequest():
-                now = datetime.now(UTC)
+                now = clock.now()
                 return self.scale(event.cluster_arn, now=now, dry_run=dry_run or event.dry_run)
             case AlarmStateChange():
                 return self._on_alarm(event, dry_run=dry_run)
