@@ -88,9 +88,19 @@ def _key(cluster_arn: str, gate: str) -> str:
     return f"{cluster_arn}#{gate}"
 
 
-def guarded_msk(clients: ClientFactory, *, idempotency_table: str, notifier: Notifier) -> MskPort:
-    """The MSK port every mutating function uses: its changes pass these health gates."""
+def guarded_msk(
+    clients: ClientFactory,
+    *,
+    idempotency_table: str,
+    notifier: Notifier,
+    clock: Callable[[], datetime] = _now,
+) -> MskPort:
+    """The MSK port every mutating function uses: its changes pass these health gates.
+
+    `clock` is the gates' "now" (the metric window's end): a function that decides at its event's
+    time passes that time.
+    """
     kafka = clients.client("kafka")
     reader = HealthReader(kafka, clients.client("cloudwatch"))
     ledger = NoticeLedger(clients.client("dynamodb"), idempotency_table, NAMESPACE)
-    return MskPort(kafka, Gatekeeper(reader, ledger, notifier))
+    return MskPort(kafka, Gatekeeper(reader, ledger, notifier, clock=clock))
