@@ -54,6 +54,7 @@ from msk_autopilot.versions.paths import (
 from msk_autopilot.versions.plan import Action, ClusterPlan, FleetPlan, RolloutPolicy, plan_fleet
 
 __all__ = [
+    "COUPLED_PREFIX",
     "NAMESPACE",
     "UPGRADE_CALL",
     "DecisionTime",
