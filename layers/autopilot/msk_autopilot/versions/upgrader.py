@@ -71,6 +71,7 @@ COUPLED_PREFIX = "msk-autopilot-upgrade-"
 _SKIP_WINDOW = timedelta(hours=24)
 _RISK_WINDOW = timedelta(days=7)
 _ONCE = timedelta(days=365)
+_GOING = frozenset({UpdateStatus.STARTED.value, UpdateStatus.DRY_RUN.value})
 _NAME_LIMIT = 64  # MSK configuration names
 _NOT_NAME = re.compile(r"[^0-9A-Za-z-]+")
 
@@ -161,15 +162,34 @@ class VersionUpgrader(msgspec.Struct):
         fleet = read_fleet(
             self.msk, self.settings.catalogue, opt_in_tag_key=self.settings.opt_in_tag_key
         )
-        plan = plan_fleet(
-            fleet.facts, fleet.catalogue, fleet.graph, rollout_policy(self.settings), now
-        )
+        policy = rollout_policy(self.settings)
+        first = plan = plan_fleet(fleet.facts, fleet.catalogue, fleet.graph, policy, now)
+        reported = {cluster.name: cluster for cluster in plan.clusters}
         results: dict[str, _Started] = {}
-        for cluster in plan.clusters:
-            if cluster.action is Action.UPGRADE_NOW:
+        held: set[str] = set()
+        # The gates are asked at act time, so a held cluster would keep its turn and stall the
+        # clusters behind it: plan again without it (a held canary still holds the rest back).
+        # Clusters that started keep their place in the new plan, so it counts them.
+        while True:
+            due = [
+                cluster
+                for cluster in plan.clusters
+                if cluster.action is Action.UPGRADE_NOW and cluster.name not in results
+            ]
+            for cluster in due:
+                reported[cluster.name] = cluster
                 results[cluster.name] = self._upgrade(cluster, fleet)
-        self._notify(plan, fleet, now)
-        return self._outcome(plan, results)
+            newly_held = [c for c in due if results[c.name].status not in _GOING]
+            if not newly_held or any(cluster.canary for cluster in newly_held):
+                break
+            held.update(cluster.arn for cluster in newly_held)
+            remaining = [facts for facts in fleet.facts if facts.arn not in held]
+            plan = plan_fleet(remaining, fleet.catalogue, fleet.graph, policy, now)
+            reported.update(
+                (cluster.name, cluster) for cluster in plan.clusters if cluster.name not in results
+            )
+        self._notify(first, fleet, now)
+        return self._outcome(first, reported, results)
 
     def _upgrade(self, plan: ClusterPlan, fleet: Fleet) -> _Started:
         snapshot = fleet.snapshots[plan.arn]
@@ -298,9 +318,15 @@ class VersionUpgrader(msgspec.Struct):
                 Severity.WARNING,
             )
 
-    def _outcome(self, plan: FleetPlan, results: dict[str, _Started]) -> Outcome:
+    def _outcome(
+        self,
+        plan: FleetPlan,
+        reported: dict[str, ClusterPlan],
+        results: dict[str, _Started],
+    ) -> Outcome:
+        """The run's outcome: each cluster as last planned (in the first plan's order)."""
         clusters: dict[str, Any] = {}
-        for cluster in plan.clusters:
+        for cluster in (reported[first.name] for first in plan.clusters):
             entry: dict[str, Any] = {
                 "action": cluster.action.value,
                 "reason": cluster.reason,
