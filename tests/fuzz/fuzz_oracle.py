@@ -34,7 +34,7 @@ from msk_autopilot.events import (
 from msk_autopilot.scram.rotation import RotationFailed, RotationRejected
 from msk_autopilot.storage.scaler import SweepIncompleteError
 
-STATUSES = {"acted", "dry_run", "unchanged", "skipped", "rejected"}
+STATUSES = {"acted", "dry_run", "unchanged", "skipped", "deferred", "rejected"}
 # The errors each function raises on purpose, for Lambda to retry or (a rotation step) to fail.
 RAISED_ON_PURPOSE: dict[str, set[type[Exception]]] = {
     "storage_scaler": {SweepIncompleteError},
@@ -42,6 +42,7 @@ RAISED_ON_PURPOSE: dict[str, set[type[Exception]]] = {
     "scram_rotator": {RotationRejected, RotationFailed},
     "security_auditor": {ReportConflict},
     "record_consumer": {QuarantineError},
+    "version_upgrader": set(),
 }
 # Events after which a function may act on any opted-in cluster: schedules sweep the fleet, and
 # the config rotator reconciles every configuration whatever woke it (rollout.py).
@@ -49,6 +50,8 @@ SWEEPS: dict[str, tuple[type, ...]] = {
     "storage_scaler": (ScheduledEvent,),
     "security_auditor": (ScheduledEvent,),
     "config_rotator": (ScheduledEvent, ParameterStoreChange, CloudTrailApiCall),
+    # the version upgrader plans the whole fleet whatever woke it (versions/upgrader.py)
+    "version_upgrader": (ScheduledEvent, CloudTrailApiCall),
 }
 
 type Parser = Callable[[object], Any]
