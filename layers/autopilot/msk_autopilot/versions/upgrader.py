@@ -44,7 +44,7 @@ from msk_autopilot.observability import MetricUnit, logger, metrics
 from msk_autopilot.outcome import Outcome, Severity, Status, plural
 from msk_autopilot.runtime import LambdaContext
 from msk_autopilot.settings import VersionUpgraderSettings
-from msk_autopilot.versions.catalogue import SupportState
+from msk_autopilot.versions.catalogue import Catalogue, SupportState, version_key
 from msk_autopilot.versions.facts import Fleet, read_fleet
 from msk_autopilot.versions.paths import (
     KRAFT_MIGRATION_PREREQUISITES,
@@ -199,7 +199,7 @@ class VersionUpgrader(msgspec.Struct):
         parameters: dict[str, Any] = {"TargetKafkaVersion": hop}
         configuration: str | None = None
         if plan.needs_compatible_configuration:
-            coupled = self._coupled_configuration(snapshot, hop)
+            coupled = self._coupled_configuration(snapshot, hop, fleet.catalogue)
             if coupled.status not in {UpdateStatus.STARTED, UpdateStatus.DRY_RUN}:
                 return _Started(coupled.status.value, f"configuration not made: {coupled.reason}")
             configuration = coupled.reason
@@ -231,8 +231,13 @@ class VersionUpgrader(msgspec.Struct):
             )
         return _Started(result.status.value, result.reason, result.gate, configuration)
 
-    def _coupled_configuration(self, snapshot: ClusterSnapshot, hop: str) -> ConfigurationChange:
-        """The configuration to pass with the upgrade: found (an earlier run's) or created."""
+    def _coupled_configuration(
+        self, snapshot: ClusterSnapshot, hop: str, catalogue: Catalogue
+    ) -> ConfigurationChange:
+        """The configuration to pass with the upgrade: found (an earlier run's) or created.
+
+        Its KafkaVersions are the source's that MSK still offers, and the hop.
+        """
         provisioned = snapshot.provisioned
         software = provisioned.current_broker_software_info if provisioned else None
         if software is None or software.configuration_arn is None:
@@ -248,7 +253,9 @@ class VersionUpgrader(msgspec.Struct):
             created = self.msk.create_configuration(
                 name,
                 properties,
-                kafka_versions=sorted({*source.kafka_versions, hop}),
+                kafka_versions=sorted(
+                    {*filter(catalogue.offered, source.kafka_versions), hop}, key=version_key
+                ),
                 description=f"msk-autopilot: {source.name} revision {revision} for Kafka {hop}",
                 dry_run=self.settings.dry_run,
             )
