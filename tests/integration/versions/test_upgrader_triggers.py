@@ -63,3 +63,28 @@ def test_a_failed_upgrade_halts_the_rollout_and_is_notified_once(world, msk_emul
         )
     subjects = [notice["subject"] for notice in world.notices()]
     assert subjects.count("Kafka version upgrade of canary failed: rollout halted") == 1
+
+
+def test_bad_tag_values_are_skips_reported_with_the_reason_and_notified_once(world, msk_emulator):
+    kafka = world.client("kafka")
+    kafka.tag_resource(
+        ResourceArn=world.clusters["legacy"], Tags={"msk-autopilot:kafka-version": "banana"}
+    )
+    kafka.tag_resource(
+        ResourceArn=world.clusters["shared-a"],
+        Tags={"msk-autopilot:maintenance-window": "whenever"},
+    )
+    for _ in range(2):
+        clusters = world.deliver(schedule_event(msk_emulator.clock.now()))["details"]["clusters"]
+        assert clusters["legacy"]["action"] == "skipped"
+        assert clusters["legacy"]["reason"] == (
+            "skipped: tag msk-autopilot:kafka-version='banana' is neither a known version nor "
+            "'recommended' or 'pinned'"
+        )
+        assert clusters["shared-a"]["action"] == "skipped"
+        assert clusters["shared-a"]["reason"].startswith(
+            "skipped: maintenance window 'whenever' is not valid: expected"
+        )
+    subjects = [notice["subject"] for notice in world.notices()]
+    assert subjects.count("Kafka version upgrade of legacy skipped") == 1
+    assert subjects.count("Kafka version upgrade of shared-a skipped") == 1
