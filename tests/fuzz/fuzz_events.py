@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from msk_autopilot_local.emulator.events import (
     disk_alarm_state_change,
+    event_time,
     parameter_store_change,
     scheduled_event,
     secret_rotation_step,
@@ -107,6 +108,10 @@ def _valid_events(world: FuzzWorld, function: str) -> st.SearchStrategy[Any]:
         return _rotation_step(world)
     if function == "security_auditor":
         return st.builds(_cloudtrail, arns, changes) | _schedule(world)
+    if function == "version_upgrader":
+        upgrades = st.builds(_cloudtrail, arns, st.just("UpdateClusterKafkaVersion") | changes)
+        now = event_time(world.emulator.clock.now())
+        return upgrades.map(lambda event: {**event, "time": now}) | _schedule(world)
     return kafka_batches(world)
 
 

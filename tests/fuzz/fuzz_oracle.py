@@ -42,6 +42,7 @@ RAISED_ON_PURPOSE: dict[str, set[type[Exception]]] = {
     "scram_rotator": {RotationRejected, RotationFailed},
     "security_auditor": {ReportConflict},
     "record_consumer": {QuarantineError},
+    "version_upgrader": set(),
 }
 # Events after which a function may act on any opted-in cluster: schedules sweep the fleet, and
 # the config rotator reconciles every configuration whatever woke it (rollout.py).
@@ -49,6 +50,8 @@ SWEEPS: dict[str, tuple[type, ...]] = {
     "storage_scaler": (ScheduledEvent,),
     "security_auditor": (ScheduledEvent,),
     "config_rotator": (ScheduledEvent, ParameterStoreChange, CloudTrailApiCall),
+    # the version upgrader plans the whole fleet whatever woke it (versions/upgrader.py)
+    "version_upgrader": (ScheduledEvent, CloudTrailApiCall),
 }
 
 type Parser = Callable[[object], Any]

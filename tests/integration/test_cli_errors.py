@@ -82,6 +82,11 @@ CASES = {
         _environment,
         f"argument --cluster: '{NOT_AN_ARN}' is not an MSK cluster ARN",
     ),
+    "plan-upgrades with local AWS not started": (
+        ["plan-upgrades"],
+        _local_aws_not_started,
+        "is `msk-autopilot local-aws` running",
+    ),
     "plan-storage of a malformed cluster": (
         ["plan-storage", "--cluster", NOT_AN_ARN],
         _environment,

@@ -25,6 +25,7 @@ SAMPLES = {
         "cloudtrail_tag_resource",
         "cloudtrail_delete_cluster",
     ],
+    "version_upgrader": ["scheduled_event", "cloudtrail_update_kafka_version"],
 }
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from msk_autopilot.config.desired import MSK_NAME_PREFIX
+from msk_autopilot.versions.upgrader import COUPLED_PREFIX
 from msk_autopilot_local.template.cfn import policy_document, possible_values
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,6 +22,7 @@ FUNCTIONS = {
     "SecurityAuditorFunction": "security_auditor",
     "RecordConsumerFunction": "record_consumer",
     "HealthMonitorFunction": "health_monitor",
+    "VersionUpgraderFunction": "version_upgrader",
 }
 # Functions that change clusters (each has its opted-in policy)
 CHANGING_FUNCTIONS = [
@@ -28,6 +30,7 @@ CHANGING_FUNCTIONS = [
     "ConfigRotatorFunction",
     "ScramRotatorFunction",
     "SecurityAuditorFunction",
+    "VersionUpgraderFunction",
 ]
 ASYNC_FUNCTIONS = [*CHANGING_FUNCTIONS, "HealthMonitorFunction"]
 # kafka actions that change a cluster; IAM lets them be limited by the cluster's tags.
@@ -175,7 +178,11 @@ def test_mutating_kafka_actions_need_the_opt_in_tag(transformed):
         assert condition.get(f"aws:ResourceTag/{tag_key}") == "true", (owner, mutating)
         granted |= mutating
     # the functions do change clusters: the check above is not vacuous
-    assert {"kafka:UpdateBrokerStorage", "kafka:UpdateClusterConfiguration"} <= granted
+    assert {
+        "kafka:UpdateBrokerStorage",
+        "kafka:UpdateClusterConfiguration",
+        "kafka:UpdateClusterKafkaVersion",
+    } <= granted
 
 
 def test_the_scram_rotator_reads_and_changes_only_opted_in_secrets(transformed):
@@ -258,6 +265,7 @@ def test_schedules_come_from_parameters(transformed):
         "ConfigSweepSchedule",
         "AuditSchedule",
         "HealthSweepSchedule",
+        "VersionSweepSchedule",
     }
 
 
@@ -277,9 +285,16 @@ def _statements_with(transformed: dict[str, Any], action: str) -> list[dict[str,
 
 def test_the_config_rotator_writes_only_its_own_configurations(transformed):
     for action in ("kafka:CreateConfiguration", "kafka:UpdateConfiguration"):
-        (statement,) = _statements_with(transformed, action)
-        (resource,) = _as_list(statement["Resource"])
-        assert resource.endswith(f":configuration/{MSK_NAME_PREFIX}*"), action
+        resources = {
+            resource.rsplit(":configuration/", 1)[1]
+            for statement in _statements_with(transformed, action)
+            for resource in _as_list(statement["Resource"])
+        }
+        # the version upgrader creates configurations too, under its own names
+        expected = {f"{MSK_NAME_PREFIX}*"}
+        if action == "kafka:CreateConfiguration":
+            expected.add(f"{COUPLED_PREFIX}*")
+        assert resources == expected, action
     # moving a cluster names the configuration too (a rollback: any configuration it ran)
     resources = {
         arn.rsplit(":", 1)[1]

@@ -8,6 +8,7 @@ from msk_autopilot.settings import (
     SecurityAuditorSettings,
     SettingsError,
     StorageScalerSettings,
+    VersionUpgraderSettings,
     load,
 )
 
@@ -108,3 +109,18 @@ def test_the_function_name_comes_from_lambda():
     named = load(CommonSettings, {**BASE, "AWS_LAMBDA_FUNCTION_NAME": "msk-autopilot-scaler"})
     assert named.function_name == "msk-autopilot-scaler"
     assert load(CommonSettings, BASE).function_name == ""
+
+
+def test_the_version_catalogue_override_is_validated_at_load_naming_the_field():
+    upgrader = {**BASE, "IDEMPOTENCY_TABLE_NAME": "table"}
+    assert load(VersionUpgraderSettings, upgrader).catalogue.recommended == "3.8.x"
+    override = '{"recommended": "3.9.x", "versions": {"3.8.x": {"end_of_support": "2027-06-01"}}}'
+    settings = load(VersionUpgraderSettings, {**upgrader, "VERSION_CATALOGUE_OVERRIDE": override})
+    assert settings.catalogue.recommended == "3.9.x"
+    assert str(settings.catalogue.versions["3.8.x"].end_of_support) == "2027-06-01"
+    bad = '{"versions": {"3.8.x": {"end_of_support": "soon"}}}'
+    with pytest.raises(SettingsError) as raised:
+        load(VersionUpgraderSettings, {**upgrader, "VERSION_CATALOGUE_OVERRIDE": bad})
+    (problem,) = raised.value.problems
+    assert problem.startswith("VERSION_CATALOGUE_OVERRIDE=")
+    assert "`$.versions['3.8.x'].end_of_support`" in problem

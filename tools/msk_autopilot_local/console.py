@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
-__all__ = ["ProgressBar", "StatusLine", "is_terminal", "spinner"]
+__all__ = ["ProgressBar", "StatusLine", "is_terminal", "spinner", "table"]
 
 
 def is_terminal(stream: IO[str]) -> bool:
@@ -27,6 +27,23 @@ def _rich_console(stream: IO[str]) -> Console:
     from rich.console import Console  # noqa: PLC0415  only a terminal needs rich
 
     return Console(file=stream, highlight=False, markup=False, emoji=False, soft_wrap=True)
+
+
+def table(stream: IO[str], headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """A table: drawn by rich on a terminal, left-aligned columns separated by two spaces
+    elsewhere (the last column unpadded)."""
+    if is_terminal(stream):
+        from rich.table import Table  # noqa: PLC0415  only a terminal needs rich
+
+        drawn = Table(*headers)
+        for row in rows:
+            drawn.add_row(*row)
+        _rich_console(stream).print(drawn)
+        return
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
+    for line in (headers, *rows):
+        cells = [cell.ljust(width) for cell, width in zip(line[:-1], widths, strict=False)]
+        stream.write("  ".join([*cells, line[-1]]).rstrip() + "\n")
 
 
 @contextlib.contextmanager

@@ -177,4 +177,3 @@ def _emulated_clock_lead(endpoint: str | None) -> float | None:
     if state is None:
         return None
     return float((state.emulator_state.clock.now() - datetime.now(UTC)).total_seconds())
-

@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal, cast, get_args
 
 import msgspec
 
+from msk_autopilot.versions.catalogue import Catalogue
+
 __all__ = [
     "CommonSettings",
     "ConfigRotatorSettings",
@@ -24,6 +26,7 @@ __all__ = [
     "SecurityAuditorSettings",
     "SettingsError",
     "StorageScalerSettings",
+    "VersionUpgraderSettings",
     "load",
 ]
 
@@ -149,6 +152,12 @@ def _schema_file(raw: str) -> Path:
     return path
 
 
+def _catalogue(raw: str) -> Catalogue:
+    """The built-in version catalogue with a JSON override merged over it (CatalogueError is a
+    ValueError naming the offending field)."""
+    return Catalogue.with_overrides(raw)
+
+
 def _http_url(raw: str) -> str:
     value = raw.strip().rstrip("/")
     if not re.match(r"^https?://[^/\s]+", value):
@@ -249,6 +258,21 @@ class ConfigRotatorSettings(CommonSettings, frozen=True, kw_only=True):
     drift_action: Annotated[
         Literal["repair", "report"], _env("CONFIG_DRIFT_ACTION", _choice("repair", "report"))
     ] = "repair"
+
+
+class VersionUpgraderSettings(CommonSettings, frozen=True, kw_only=True):
+    """The version upgrader: the rollout's pace and the version catalogue."""
+
+    # The run lease and notices sent once live in this table.
+    idempotency_table: Annotated[str, _env("IDEMPOTENCY_TABLE_NAME", _text)]
+    soak_hours: Annotated[float, _env("VERSION_SOAK_HOURS", _number(0, 168))] = 6.0
+    deadline_margin_days: Annotated[int, _env("VERSION_DEADLINE_MARGIN_DAYS", _integer(1, 365))] = (
+        30
+    )
+    max_concurrent: Annotated[int, _env("VERSION_MAX_CONCURRENT", _integer(1, 10))] = 1
+    catalogue: Annotated[Catalogue, _env("VERSION_CATALOGUE_OVERRIDE", _catalogue)] = msgspec.field(
+        default_factory=Catalogue.built_in
+    )
 
 
 class ScramRotatorSettings(CommonSettings, frozen=True, kw_only=True):

@@ -65,6 +65,7 @@ def fleet(world, deprecate_kafka_version) -> dict[str, str]:
     open_v6 = world.security_group({"IpProtocol": "-1", **WORLD_V6})
     key = world.customer_key()
     hardened = {
+        "kafkaVersion": "3.8.x",  # 3.6.0, the emulator's default, is past end of support
         "encryption": {"kmsKeyId": key},
         "enhancedMonitoring": "PER_TOPIC_PER_BROKER",
         "logging": {"cloudWatchLogGroup": "msk-brokers"},

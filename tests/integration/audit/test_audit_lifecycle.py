@@ -12,6 +12,7 @@ def seed_orders(world, monitoring="DEFAULT"):
     return world.seed(
         {
             "name": "orders",
+            "kafkaVersion": "3.8.x",  # 3.6.0, the emulator's default, is past end of support
             "encryption": {"kmsKeyId": world.customer_key()},
             "authentication": {"iam": True},
             "enhancedMonitoring": monitoring,

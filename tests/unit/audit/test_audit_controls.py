@@ -3,6 +3,7 @@ ListClustersV2's, with the extra data given directly."""
 
 import copy
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 import msgspec
@@ -28,6 +29,8 @@ from msk_autopilot.msk import ClusterSnapshot
 
 ARN = "arn:aws:kafka:us-east-1:123456789012:cluster/orders/5c9a6e0a-1c2d-4f7e-9a31-2b8f0d4e6a11-2"
 TAG = "msk-autopilot:managed"
+# The audit's day: 3.6.0, the fixtures' version, is supported until 2026-06-01, 137 days on.
+TODAY = date(2026, 1, 15)
 
 # The issue's table: ID -> severity.
 SPEC = {
@@ -102,6 +105,10 @@ class Facts:
     @property
     def opt_in_tag_key(self) -> str:
         return TAG
+
+    @property
+    def today(self) -> date:
+        return self.data.get("today", TODAY)
 
     def _get(self, name: str, source: str) -> Any:
         self.asked.add(source)
@@ -263,7 +270,72 @@ def test_an_aws_managed_data_key_fails():
 
 def test_a_deprecated_kafka_version_fails():
     result = verdict("AUTOPILOT.4", versions={"3.6.0": "DEPRECATED"})
-    assert (result.status, result.detail) == (Status.FAILED, "Apache Kafka 3.6.0 is DEPRECATED")
+    assert (result.status, result.detail) == (
+        Status.FAILED,
+        "Apache Kafka 3.6.0 is DEPRECATED: 3.6.0 is listed DEPRECATED by MSK: past end of support",
+    )
+
+
+@pytest.mark.parametrize(
+    ("version", "since"), [("2.8.2.tiered", "2025-01-14"), ("3.5.1", "2025-10-23")]
+)
+def test_a_version_past_its_published_end_of_support_fails_though_msk_lists_it_active(
+    version, since
+):
+    result = verdict(
+        "AUTOPILOT.4",
+        cluster(Provisioned__CurrentBrokerSoftwareInfo__KafkaVersion=version),
+        versions={version: "ACTIVE"},
+    )
+    assert (result.status, result.detail) == (
+        Status.FAILED,
+        f"Apache Kafka {version} reached end of support on {since}, "
+        "though MSK still lists it ACTIVE",
+    )
+
+
+def test_the_end_of_support_day_itself_fails():
+    result = verdict("AUTOPILOT.4", today=date(2026, 6, 1))
+    assert result.status is Status.FAILED
+    assert "3.6.0 reached end of support on 2026-06-01" in result.detail
+
+
+def test_a_version_within_90_days_of_its_end_passes_with_a_warning():
+    result = verdict("AUTOPILOT.4", today=date(2026, 3, 3))  # 90 days before 2026-06-01
+    assert (result.status, result.detail) == (
+        Status.PASSED,
+        "warning: Apache Kafka 3.6.0 reaches end of support on 2026-06-01 (in 90 days); "
+        "MSK upgrades it itself at any time after that",
+    )
+    assert verdict("AUTOPILOT.4", today=date(2026, 3, 2)).detail == (
+        "Apache Kafka 3.6.0 reaches end of support on 2026-06-01 (in 91 days)"
+    )
+
+
+def test_a_version_msk_lists_that_the_catalogue_lacks_is_not_available_with_the_reason():
+    result = verdict(
+        "AUTOPILOT.4",
+        cluster(Provisioned__CurrentBrokerSoftwareInfo__KafkaVersion="4.2.x.kraft"),
+        versions={"4.2.x.kraft": "ACTIVE"},
+    )
+    assert (result.status, result.detail) == (
+        Status.NOT_AVAILABLE,
+        "MSK lists it ACTIVE, but 4.2.x.kraft is not in the version catalogue: "
+        "end of support unknown",
+    )
+
+
+def test_a_version_without_a_published_end_passes():
+    result = verdict(
+        "AUTOPILOT.4",
+        cluster(Provisioned__CurrentBrokerSoftwareInfo__KafkaVersion="3.8.x"),
+        versions={"3.8.x": "ACTIVE"},
+        today=date(2030, 1, 1),
+    )
+    assert (result.status, result.detail) == (
+        Status.PASSED,
+        "Apache Kafka 3.8.x is supported (no end of support published)",
+    )
 
 
 def test_weak_scram_secrets_are_named():

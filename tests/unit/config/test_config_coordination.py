@@ -84,3 +84,14 @@ def test_a_notice_is_sent_once_per_window(dynamodb):
     assert not ledger.first("invalid:base", now=START + timedelta(hours=23), window=day)
     assert ledger.first("invalid:other", now=START, window=day)
     assert ledger.first("invalid:base", now=START + timedelta(hours=25), window=day)
+
+
+def test_each_namespace_has_its_own_lease(dynamodb):
+    clock = Clock()
+    rotator = lease(dynamodb, clock, "rotator", wait=timedelta(0))
+    upgrader = lease(dynamodb, clock, "upgrader", wait=timedelta(0), namespace="version-upgrader")
+    assert rotator.acquire()
+    assert upgrader.acquire()  # another function's run does not hold it back
+    assert not lease(
+        dynamodb, clock, "second", wait=timedelta(0), namespace="version-upgrader"
+    ).acquire()

@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import UTC, date, datetime
 from typing import Any
 
 import msgspec
@@ -188,6 +189,7 @@ class RegionEvidence:
         self._target = inventory.target
         self._clusters = inventory.clusters
         self._opt_in_tag_key = opt_in_tag_key
+        self._today = datetime.now(UTC).date()
         self._keys: dict[str, _Once[str]] = {}
         self._policies: dict[str, _Once[Mapping[str, Any] | None]] = {}
         self._associated: dict[str, _Once[list[str]]] = {}
@@ -195,6 +197,10 @@ class RegionEvidence:
         self._versions = _Once(self._fetch_kafka_versions)
         self._scaled = _Once(self._fetch_scaled_clusters)
         self._secrets = _Once(self._fetch_msk_secrets)
+
+    @property
+    def today(self) -> date:
+        return self._today
 
     @property
     def opt_in_tag_key(self) -> str:

@@ -14,12 +14,14 @@ apply to serverless clusters, whose settings MSK fixes) reports NOT_APPLICABLE, 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from enum import StrEnum
 from typing import Any, Protocol
 
 import msgspec
 
 from msk_autopilot.msk import ClusterSnapshot, Provisioned
+from msk_autopilot.versions.catalogue import Catalogue, SupportState
 
 __all__ = [
     "BROKER_PORTS",
@@ -94,6 +96,8 @@ SCRAM_SECRETS = DataSource(
     ("secretsmanager:ListSecrets", "kms:DescribeKey", "kafka:ListScramSecrets"),
 )
 KAFKA_VERSIONS = DataSource("kafka-versions", ("kafka:ListKafkaVersions",))
+# AWS's published end-of-support dates (msk_autopilot.versions.catalogue), which AUTOPILOT.4 uses.
+_CATALOGUE = Catalogue.built_in()
 SCALING_POLICIES = DataSource(
     "scaling-policies", ("application-autoscaling:DescribeScalingPolicies",)
 )
@@ -134,6 +138,10 @@ class Evidence(Protocol):
 
     @property
     def opt_in_tag_key(self) -> str: ...
+
+    @property
+    def today(self) -> date:
+        """The audit's day (UTC), which end-of-support dates are judged against."""
 
     def key_manager(self, key_id: str) -> str:
         """KMS's KeyManager of a key: "CUSTOMER" or "AWS" (KMS_KEYS)."""
@@ -390,21 +398,42 @@ def _broker_logs(cluster: ClusterSnapshot, provisioned: Provisioned, evidence: E
     "AUTOPILOT.4",
     FindingSeverity.MEDIUM,
     "MSK clusters should run an Apache Kafka version MSK still supports",
-    remediation="Upgrade to a supported version (UpdateClusterKafkaVersion).",
+    remediation=(
+        "Upgrade to a supported version (UpdateClusterKafkaVersion; the version upgrader does it "
+        "for opted-in clusters) before MSK upgrades the cluster itself."
+    ),
     sources=(KAFKA_VERSIONS,),
 )
 def _supported_kafka_version(
     cluster: ClusterSnapshot, provisioned: Provisioned, evidence: Evidence
 ) -> Verdict:
+    """Judged by the version catalogue's end-of-support dates, not only by MSK's listing: MSK
+    keeps listing versions ACTIVE after their published end of support (2.8.2.tiered, 3.5.1).
+    A version still supported but within 90 days of its end passes with a warning in the detail
+    (it is compliant today; the finding says by when it stops being)."""
     version = provisioned.current_broker_software_info.kafka_version
     if version is None:
         return Verdict(Status.NOT_AVAILABLE, "the cluster does not report its Kafka version")
     status = evidence.kafka_version_status(version)
-    if status == "ACTIVE":
-        return _passed(f"Apache Kafka {version} is supported")
     if status is None:
         return _failed(f"Apache Kafka {version} is not among the versions MSK offers")
-    return _failed(f"Apache Kafka {version} is {status}")
+    return _support_verdict(version, status, evidence.today)
+
+
+def _support_verdict(version: str, status: str, today: date) -> Verdict:
+    support = _CATALOGUE.reconciled({version: status}).support(version, today)
+    if support.state is SupportState.PAST_END_OF_SUPPORT:
+        if status == "ACTIVE":
+            return _failed(f"Apache Kafka {support.describe()}, though MSK still lists it ACTIVE")
+        return _failed(f"Apache Kafka {version} is {status}: {support.describe()}")
+    if support.state is SupportState.UNKNOWN:
+        return Verdict(Status.NOT_AVAILABLE, f"MSK lists it {status}, but {support.describe()}")
+    if support.state is SupportState.ENDING_SOON:
+        return _passed(
+            f"warning: Apache Kafka {support.describe()}; MSK upgrades it itself at any time "
+            "after that"
+        )
+    return _passed(f"Apache Kafka {support.describe()}")
 
 
 # Every port MSK brokers and ZooKeeper nodes listen on (plaintext, TLS, SCRAM, IAM, public

@@ -1,9 +1,10 @@
-"""What runs of the configuration rotator share, in the stack's idempotency table.
+"""What runs of one function share, in the stack's idempotency table.
 
 `RunLease`: one run at a time. Events come in bursts (a push of five files is five Parameter
 Store events, and every update the rotator starts comes back as a CloudTrail event), and two
 overlapping runs could both add the same revision. A run takes the lease before it reads
-anything and waits briefly for it otherwise; a crashed run's lease simply expires. Reserved
+anything and waits briefly for it otherwise; a crashed run's lease simply expires. Each function
+leases under its own `namespace` (the version upgrader uses this lease too). Reserved
 concurrency would serialise runs too, but by throttling, which the stack alarms on.
 
 The lease is one conditional write (`msk_autopilot.ledger.claim`) on an item keyed `id`, with
@@ -33,6 +34,7 @@ NAMESPACE = "config-rotator"
 class RunLease(msgspec.Struct):
     dynamodb: Any
     table: str
+    namespace: str = NAMESPACE
     # Longer than the function's timeout, so only a crashed run's lease ever expires.
     duration: timedelta = timedelta(seconds=150)
     wait: timedelta = timedelta(seconds=60)
@@ -42,7 +44,7 @@ class RunLease(msgspec.Struct):
 
     @property
     def _id(self) -> dict[str, str]:
-        return {"S": f"{NAMESPACE}#lease"}
+        return {"S": f"{self.namespace}#lease"}
 
     def acquire(self) -> bool:
         """Take the lease, waiting up to `wait` for another run to give it back."""

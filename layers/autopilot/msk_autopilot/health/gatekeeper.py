@@ -98,14 +98,16 @@ def guarded_msk(
     idempotency_table: str,
     notifier: Notifier,
     clusters: ClusterClients | None = None,
+    clock: Callable[[], datetime] = clock_now,
 ) -> MskPort:
     """The MSK port every mutating function uses: its changes pass these health gates.
 
     MSK and CloudWatch are called through `clusters` (default `clients`); the notice ledger is
-    the stack's own table, so it is always reached through `clients`.
+    the stack's own table, so it is always reached through `clients`. `clock` is the gates'
+    "now" (the metric window's end): a function that decides at its event's time passes it.
     """
     source = clusters or clients
     kafka = source.client("kafka")
     reader = HealthReader(source.client("cloudwatch"))
     ledger = NoticeLedger(clients.client("dynamodb"), idempotency_table, NAMESPACE)
-    return MskPort(kafka, Gatekeeper(reader, ledger, notifier))
+    return MskPort(kafka, Gatekeeper(reader, ledger, notifier, clock=clock))

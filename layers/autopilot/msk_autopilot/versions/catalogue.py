@@ -83,11 +83,12 @@ class SupportStatus(msgspec.Struct, frozen=True):
     def describe(self) -> str:
         if self.state is SupportState.UNKNOWN:
             return f"{self.version} is not in the version catalogue: end of support unknown"
+        past_date = self.days_left is not None and self.days_left <= 0
+        if self.deprecated_by_msk and not past_date:  # MSK's word outranks a later date
+            return f"{self.version} is listed DEPRECATED by MSK: past end of support"
         if self.end_of_support is None:
-            if self.deprecated_by_msk:
-                return f"{self.version} is listed DEPRECATED by MSK: past end of support"
             return f"{self.version} is supported (no end of support published)"
-        if self.days_left is not None and self.days_left <= 0:
+        if past_date:
             return f"{self.version} reached end of support on {self.end_of_support}"
         return (
             f"{self.version} reaches end of support on {self.end_of_support} "
