@@ -1,4 +1,4 @@
-"""Step 6, security audit: the audit (the core's, as `msk-autopilot audit` runs it), the
+"""Step 7, security audit: the audit (the core's, as `msk-autopilot audit` runs it), the
 security auditor's remediation runs until one starts nothing, and the audit again."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from msk_autopilot_local.audit_table import findings_table
+from msk_autopilot_local.demo.fleet import BROKER_LOG_GROUP
 from msk_autopilot_local.demo.session import INSECURE, DemoSession
 
 if TYPE_CHECKING:
@@ -13,13 +14,11 @@ if TYPE_CHECKING:
 
 __all__ = ["audit"]
 
-BROKER_LOG_GROUP = "/msk/broker-logs"
 REMEDIATE = "MSK.2,MSK.4,AUTOPILOT.1,AUTOPILOT.3"
 
 
 def audit(session: DemoSession) -> None:
     say, tally = session.progress.say, session.result.functions["security_auditor"]
-    session.account.client("logs").create_log_group(logGroupName=BROKER_LOG_GROUP)
     failed_before = _audit_and_show(session, "before")
     say(
         f"security_auditor runs with REMEDIATE_CONTROLS={REMEDIATE}, "

@@ -7,18 +7,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from msk_autopilot_local.demo.session import COMPLIANT, FILLING, INSECURE, DemoSession
-from msk_autopilot_local.emulator.metrics import put_healthy_window
 from msk_autopilot_local.local_aws import LocalAws
 
-__all__ = ["account_resources", "describe_fleet"]
+__all__ = ["BROKER_LOG_GROUP", "account_resources", "describe_fleet"]
+
+BROKER_LOG_GROUP = "/msk/broker-logs"  # examples/fleet.yaml's logging.cloudWatchLogGroup
 
 
 def account_resources(account: LocalAws, fleet: Mapping[str, Any]) -> dict[str, Any]:
     """The fleet with what only exists once an account does: a customer managed key for the
     compliant clusters' data at rest, a closed security group for them and an open one for the
-    insecure cluster. The demo fills the disks itself, so it leaves out the fleet file's
-    disk-usage history."""
+    insecure cluster, and the log group the brokers deliver their logs to (MSK requires it
+    before a cluster names it). The demo fills the disks itself, so it leaves out the fleet
+    file's disk-usage history."""
     kms, ec2 = account.client("kms"), account.client("ec2")
+    account.client("logs").create_log_group(logGroupName=BROKER_LOG_GROUP)
     key = kms.create_key(Description="msk-autopilot demo: MSK data at rest")["KeyMetadata"]["Arn"]
     vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
 
@@ -74,10 +77,6 @@ def describe_fleet(session: DemoSession) -> None:
             "PUBLIC access" if public not in (None, "DISABLED") else "private",
         ]
         say(f"{name:<12} {role:<13} {', '.join(traits)}")
-        # Healthy to the health gates, which hold rolling changes when they cannot tell.
-        put_healthy_window(
-            session.account.client("cloudwatch"), name, brokers=info["NumberOfBrokerNodes"]
-        )
     session.expect(
         len(session.clusters) == 3, f"expected 3 clusters, seeded {sorted(session.clusters)}"
     )
