@@ -1,11 +1,13 @@
 """Step 4, configuration as code: examples/configurations is pushed to Parameter Store (as
 `config push` does), clusters are tagged to follow `orders` (one canary), the rotator rolls it
-out one cluster at a time, canary first; a bad file is refused with its file:line problems and
+out one cluster at a time, canary first, and holds clickstream while it is under-replicated (the
+under-replicated health gate) until it heals; a bad file is refused with its file:line problems and
 nothing is uploaded."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from msk_autopilot_local.configurations import check_push, refusal, upload
@@ -14,6 +16,7 @@ from msk_autopilot_local.demo.session import COMPLIANT, FILLING, INSECURE, DemoS
 __all__ = ["configuration"]
 
 CONFIGURATION = "orders"  # examples/configurations/orders.properties
+UNDER_REPLICATED = 4  # partitions, on clickstream's broker 2 when its turn comes
 # A configuration with a problem on most lines, as `config push` prints them.
 BAD_CONFIGURATION = """\
 # msk-autopilot:kafka-versions = 3.6.0
@@ -51,21 +54,30 @@ def configuration(session: DemoSession) -> None:
     )
 
     started: list[str] = []
-    report: dict[str, Any] = {}
-    for run in range(1, 8):
+
+    def run_rotator() -> dict[str, Any]:
         answer = session.invoke("config_rotator", _parameter_event(session, prefix + CONFIGURATION))
-        report = answer["details"]["configurations"][CONFIGURATION]
+        report: dict[str, Any] = answer["details"]["configurations"][CONFIGURATION]
         actions = [
             a for c in answer["details"]["configurations"].values() for a in c.get("actions", [])
         ]
         say(
-            f"run {run} (Parameter Store Change): {report['state']}"
+            f"run {tally.invocations} (Parameter Store Change): {report['state']}"
             + (f": {'; '.join(actions)}" if actions else f": {report.get('reason', '')}")
         )
-        started += [a.split()[3] for a in actions if a.startswith("started update of ")]
+        started.extend(a.split()[3] for a in actions if a.startswith("started update of "))
+        return report
+
+    run_rotator()
+    session.expect(started == [COMPLIANT], f"expected the canary {COMPLIANT} first: {started}")
+    session.control.complete_operations()
+    _deferred_while_under_replicated(session, run_rotator)
+    report = run_rotator()
+    for _ in range(5):
         if report["state"] not in ("updating", "waiting"):
             break
         session.control.complete_operations()
+        report = run_rotator()
     order = report.get("order", [])
     session.expect(report.get("state") == "complete", f"the rollout did not complete: {report}")
     session.expect(
@@ -85,13 +97,50 @@ def configuration(session: DemoSession) -> None:
         f"updated in order {' -> '.join(order)}"
     )
     session.say_notifications(compact=True)
-    tally.did.append(f"rolled {CONFIGURATION} out to {len(order)} clusters, canary first")
+    tally.did.append(
+        f"rolled {CONFIGURATION} out to {len(order)} clusters, canary first; "
+        f"{FILLING} deferred while under-replicated"
+    )
     bad_problems = _refuse_a_bad_file(session, prefix)
     session.result.numbers["config"] = {
         "order": order,
         "revision": revision,
         "bad_problems": bad_problems,
     }
+
+
+def _deferred_while_under_replicated(
+    session: DemoSession, run_rotator: Callable[[], dict[str, Any]]
+) -> None:
+    """Clickstream's turn comes while its broker 2 is under-replicated: the under-replicated gate
+    defers the update, run after run, with one WARNING notice; once the cluster has healed, the
+    next run goes on."""
+    say, arn = session.progress.say, session.clusters[FILLING]
+    session.control.set_cluster_health(arn, broker=2, under_replicated_partitions=UNDER_REPLICATED)
+    say(
+        f"{FILLING} broker 2 reports {UNDER_REPLICATED} under-replicated partitions "
+        "(the emulator's health profile, for the last 15 minutes)"
+    )
+    for _ in range(2):  # the event, and the next run's retry
+        report = run_rotator()
+        session.expect(
+            report["state"] == "waiting"
+            and report.get("reason", "").startswith(
+                f"{FILLING}: deferred by gate under-replicated"
+            ),
+            f"the under-replicated gate should hold {FILLING}'s update: {report}",
+        )
+    notices = session.notifications()
+    warnings = [n for n in notices if n.get("severity") == "WARNING"]
+    for notice in notices:
+        say(f"SNS [{notice.get('severity', '?')}] {notice.get('subject', '')}")
+    session.expect(
+        [n["subject"] for n in warnings]
+        == [f"configuration of {FILLING} deferred by gate under-replicated"],
+        f"expected one WARNING for the deferral over two runs, got {warnings}",
+    )
+    session.control.set_cluster_health(arn, broker=2, under_replicated_partitions=0)
+    say(f"{FILLING} heals: every partition in sync again, for the whole 15-minute window")
 
 
 def _refuse_a_bad_file(session: DemoSession, prefix: str) -> int:
