@@ -2,6 +2,6 @@
 story it tells).
 
 `runner.run_demo` starts local AWS and a Kafka broker, seeds the fleet and runs the steps, one
-module each (`fleet`, `storage`, `configuration`, `scram`, `audit`, `records`), on a shared
-`session.DemoSession`; `progress` is what it shows while it runs.
+module each (`fleet`, `storage`, `configuration`, `health`, `scram`, `audit`, `records`), on a
+shared `session.DemoSession`; `progress` is what it shows while it runs.
 """

@@ -13,7 +13,7 @@ from msk_autopilot_local.console import is_terminal, spinner
 
 __all__ = ["STEPS", "Progress"]
 
-STEPS = 7
+STEPS = 8
 _INDENT = " " * 9
 _WIDTH = 110  # columns of wrapped text, after the indent
 

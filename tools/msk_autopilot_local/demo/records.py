@@ -1,4 +1,4 @@
-"""Step 7, records: orders (1 % poison) produced to the local broker, through the local event
+"""Step 8, records: orders (1 % poison) produced to the local broker, through the local event
 source mapping into the record consumer, the S3 archive and quarantine read back and counted."""
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from typing import TextIO
 from msk_autopilot_local.demo.audit import audit
 from msk_autopilot_local.demo.configuration import configuration
 from msk_autopilot_local.demo.fleet import account_resources, describe_fleet
+from msk_autopilot_local.demo.health import health
 from msk_autopilot_local.demo.progress import Progress
 from msk_autopilot_local.demo.records import records as records_step
 from msk_autopilot_local.demo.scram import scram
@@ -116,7 +117,8 @@ def _run_steps(
     progress.step("Local AWS and a Kafka broker")
     with contextlib.ExitStack() as running:
         with progress.activity("starting local-aws and noida-db"):
-            # The demo plays the clock step by step and evaluates the alarms it needs itself.
+            # The demo plays the clock step by step and has the emulator evaluate the alarms
+            # when it needs them (control.tick()).
             account = running.enter_context(local_aws(stack, tick_seconds=None))
             running.callback(scram_brokers.forget)  # passwords
             broker = running.enter_context(local_broker())
@@ -150,7 +152,14 @@ def _run_steps(
         _attempt("Fleet", functools.partial(describe_fleet, session), result, progress)
         steps: list[tuple[str, Callable[[DemoSession], None]]] = [
             ("Storage autopilot: a disk filling fast", storage),
-            ("Configuration as code: canary first, bad files refused", configuration),
+            (
+                "Configuration as code: canary first, held by a health gate, bad files refused",
+                configuration,
+            ),
+            (
+                "Health monitor: alarms kept, an alarm fired, maintenance muted, operation events",
+                health,
+            ),
             ("SCRAM secret rotation across two clusters", scram),
             ("Security audit and auto-remediation", audit),
             (f"{records:,} records through the event source mapping", records_step),

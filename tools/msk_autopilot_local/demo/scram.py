@@ -1,4 +1,4 @@
-"""Step 5, SASL/SCRAM: the four rotation steps on AmazonMSK_orders_app, a secret shared by two
+"""Step 6, SASL/SCRAM: the four rotation steps on AmazonMSK_orders_app, a secret shared by two
 clusters, checked against the emulator's SCRAM brokers."""
 
 from __future__ import annotations

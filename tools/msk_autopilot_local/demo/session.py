@@ -94,6 +94,7 @@ class DemoSession:
         self.cloudwatch = account.client("cloudwatch")
         self.clusters = dict(account.clusters)
         self._inbox = self._subscribe_to_notifications()
+        self._event_inbox = self._subscribe_to_operation_events()
 
     def expect(self, condition: bool, message: str) -> None:
         if not condition:
@@ -148,21 +149,46 @@ class DemoSession:
         )
         return str(queue)
 
+    def _subscribe_to_operation_events(self) -> str:
+        """A queue behind a rule on the default bus for the monitor's events (source
+        msk-autopilot), made before its first sweep so none is missed."""
+        from msk_autopilot.health.operation_events import SOURCE  # noqa: PLC0415
+
+        events, sqs = self.account.client("events"), self.account.client("sqs")
+        queue = sqs.create_queue(QueueName="msk-autopilot-demo-events")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+        events.put_rule(
+            Name="msk-autopilot-demo-operations", EventPattern=json.dumps({"source": [SOURCE]})
+        )
+        events.put_targets(
+            Rule="msk-autopilot-demo-operations",
+            Targets=[{"Id": "inbox", "Arn": queue_arn["Attributes"]["QueueArn"]}],
+        )
+        return str(queue)
+
+    def operation_events(self) -> list[dict[str, Any]]:
+        """The operation state events the bus delivered since the last call."""
+        return self._drain(self._event_inbox)
+
     def notifications(self) -> list[dict[str, Any]]:
-        """What the functions published to the notification topic since the last call."""
+        """What was published to the notification topic since the last call."""
+        found = self._drain(self._inbox)
+        self.result.numbers["notifications"] = self.result.numbers.get("notifications", 0) + len(
+            found
+        )
+        return found
+
+    def _drain(self, queue: str) -> list[dict[str, Any]]:
         sqs = self.account.client("sqs")
         found: list[dict[str, Any]] = []
         while True:
-            batch = sqs.receive_message(QueueUrl=self._inbox, MaxNumberOfMessages=10)
+            batch = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)
             messages = batch.get("Messages", [])
             if not messages:
-                self.result.numbers["notifications"] = self.result.numbers.get(
-                    "notifications", 0
-                ) + len(found)
                 return found
             for message in messages:
                 found.append(json.loads(message["Body"]))
-                sqs.delete_message(QueueUrl=self._inbox, ReceiptHandle=message["ReceiptHandle"])
+                sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
 
     def say_notifications(self, *, compact: bool = False) -> None:
         notices = [
