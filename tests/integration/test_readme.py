@@ -68,7 +68,8 @@ def test_every_make_target_in_the_readme_exists():
 
 
 def test_the_health_gates_table_lists_every_gate_with_what_it_blocks_and_why():
-    section = README[README.index("## Health gates") : README.index("## Reliability and security")]
+    start = README.index("## Health gates")
+    section = README[start : README.index("\n## ", start + 1)]
     rows = [
         [cell.strip() for cell in line.strip("|").split("|")]
         for line in section.splitlines()
