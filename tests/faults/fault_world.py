@@ -27,7 +27,6 @@ from moto.core.base_backend import BackendDict
 from moto.core.model_instances import reset_model_data
 
 from msk_autopilot_local.emulator import control
-from msk_autopilot_local.emulator.metrics import put_healthy_window
 from msk_autopilot_local.emulator.responses import MskResponse
 from msk_autopilot_local.faults import FaultPlan, FaultProxy, fault_proxy
 from msk_autopilot_local.local_aws import LocalAws, local_aws
@@ -194,13 +193,12 @@ class FaultWorld:
 
 
 def _healthy_to_the_gates(account: LocalAws) -> None:
-    """Metrics that pass every health gate for each cluster (the gates hold a rolling change
-    when they cannot tell); written before the faults, so setup meets none."""
-    kafka, cloudwatch = account.client("kafka"), account.client("cloudwatch")
-    for cluster in kafka.list_clusters_v2()["ClusterInfoList"]:
+    """Every provisioned cluster publishes healthy metrics, as MSK would, on the emulator's clock
+    (the gates hold a rolling change when they cannot tell); set before the faults, so setup
+    meets none."""
+    for cluster in account.client("kafka").list_clusters_v2()["ClusterInfoList"]:
         if "Provisioned" in cluster:
-            brokers = cluster["Provisioned"]["NumberOfBrokerNodes"]
-            put_healthy_window(cloudwatch, cluster["ClusterName"], brokers=brokers)
+            control.set_cluster_health(cluster["ClusterArn"])
 
 
 @contextlib.contextmanager
