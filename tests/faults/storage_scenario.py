@@ -121,6 +121,9 @@ def subscribe_notifications(world: FaultWorld) -> str:
 
 
 def read_notifications(world: FaultWorld, queue: str) -> list[str]:
+    """The autopilot's own notices. CloudWatch's notifications of the health monitor's alarms
+    (the disk backstop fires as the disks fill) reach the same topic and are left out: they are
+    CloudWatch's, not the scaler's, and the emulator sends them as the clock advances."""
     sqs = world.client("sqs")
     subjects: list[str] = []
     for _ in range(1000):  # bounded: the scenario publishes a handful
@@ -128,7 +131,9 @@ def read_notifications(world: FaultWorld, queue: str) -> list[str]:
         if not batch:
             break
         for message in batch:
-            subjects.append(json.loads(message["Body"])["Subject"])
+            subject = json.loads(message["Body"])["Subject"]
+            if subject.startswith("[msk-autopilot "):
+                subjects.append(subject)
             sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
     return subjects
 

@@ -7,9 +7,8 @@ from typing import Any
 
 import boto3
 
-from msk_autopilot_local.emulator import seed_fleet
+from msk_autopilot_local.emulator import control, seed_fleet
 from msk_autopilot_local.emulator.exceptions import MskError
-from msk_autopilot_local.emulator.metrics import put_healthy_window
 
 ROOT = Path(__file__).resolve().parents[3]
 REGION = "us-east-1"
@@ -66,12 +65,10 @@ class World:
         """Seed clusters, healthy to the health gates (which hold a remediation when they
         cannot tell)."""
         seeded = seed_fleet(self.session, {"clusters": list(clusters)}).clusters
-        cloudwatch = self.session.client("cloudwatch")
-        for name, arn in seeded.items():
+        for arn in seeded.values():
             info = self.kafka.describe_cluster_v2(ClusterArn=arn)["ClusterInfo"]
             if "Provisioned" in info:
-                brokers = info["Provisioned"]["NumberOfBrokerNodes"]
-                put_healthy_window(cloudwatch, name, brokers=brokers)
+                control.set_cluster_health(arn)  # healthy metrics, on the emulator's clock
         return seeded
 
     def cluster_policy(self, cluster_arn: str, *statements: dict[str, Any]) -> None:
