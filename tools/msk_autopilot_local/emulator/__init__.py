@@ -95,7 +95,7 @@ Spec (JSON or YAML; only ``name`` is required)::
 
     configurations:
       - name: base
-        kafkaVersions: ["3.6.0"]
+        kafkaVersions: ["3.6.0", "3.8.x"]
         serverProperties: |
           auto.create.topics.enable=false
           min.insync.replicas=2
@@ -105,7 +105,9 @@ Spec (JSON or YAML; only ``name`` is required)::
         instanceType: kafka.m5.4xlarge    # default kafka.m5.large
         volumeSizeGiB: 1000               # default 1000
         provisionedThroughput: 593        # MiB/s; omit for none
-        kafkaVersion: 3.6.0               # default 3.6.0
+        kafkaVersion: 3.6.0               # default 3.8.x; versions past end of support too
+                                          # (DEPRECATED, which CreateClusterV2 refuses), as
+                                          # accounts hold clusters created before it
         storageMode: LOCAL
         subnets: [subnet-a, subnet-b, subnet-c]
         securityGroups: [sg-1]

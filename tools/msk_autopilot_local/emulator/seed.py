@@ -28,6 +28,9 @@ from .metrics import put_linear_series
 from .responses import PAST_SUPPORT_HEADER
 from .server import CONTROL_PREFIX
 
+# The recommended version: a cluster created today can run it (a fleet may still name one past
+# end of support, which the seed places as accounts have them).
+DEFAULT_KAFKA_VERSION = "3.8.x"
 DEFAULT_SUBNETS = (
     "subnet-0a1b2c3d4e5f60001",
     "subnet-0a1b2c3d4e5f60002",
@@ -294,7 +297,7 @@ def _cluster_request(
         group["StorageInfo"] = {"EbsStorageInfo": ebs}
     provisioned: dict[str, Any] = {
         "BrokerNodeGroupInfo": group,
-        "KafkaVersion": cluster.get("kafkaVersion", "3.6.0"),
+        "KafkaVersion": cluster.get("kafkaVersion", DEFAULT_KAFKA_VERSION),
         "NumberOfBrokerNodes": cluster.get("brokers", len(subnets)),
         "EnhancedMonitoring": cluster.get("enhancedMonitoring", "DEFAULT"),
         "StorageMode": cluster.get("storageMode", "LOCAL"),
