@@ -42,7 +42,7 @@ class Kit:
                 "SecurityGroups": ["sg-0123"],
                 "StorageInfo": {"EbsStorageInfo": {"VolumeSize": overrides.pop("VolumeSize", 100)}},
             },
-            "KafkaVersion": "3.6.0",
+            "KafkaVersion": "3.8.x",
             "NumberOfBrokerNodes": 3,
         }
         request.update(overrides)

@@ -31,7 +31,7 @@ def test_list_nodes_one_per_broker(kit):
         )
         assert re.fullmatch(r"eni-[0-9a-f]{17}", broker["AttachedENIId"])
         assert broker["BrokerNodeType"] == "STANDARD"
-        assert broker["CurrentBrokerSoftwareInfo"]["KafkaVersion"] == "3.6.0"
+        assert broker["CurrentBrokerSoftwareInfo"]["KafkaVersion"] == "3.8.x"
         assert re.fullmatch(HOST.format(n=number, suffix=""), broker["Endpoints"][0])
         assert node["NodeType"] == "BROKER"
         assert node["InstanceType"] == "kafka.m5.large"

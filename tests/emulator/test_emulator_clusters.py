@@ -51,7 +51,7 @@ def test_describe_v2_returns_the_full_provisioned_shape(kit):
     assert group["StorageInfo"]["EbsStorageInfo"]["VolumeSize"] == 100
     assert group["ConnectivityInfo"]["PublicAccess"]["Type"] == "DISABLED"
     assert provisioned["NumberOfBrokerNodes"] == 3
-    assert provisioned["CurrentBrokerSoftwareInfo"] == {"KafkaVersion": "3.6.0"}
+    assert provisioned["CurrentBrokerSoftwareInfo"] == {"KafkaVersion": "3.8.x"}
     assert provisioned["EnhancedMonitoring"] == "PER_TOPIC_PER_BROKER"
     assert provisioned["ClientAuthentication"]["Sasl"]["Iam"]["Enabled"] is True
     assert provisioned["ClientAuthentication"]["Unauthenticated"]["Enabled"] is False
@@ -90,7 +90,7 @@ def test_v1_create_describe_and_list(kit):
     assert info["ClusterName"] == "legacy"
     assert info["NumberOfBrokerNodes"] == 3
     assert info["BrokerNodeGroupInfo"]["InstanceType"] == "kafka.m5.large"
-    assert info["CurrentBrokerSoftwareInfo"]["KafkaVersion"] == "3.6.0"
+    assert info["CurrentBrokerSoftwareInfo"]["KafkaVersion"] == "3.8.x"
     assert info["Tags"] == {"team": "core"}
     names = [c["ClusterName"] for c in kit.kafka.list_clusters()["ClusterInfoList"]]
     assert names == ["legacy"]
@@ -171,7 +171,7 @@ def test_invalid_next_token_is_a_bad_request(kit, expect_error):
         ({"InstanceType": "kafka.x1.huge"}, "brokerNodeGroupInfo.instanceType", "kafka.x1.huge"),
         ({"NumberOfBrokerNodes": 4}, "numberOfBrokerNodes", "multiple"),
         (
-            {"StorageMode": "TIERED", "KafkaVersion": "3.5.1"},
+            {"StorageMode": "TIERED", "InstanceType": "kafka.t3.small"},
             "storageMode",
             "Tiered storage",
         ),

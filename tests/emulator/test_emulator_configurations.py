@@ -10,14 +10,14 @@ PROPERTIES = b"auto.create.topics.enable=false\nmin.insync.replicas=2\n"
 @pytest.fixture
 def configuration(kit):
     response = kit.kafka.create_configuration(
-        Name="base", KafkaVersions=["3.6.0"], ServerProperties=PROPERTIES, Description="first"
+        Name="base", KafkaVersions=["3.8.x"], ServerProperties=PROPERTIES, Description="first"
     )
     return response["Arn"]
 
 
 def test_create_configuration_returns_revision_one(kit):
     response = kit.kafka.create_configuration(
-        Name="base", KafkaVersions=["3.6.0"], ServerProperties=PROPERTIES, Description="first"
+        Name="base", KafkaVersions=["3.8.x"], ServerProperties=PROPERTIES, Description="first"
     )
     assert re.match(
         r"^arn:aws:kafka:eu-west-1:123456789012:configuration/base/[0-9a-f-]{36}-\d+$",
@@ -38,7 +38,7 @@ def test_update_adds_revisions_and_each_keeps_its_properties(kit, configuration)
     described = kit.kafka.describe_configuration(Arn=configuration)
     assert described["LatestRevision"]["Revision"] == 2
     assert described["Description"] == "first"
-    assert described["KafkaVersions"] == ["3.6.0"]
+    assert described["KafkaVersions"] == ["3.8.x"]
     first = kit.kafka.describe_configuration_revision(Arn=configuration, Revision=1)
     assert first["ServerProperties"] == PROPERTIES
     latest = kit.kafka.describe_configuration_revision(Arn=configuration, Revision=2)
@@ -121,7 +121,7 @@ def test_cluster_created_with_a_configuration_reports_it(kit, configuration):
     assert software == {
         "ConfigurationArn": configuration,
         "ConfigurationRevision": 1,
-        "KafkaVersion": "3.6.0",
+        "KafkaVersion": "3.8.x",
     }
     nodes = kit.kafka.list_nodes(ClusterArn=arn)["NodeInfoList"]
     assert (
@@ -179,14 +179,14 @@ def test_update_cluster_configuration_checks_the_configuration(
 
 
 def test_configuration_for_another_kafka_version_is_refused(kit, configuration, expect_error):
-    arn = kit.create(KafkaVersion="3.7.x")
+    arn = kit.create(KafkaVersion="3.9.x")
     error = expect_error(
         kit.kafka.update_cluster_configuration,
         ClusterArn=arn,
         CurrentVersion=kit.version(arn),
         ConfigurationInfo={"Arn": configuration, "Revision": 1},
     )
-    assert "3.7.x" in error["message"]
+    assert "3.9.x" in error["message"]
 
 
 def test_same_configuration_revision_is_no_update(kit, configuration, expect_error):

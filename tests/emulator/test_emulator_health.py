@@ -92,7 +92,7 @@ def test_express_brokers_publish_throttling_and_not_what_express_lacks(kit, msk_
                 "ClientSubnets": ["subnet-0aaa", "subnet-0bbb", "subnet-0ccc"],
                 "InstanceType": "express.m7g.large",
             },
-            "KafkaVersion": "3.6.0",
+            "KafkaVersion": "3.8.x",
             "NumberOfBrokerNodes": 3,
         },
     )["ClusterArn"]
@@ -213,7 +213,7 @@ def test_msk_maintenance_runs_on_the_clock_and_ends(
         group["StorageInfo"] = {"EbsStorageInfo": {"VolumeSize": 100}}
     arn = kit.kafka.create_cluster_v2(
         ClusterName="patched",
-        Provisioned={"BrokerNodeGroupInfo": group, "KafkaVersion": "3.6.0",
+        Provisioned={"BrokerNodeGroupInfo": group, "KafkaVersion": "3.8.x",
                      "NumberOfBrokerNodes": 3},
     )["ClusterArn"]  # fmt: skip
     msk_emulator.complete_operations()

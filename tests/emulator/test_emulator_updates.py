@@ -265,44 +265,6 @@ def test_broker_type_must_keep_provisioned_throughput_possible(kit, msk_emulator
     assert "593" in error["message"]
 
 
-def test_kafka_version_upgrade(kit, msk_emulator, expect_error):
-    arn = kit.create(KafkaVersion="3.5.1")
-    operation_arn, provisioned = run(
-        kit, msk_emulator, arn, "update_cluster_kafka_version", TargetKafkaVersion="3.8.x"
-    )
-    assert provisioned["CurrentBrokerSoftwareInfo"]["KafkaVersion"] == "3.8.x"
-    operation = kit.operation(operation_arn)
-    assert operation["OperationType"] == "UPDATE_CLUSTER_KAFKA_VERSION"
-    assert operation["Provisioned"]["SourceClusterInfo"]["KafkaVersion"] == "3.5.1"
-    for target in ("3.6.0", "3.9.x.kraft", "3.8.x"):
-        error = expect_error(
-            kit.kafka.update_cluster_kafka_version,
-            ClusterArn=arn,
-            CurrentVersion=kit.version(arn),
-            TargetKafkaVersion=target,
-        )
-        assert error["parameter"] == "targetKafkaVersion"
-
-
-def test_compatible_kafka_versions(kit):
-    arn = kit.create(KafkaVersion="3.7.x")
-    versions = kit.kafka.get_compatible_kafka_versions(ClusterArn=arn)["CompatibleKafkaVersions"]
-    assert versions == [{"SourceVersion": "3.7.x", "TargetVersions": ["3.8.x", "3.9.x"]}]
-    every = kit.kafka.get_compatible_kafka_versions()["CompatibleKafkaVersions"]
-    assert {"SourceVersion": "3.9.x.kraft", "TargetVersions": ["4.0.x.kraft"]} in every
-
-
-def test_list_kafka_versions(kit):
-    versions = kit.kafka.list_kafka_versions()["KafkaVersions"]
-    status = {v["Version"]: v["Status"] for v in versions}
-    assert status["2.8.1"] == "DEPRECATED"
-    assert status["3.6.0"] == status["3.7.x"] == status["3.8.x"] == status["3.9.x"] == "ACTIVE"
-    assert set(status.values()) == {"ACTIVE", "DEPRECATED"}
-    page = kit.kafka.list_kafka_versions(MaxResults=5)
-    assert len(page["KafkaVersions"]) == 5
-    assert "NextToken" in page
-
-
 def test_reboot_broker(kit, msk_emulator, expect_error):
     arn = kit.create()
     for broker_ids in (["1", "2"], ["9"]):

@@ -22,7 +22,7 @@ CANARY_TAG = "msk-autopilot:canary"
 MSK_BASE = "msk-autopilot-base"
 BASE = """\
 # Broker settings of the orders clusters.
-# msk-autopilot:kafka-versions = 3.6.0
+# msk-autopilot:kafka-versions = 3.8.x
 auto.create.topics.enable=false
 min.insync.replicas=2
 log.retention.hours=168

@@ -10,7 +10,6 @@ import boto3
 import pytest
 from audit_world import KAFKA_PORTS, REGION, ROOT, TAG, WORLD_V4, WORLD_V6, World
 
-from msk_autopilot_local.emulator import catalog
 from msk_autopilot_local.local_lambda import invoke_function
 from msk_autopilot_local.template.resolve import ResolvedTemplate
 from msk_autopilot_local.template.resources import create_app_resources
@@ -42,20 +41,7 @@ def world(aws) -> World:
 
 
 @pytest.fixture
-def deprecate_kafka_version(monkeypatch) -> Callable[[str], None]:
-    """MSK deprecates a version clusters already run (the emulator only creates ACTIVE ones)."""
-
-    def deprecate(version: str) -> None:
-        versions = tuple(
-            (v, "DEPRECATED" if v == version else status) for v, status in catalog.KAFKA_VERSIONS
-        )
-        monkeypatch.setattr(catalog, "KAFKA_VERSIONS", versions)
-
-    return deprecate
-
-
-@pytest.fixture
-def fleet(world, deprecate_kafka_version) -> dict[str, str]:
+def fleet(world) -> dict[str, str]:
     """One cluster per situation; between them every control both passes and fails."""
     closed = world.security_group(
         {**KAFKA_PORTS, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]},
@@ -81,7 +67,7 @@ def fleet(world, deprecate_kafka_version) -> dict[str, str]:
         },
         {
             "name": "legacy",
-            "kafkaVersion": "3.3.1",
+            "kafkaVersion": "3.3.1",  # past end of support: only the seed places it
             "subnets": ["subnet-a", "subnet-b"],
             "securityGroups": [open_v4],
             "encryption": {"clientBroker": "TLS_PLAINTEXT", "inCluster": False},
@@ -143,7 +129,6 @@ def fleet(world, deprecate_kafka_version) -> dict[str, str]:
         ClusterArn=clusters["leaky-scram"]
     )["SecretArnList"][0]
     world.rekey_to_default(leaky_secret)
-    deprecate_kafka_version("3.3.1")
     return clusters
 
 

@@ -76,7 +76,7 @@ class Account:
         follows: str | None = "base",
         canary: bool = False,
         opted_in: bool = True,
-        kafka_version: str = "3.6.0",
+        kafka_version: str = "3.8.x",
         scram: bool = False,
         tags: dict[str, str] | None = None,
     ) -> str:

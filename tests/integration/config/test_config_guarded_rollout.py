@@ -9,7 +9,7 @@ import pytest
 from config_account import PREFIX, Account
 
 BASE = """\
-# msk-autopilot:kafka-versions = 3.6.0
+# msk-autopilot:kafka-versions = 3.8.x
 min.insync.replicas=2
 log.retention.hours=168
 """

@@ -57,9 +57,8 @@ def test_a_valid_folder_is_uploaded_and_rolled_out(account, capsys):
         "started update of orders-1 to revision 1",
     ]
     assert account.configurations()["msk-autopilot-orders"]["KafkaVersions"] == [
-        "3.6.0",
-        "3.7.x",
         "3.8.x",
+        "3.9.x",
     ]
     account.finish_operations()
     assert account.position(cluster) == ("msk-autopilot-orders", 1)

@@ -14,14 +14,14 @@ from msk_autopilot.config.rollout import ReconcileError
 
 BASE = """\
 # Broker settings of the orders clusters.
-# msk-autopilot:kafka-versions = 3.6.0
+# msk-autopilot:kafka-versions = 3.8.x
 auto.create.topics.enable=false
 min.insync.replicas=2
 log.retention.hours=168
 """
 # The same properties: reordered, recommented, re-spaced. Not a new revision.
 BASE_REWORDED = """\
-# msk-autopilot:kafka-versions = 3.6.0
+# msk-autopilot:kafka-versions = 3.8.x
 log.retention.hours = 168
 # durability first
 min.insync.replicas = 2
@@ -93,7 +93,7 @@ def test_first_rollout_goes_canary_first_one_cluster_at_a_time(account, trio, em
     assert {account.position(arn) for arn in trio.values()} == {(MSK_BASE, 1)}
     assert account.revision_count(MSK_BASE) == 1
     configuration = account.configurations()[MSK_BASE]
-    assert configuration["KafkaVersions"] == ["3.6.0"]
+    assert configuration["KafkaVersions"] == ["3.8.x"]
     stored = account.kafka.describe_configuration_revision(Arn=configuration["Arn"], Revision=1)
     assert stored["ServerProperties"] == (
         b"auto.create.topics.enable=false\nmin.insync.replicas=2\nlog.retention.hours=168\n"
@@ -318,7 +318,7 @@ def test_report_only_mode_reports_drift_and_leaves_it(account, trio):
                 "InstanceType": "kafka.m5.large",
                 "StorageInfo": {"EbsStorageInfo": {"VolumeSize": 100}},
             },
-            "KafkaVersion": "3.6.0",
+            "KafkaVersion": "3.8.x",
             "NumberOfBrokerNodes": 3,
             "ConfigurationInfo": {"Arn": newcomer, "Revision": 1},
         },
@@ -389,7 +389,7 @@ def test_each_unusable_input_gets_a_reason_and_no_change(account, monkeypatch):
     stranger = account.cluster("stranger", follows="ghost")
     account.cluster("untagged", follows=None)
     shy = account.cluster("shy", opted_in=False)
-    legacy = account.cluster("legacy", kafka_version="3.5.1")
+    legacy = account.cluster("legacy", kafka_version="3.9.x")
     doomed = account.cluster("doomed", canary=True)
     account.cluster("fine")
     account.kafka.create_cluster_v2(
@@ -430,7 +430,7 @@ def test_each_unusable_input_gets_a_reason_and_no_change(account, monkeypatch):
     assert base_of(result)["skipped"] == {
         "doomed": "was deleted",
         "lambda-events": "is serverless; serverless clusters take no configuration",
-        "legacy": "runs Apache Kafka 3.5.1; the configuration lists 3.6.0",
+        "legacy": "runs Apache Kafka 3.9.x; the configuration lists 3.8.x",
         "shy": "is not opted in (tag msk-autopilot:managed=true)",
     }
     assert base_of(result)["actions"][-1] == "started update of fine to revision 1"

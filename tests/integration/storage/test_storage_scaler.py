@@ -263,7 +263,7 @@ def test_clusters_that_cannot_be_scaled_are_skipped_with_a_reason(
                     "ClientSubnets": ["subnet-a", "subnet-b", "subnet-c"],
                     "StorageInfo": {"EbsStorageInfo": {"VolumeSize": 100}},
                 },
-                "KafkaVersion": "3.6.0",
+                "KafkaVersion": "3.8.x",
                 "NumberOfBrokerNodes": 3,
             },
         )["ClusterArn"]

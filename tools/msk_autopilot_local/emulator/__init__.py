@@ -43,6 +43,18 @@ Behaviour
   UPDATE_CLUSTER_CONFIGURATION, UPDATE_CLUSTER_KAFKA_VERSION, UPDATE_CONNECTIVITY,
   UPDATE_MONITORING, UPDATE_SECURITY, REBOOT_NODE), OperationState (UPDATE_IN_PROGRESS,
   UPDATE_COMPLETE, UPDATE_FAILED), start/end time, source/target cluster info and ErrorInfo.
+* Kafka versions (``catalog``): ListKafkaVersions is the core's version catalogue, each version
+  DEPRECATED from its end-of-support date (on the emulator's clock) on. CreateCluster(V2) and
+  CreateConfiguration accept ACTIVE versions only; the fleet seed's requests carry the header
+  ``x-msk-emulator-past-support-allowed: true``, which also lets DEPRECATED ones through, as
+  accounts hold clusters created before their end of support. GetCompatibleKafkaVersions
+  (per cluster, or every version without a ClusterArn) lists the newer ACTIVE versions in the
+  source's metadata mode, plus 3.9.x -> 3.9.x.kraft, the only in-place ZooKeeper to KRaft move
+  (so an older ZooKeeper cluster reaches KRaft in several hops). UpdateClusterKafkaVersion needs
+  an ACTIVE cluster and its CurrentVersion, a target GetCompatibleKafkaVersions lists (never a
+  downgrade), no broker above its size's partition maximum (the PartitionCount of the health
+  profile, if any) and a configuration whose KafkaVersions list the target (the ConfigurationInfo
+  passed, else the cluster's; an empty list means every version).
 * Errors use MSK's shapes: status 400/404/409, ``x-amzn-ErrorType`` and the JSON body
   ``{"message", "invalidParameter"}``. Operations the emulator lacks (topics, replicators, VPC
   connections, ...) answer 501 ``NotImplementedException``.
@@ -95,7 +107,7 @@ Spec (JSON or YAML; only ``name`` is required)::
 
     configurations:
       - name: base
-        kafkaVersions: ["3.6.0"]
+        kafkaVersions: ["3.6.0", "3.8.x"]
         serverProperties: |
           auto.create.topics.enable=false
           min.insync.replicas=2
@@ -105,7 +117,9 @@ Spec (JSON or YAML; only ``name`` is required)::
         instanceType: kafka.m5.4xlarge    # default kafka.m5.large
         volumeSizeGiB: 1000               # default 1000
         provisionedThroughput: 593        # MiB/s; omit for none
-        kafkaVersion: 3.6.0               # default 3.6.0
+        kafkaVersion: 3.6.0               # default 3.8.x; versions past end of support too
+                                          # (DEPRECATED, which CreateClusterV2 refuses), as
+                                          # accounts hold clusters created before it
         storageMode: LOCAL
         subnets: [subnet-a, subnet-b, subnet-c]
         securityGroups: [sg-1]

@@ -1,76 +1,75 @@
-"""What MSK offers: Apache Kafka versions, broker instance types and their storage limits."""
+"""What MSK offers: Apache Kafka versions, broker instance types and their storage limits.
 
-import re
+The versions are the core's catalogue (``msk_autopilot.versions.catalogue.BUILT_IN``: names,
+KRaft or not, end-of-support dates), so the emulator and the planner cannot drift apart. Which
+ones are DEPRECATED follows the emulator's clock: a version is past support from its
+end-of-support date on, as ListKafkaVersions shows it.
+"""
 
-# (version, status) in MSK's order. ".kraft" versions run KRaft controllers instead of ZooKeeper;
-# "2.8.2.tiered" is the ZooKeeper line with tiered storage.
-KAFKA_VERSIONS: tuple[tuple[str, str], ...] = (
-    ("1.1.1", "DEPRECATED"),
-    ("2.1.0", "DEPRECATED"),
-    ("2.2.1", "DEPRECATED"),
-    ("2.3.1", "DEPRECATED"),
-    ("2.4.1", "DEPRECATED"),
-    ("2.4.1.1", "DEPRECATED"),
-    ("2.5.1", "DEPRECATED"),
-    ("2.6.0", "DEPRECATED"),
-    ("2.6.1", "DEPRECATED"),
-    ("2.6.2", "DEPRECATED"),
-    ("2.6.3", "DEPRECATED"),
-    ("2.7.0", "DEPRECATED"),
-    ("2.7.1", "DEPRECATED"),
-    ("2.7.2", "DEPRECATED"),
-    ("2.8.0", "DEPRECATED"),
-    ("2.8.1", "DEPRECATED"),
-    ("2.8.2.tiered", "ACTIVE"),
-    ("3.1.1", "DEPRECATED"),
-    ("3.2.0", "DEPRECATED"),
-    ("3.3.1", "ACTIVE"),
-    ("3.3.2", "ACTIVE"),
-    ("3.4.0", "ACTIVE"),
-    ("3.5.1", "ACTIVE"),
-    ("3.6.0", "ACTIVE"),
-    ("3.7.x", "ACTIVE"),
-    ("3.7.x.kraft", "ACTIVE"),
-    ("3.8.x", "ACTIVE"),
-    ("3.8.x.kraft", "ACTIVE"),
-    ("3.9.x", "ACTIVE"),
-    ("3.9.x.kraft", "ACTIVE"),
-    ("4.0.x.kraft", "ACTIVE"),
-)
-KAFKA_VERSION_STATUS = dict(KAFKA_VERSIONS)
-ACTIVE_KAFKA_VERSIONS = tuple(version for version, status in KAFKA_VERSIONS if status == "ACTIVE")
+from datetime import date
+
+from msk_autopilot.versions.catalogue import BUILT_IN, is_kraft, version_key
+
+from .state import emulator_state
+
+ACTIVE = "ACTIVE"
+DEPRECATED = "DEPRECATED"
 
 # Public access needs Apache Kafka 2.6.0 or later (msk-cluster-public-access).
 PUBLIC_ACCESS_MIN_VERSION = (2, 6, 0)
 # Tiered storage: 2.8.2.tiered and 3.6.0 or later.
 TIERED_STORAGE_MIN_VERSION = (3, 6, 0)
 
-_VERSION_PART = re.compile(r"^(\d+)\.(\d+)\.(\d+|x)")
+# ZooKeeper to KRaft in place: only from 3.9.x, to the KRaft build of the same line
+# (zk-to-kraft-migration.html: "If your cluster is on an older version, upgrade to 3.9.x first";
+# Kafka 4.x has no ZooKeeper mode, so the migration happens on the 3.9 bridge release).
+KRAFT_MIGRATIONS = {"3.9.x": "3.9.x.kraft"}
 
 
-def version_key(version: str) -> tuple[int, int, int]:
-    """Sortable (major, minor, patch); an "x" patch sorts above every numbered patch."""
-    match = _VERSION_PART.match(version)
-    if match is None:
-        return (0, 0, 0)
-    major, minor, patch = match.groups()
-    return (int(major), int(minor), 1_000_000 if patch == "x" else int(patch))
+def kafka_versions(today: date) -> list[tuple[str, str]]:
+    """ListKafkaVersions on ``today``: every version of the core's catalogue, in MSK's order,
+    DEPRECATED from its end-of-support date on, ACTIVE before (or when none is published)."""
+    return [
+        (name, DEPRECATED if entry.end_of_support and entry.end_of_support <= today else ACTIVE)
+        for name, entry in BUILT_IN.items()
+    ]
 
 
-def is_kraft(version: str) -> bool:
-    return version.endswith(".kraft")
+def today() -> date:
+    """The emulator clock's day (UTC), on which version support is judged."""
+    return emulator_state.clock.now().date()
+
+
+def version_status(version: str) -> str | None:
+    """ACTIVE or DEPRECATED on the emulator's day; None for a version MSK never offered."""
+    return dict(kafka_versions(today())).get(version)
+
+
+def active_versions() -> list[str]:
+    """The versions MSK offers on the emulator's day: the only ones a cluster can be created
+    on or upgraded to."""
+    return [name for name, status in kafka_versions(today()) if status == ACTIVE]
 
 
 def supports_tiered_storage(version: str) -> bool:
     return version == "2.8.2.tiered" or version_key(version) >= TIERED_STORAGE_MIN_VERSION
 
 
+def is_downgrade(source: str, target: str) -> bool:
+    """An older version, or ZooKeeper from KRaft: MSK never moves a cluster back."""
+    return version_key(target) < version_key(source) or (is_kraft(source) and not is_kraft(target))
+
+
 def upgrade_targets(version: str) -> list[str]:
-    """Active versions a cluster on ``version`` can be upgraded to: higher, same metadata mode."""
+    """GetCompatibleKafkaVersions for a cluster on ``version``: offered versions newer than it
+    in its metadata mode (no downgrade, KRaft never back to ZooKeeper), and from a ZooKeeper
+    version listed in KRAFT_MIGRATIONS its KRaft build. So a ZooKeeper cluster reaches the
+    KRaft line in several hops: 3.6.0 -> 3.9.x -> 3.9.x.kraft -> 4.1.x.kraft."""
     return [
         target
-        for target in ACTIVE_KAFKA_VERSIONS
-        if version_key(target) > version_key(version) and is_kraft(target) == is_kraft(version)
+        for target in active_versions()
+        if (is_kraft(target) == is_kraft(version) and version_key(target) > version_key(version))
+        or KRAFT_MIGRATIONS.get(version) == target
     ]
 
 

@@ -22,6 +22,13 @@ from .params import parse_request
 from .state import emulator_state
 
 Params = dict[str, Any]
+# A request with this header set to "true" may create clusters and configurations on versions
+# past end of support (DEPRECATED), which MSK refuses: the fleet seed's way of recreating an
+# account as it is, with clusters made before their version's end of support.
+PAST_SUPPORT_HEADER = "x-msk-emulator-past-support-allowed"
+# Where call_action passes that permission to a handler: not a botocore member name, so it
+# cannot collide with a request's own parameters.
+PAST_SUPPORT_ALLOWED = "past-support-allowed"
 Handler = Callable[[MskBackend, Params], dict[str, Any]]
 _HANDLERS: dict[str, Handler] = {}
 
@@ -62,6 +69,7 @@ class MskResponse(KafkaResponse):
                     self.normalized_request.args.to_dict(flat=False),
                     body,
                 )
+                params[PAST_SUPPORT_ALLOWED] = self.headers.get(PAST_SUPPORT_HEADER) == "true"
                 backend = self.msk_backend
                 backend.advance_lifecycle()
                 result = handler(backend, params)
@@ -100,7 +108,12 @@ def _operation_started(operation: ClusterOperation) -> dict[str, Any]:
 # ------------------------------------------------------------------------ clusters
 @handles("CreateCluster")
 def _create_cluster(backend: MskBackend, params: Params) -> dict[str, Any]:
-    cluster = backend.create_provisioned_cluster(params["ClusterName"], params, params.get("Tags"))
+    cluster = backend.create_provisioned_cluster(
+        params["ClusterName"],
+        params,
+        params.get("Tags"),
+        past_support_allowed=params[PAST_SUPPORT_ALLOWED],
+    )
     return {"ClusterArn": cluster.arn, "ClusterName": cluster.name, "State": cluster.state}
 
 
@@ -112,7 +125,9 @@ def _create_cluster_v2(backend: MskBackend, params: Params) -> dict[str, Any]:
             "Specify exactly one of provisioned and serverless.", "provisioned"
         )
     if "Provisioned" in params:
-        cluster = backend.create_provisioned_cluster(name, params["Provisioned"], tags)
+        cluster = backend.create_provisioned_cluster(
+            name, params["Provisioned"], tags, past_support_allowed=params[PAST_SUPPORT_ALLOWED]
+        )
     else:
         cluster = backend.create_serverless_cluster(name, params["Serverless"], tags)
     return {
@@ -295,6 +310,7 @@ def _create_configuration(backend: MskBackend, params: Params) -> dict[str, Any]
         params["ServerProperties"],
         params.get("KafkaVersions", []),
         params.get("Description", ""),
+        past_support_allowed=params[PAST_SUPPORT_ALLOWED],
     )
     return _configuration_created(configuration)
 
@@ -374,7 +390,9 @@ def _get_bootstrap_brokers(backend: MskBackend, params: Params) -> dict[str, Any
 
 @handles("ListKafkaVersions")
 def _list_kafka_versions(backend: MskBackend, params: Params) -> dict[str, Any]:
-    versions = [{"Version": v, "Status": status} for v, status in catalog.KAFKA_VERSIONS]
+    versions = [
+        {"Version": v, "Status": status} for v, status in catalog.kafka_versions(catalog.today())
+    ]
     page, token = _page(versions, params)
     return {"KafkaVersions": page, **token}
 

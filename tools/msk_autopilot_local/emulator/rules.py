@@ -7,6 +7,8 @@ fault) or expand a partial request into what MSK reports, without touching any s
 import copy
 from typing import Any
 
+from msk_autopilot.versions.catalogue import version_key
+
 from . import catalog
 from .exceptions import BadRequestException
 
@@ -31,13 +33,23 @@ def enabled(section: dict[str, Any] | None, *path: str) -> bool:
     return bool(node.get("Enabled", False)) if isinstance(node, dict) else False
 
 
-def check_provisioned_request(request: dict[str, Any]) -> None:
-    kafka_version = request["KafkaVersion"]
-    if catalog.KAFKA_VERSION_STATUS.get(kafka_version) != "ACTIVE":
-        valid = ", ".join(catalog.ACTIVE_KAFKA_VERSIONS)
-        raise BadRequestException(
-            f"Unsupported KafkaVersion [{kafka_version}]. Valid values: [{valid}]", "kafkaVersion"
-        )
+def check_creatable_version(version: str, parameter: str, *, past_support_allowed: bool) -> None:
+    """MSK creates clusters and configurations only on the versions it offers (ACTIVE);
+    ``past_support_allowed`` also lets a DEPRECATED one through, for the fleet seed, which
+    recreates what accounts already hold."""
+    status = catalog.version_status(version)
+    if status == catalog.ACTIVE or (status == catalog.DEPRECATED and past_support_allowed):
+        return
+    valid = ", ".join(catalog.active_versions())
+    raise BadRequestException(
+        f"Unsupported KafkaVersion [{version}]. Valid values: [{valid}]", parameter
+    )
+
+
+def check_provisioned_request(request: dict[str, Any], *, past_support_allowed: bool) -> None:
+    check_creatable_version(
+        request["KafkaVersion"], "kafkaVersion", past_support_allowed=past_support_allowed
+    )
     group = request["BrokerNodeGroupInfo"]
     instance_type = group["InstanceType"]
     if instance_type not in catalog.INSTANCE_TYPES:
@@ -194,7 +206,7 @@ def check_security(settings: dict[str, Any]) -> None:
     auth = settings["ClientAuthentication"]
     in_transit = settings["EncryptionInfo"]["EncryptionInTransit"]
     problems = []
-    if catalog.version_key(settings["KafkaVersion"]) < catalog.PUBLIC_ACCESS_MIN_VERSION:
+    if version_key(settings["KafkaVersion"]) < catalog.PUBLIC_ACCESS_MIN_VERSION:
         problems.append("Apache Kafka 2.6.0 or later")
     if enabled(auth, "Unauthenticated"):
         problems.append("unauthenticated access turned off")

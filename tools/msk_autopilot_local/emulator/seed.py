@@ -8,7 +8,8 @@ docstring for the spec format.
 import json
 import secrets
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from urllib.parse import urlparse
 
 import boto3
 import msgspec
+from botocore.awsrequest import AWSRequest
 from moto.core.models import botocore_stubber
 
 from msk_autopilot_local.errors import LocalToolError
@@ -23,8 +25,12 @@ from msk_autopilot_local.errors import LocalToolError
 from .control import control
 from .health import BrokerHealth, ClusterHealth, set_cluster_health
 from .metrics import put_linear_series
+from .responses import PAST_SUPPORT_HEADER
 from .server import CONTROL_PREFIX
 
+# The recommended version: a cluster created today can run it (a fleet may still name one past
+# end of support, which the seed places as accounts have them).
+DEFAULT_KAFKA_VERSION = "3.8.x"
 DEFAULT_SUBNETS = (
     "subnet-0a1b2c3d4e5f60001",
     "subnet-0a1b2c3d4e5f60002",
@@ -89,17 +95,18 @@ def seed_fleet(
     kafka = clients["kafka"]
     control_url = _control_url(kafka)
     fleet = SeededFleet()
-    for configuration in spec.get("configurations", []):
-        created = kafka.create_configuration(
-            Name=configuration["name"],
-            ServerProperties=configuration["serverProperties"].encode(),
-            KafkaVersions=configuration.get("kafkaVersions", []),
-            Description=configuration.get("description", ""),
-        )
-        fleet.configurations[configuration["name"]] = created["Arn"]
-    for cluster in spec.get("clusters", []):
-        request = _cluster_request(cluster, fleet.configurations, kafka)
-        fleet.clusters[cluster["name"]] = kafka.create_cluster_v2(**request)["ClusterArn"]
+    with _past_support_allowed(kafka):
+        for configuration in spec.get("configurations", []):
+            created = kafka.create_configuration(
+                Name=configuration["name"],
+                ServerProperties=configuration["serverProperties"].encode(),
+                KafkaVersions=configuration.get("kafkaVersions", []),
+                Description=configuration.get("description", ""),
+            )
+            fleet.configurations[configuration["name"]] = created["Arn"]
+        for cluster in spec.get("clusters", []):
+            request = _cluster_request(cluster, fleet.configurations, kafka)
+            fleet.clusters[cluster["name"]] = kafka.create_cluster_v2(**request)["ClusterArn"]
     _complete_operations(control_url)
     scram_clusters = [c for c in spec.get("clusters", []) if c.get("scramUsers")]
     if scram_clusters:
@@ -126,6 +133,25 @@ def seed_fleet(
         if "health" in cluster:
             _set_health(control_url, fleet.clusters[cluster["name"]], cluster["health"])
     return fleet
+
+
+@contextmanager
+def _past_support_allowed(kafka: Any) -> Iterator[None]:
+    """Mark the seed's CreateClusterV2 and CreateConfiguration requests so that the emulator
+    accepts versions past end of support: a fleet describes an account as it is, and accounts
+    hold clusters created before their version's end of support, which MSK no longer creates."""
+
+    def allow(request: AWSRequest, **_: Any) -> None:
+        request.headers[PAST_SUPPORT_HEADER] = "true"
+
+    events = [f"before-sign.kafka.{name}" for name in ("CreateClusterV2", "CreateConfiguration")]
+    for event in events:
+        kafka.meta.events.register(event, allow)
+    try:
+        yield
+    finally:
+        for event in events:
+            kafka.meta.events.unregister(event, allow)
 
 
 def _seed_disk_usage(cloudwatch: Any, cluster: Mapping[str, Any]) -> None:
@@ -271,7 +297,7 @@ def _cluster_request(
         group["StorageInfo"] = {"EbsStorageInfo": ebs}
     provisioned: dict[str, Any] = {
         "BrokerNodeGroupInfo": group,
-        "KafkaVersion": cluster.get("kafkaVersion", "3.6.0"),
+        "KafkaVersion": cluster.get("kafkaVersion", DEFAULT_KAFKA_VERSION),
         "NumberOfBrokerNodes": cluster.get("brokers", len(subnets)),
         "EnhancedMonitoring": cluster.get("enhancedMonitoring", "DEFAULT"),
         "StorageMode": cluster.get("storageMode", "LOCAL"),

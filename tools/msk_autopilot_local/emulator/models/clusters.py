@@ -8,6 +8,8 @@ from typing import Any
 from moto.kms.models import kms_backends
 from moto.moto_api._internal import mock_random
 
+from msk_autopilot.versions.catalogue import is_kraft
+
 from .. import catalog, rules
 from ..exceptions import BadRequestException, ConflictException
 from ..state import emulator_state
@@ -25,11 +27,17 @@ AWS_KAFKA_KEY_ALIAS = "alias/aws/kafka"
 
 class ClustersMixin(ConfigurationsMixin):
     def create_provisioned_cluster(
-        self, name: str, request: dict[str, Any], tags: dict[str, str] | None
+        self,
+        name: str,
+        request: dict[str, Any],
+        tags: dict[str, str] | None,
+        *,
+        past_support_allowed: bool = False,
     ) -> MskCluster:
-        """``request`` is a CreateClusterRequest / ProvisionedRequest in botocore member names."""
+        """``request`` is a CreateClusterRequest / ProvisionedRequest in botocore member names;
+        ``past_support_allowed`` accepts a DEPRECATED KafkaVersion (the fleet seed's path)."""
         self._check_new_cluster_name(name)
-        rules.check_provisioned_request(request)
+        rules.check_provisioned_request(request, past_support_allowed=past_support_allowed)
         group = request["BrokerNodeGroupInfo"]
         kafka_version, instance_type = request["KafkaVersion"], group["InstanceType"]
         settings: dict[str, Any] = {
@@ -248,7 +256,7 @@ class ClustersMixin(ConfigurationsMixin):
         }
         if "Rebalancing" in settings:
             details["Rebalancing"] = copy.deepcopy(settings["Rebalancing"])
-        if not catalog.is_kraft(settings["KafkaVersion"]):
+        if not is_kraft(settings["KafkaVersion"]):
             details["ZookeeperConnectString"] = ",".join(
                 f"{cluster.host(f'z-{n}')}:2181" for n in (1, 2, 3)
             )

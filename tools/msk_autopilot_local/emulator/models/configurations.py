@@ -5,7 +5,7 @@ from typing import Any
 
 from moto.moto_api._internal import mock_random
 
-from .. import catalog, rules
+from .. import rules
 from ..exceptions import BadRequestException, ConflictException, NotFoundException
 from ..state import emulator_state
 from .base import NAME_PATTERN, MskBackendBase
@@ -25,7 +25,10 @@ class ConfigurationsMixin(MskBackendBase):
         server_properties: bytes,
         kafka_versions: list[str],
         description: str,
+        *,
+        past_support_allowed: bool = False,
     ) -> MskConfiguration:
+        """``past_support_allowed`` accepts DEPRECATED KafkaVersions (the fleet seed's path)."""
         if not NAME_PATTERN.match(name) or len(name) > 64:
             raise BadRequestException(
                 "Configuration names start with a letter or digit and contain only letters, "
@@ -33,8 +36,9 @@ class ConfigurationsMixin(MskBackendBase):
                 "name",
             )
         for version in kafka_versions:
-            if version not in catalog.KAFKA_VERSION_STATUS:
-                raise BadRequestException(f"Unsupported KafkaVersion [{version}].", "kafkaVersions")
+            rules.check_creatable_version(
+                version, "kafkaVersions", past_support_allowed=past_support_allowed
+            )
         rules.check_server_properties(server_properties)
         if any(configuration.name == name for configuration in self.configurations.values()):
             raise ConflictException(
@@ -131,10 +135,17 @@ class ConfigurationsMixin(MskBackendBase):
                 f"The configuration {arn} has no revision {revision}.",
                 "configurationInfo.revision",
             )
+        self._check_supports_version(configuration, kafka_version, "The configuration")
+        return {"Arn": arn, "Revision": revision}
+
+    def _check_supports_version(
+        self, configuration: MskConfiguration, kafka_version: str, subject: str
+    ) -> None:
+        """A configuration applies to the versions in its KafkaVersions; one created without
+        the list (empty) applies to every version."""
         if configuration.kafka_versions and kafka_version not in configuration.kafka_versions:
             raise BadRequestException(
-                "The configuration supports Apache Kafka "
+                f"{subject} supports Apache Kafka "
                 f"[{', '.join(configuration.kafka_versions)}], not {kafka_version}.",
                 "configurationInfo.arn",
             )
-        return {"Arn": arn, "Revision": revision}

@@ -95,10 +95,12 @@ class NodesMixin(MskBackendBase):
         }
 
     def compatible_kafka_versions(self, cluster_arn: str | None) -> list[dict[str, Any]]:
+        """For the cluster's version, or without a cluster for every version MSK has offered
+        (clusters still run DEPRECATED ones), the versions it can move to in one update."""
         if cluster_arn is not None:
             source_versions = [self._provisioned(cluster_arn).settings["KafkaVersion"]]
         else:
-            source_versions = list(catalog.ACTIVE_KAFKA_VERSIONS)
+            source_versions = [version for version, _ in catalog.kafka_versions(catalog.today())]
         return [
             {"SourceVersion": version, "TargetVersions": catalog.upgrade_targets(version)}
             for version in source_versions

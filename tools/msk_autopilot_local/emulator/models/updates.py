@@ -6,6 +6,8 @@ import copy
 from datetime import timedelta
 from typing import Any
 
+from msk_autopilot.health.limits import partition_limits
+
 from .. import catalog, rules
 from ..exceptions import BadRequestException
 from ..state import emulator_state
@@ -20,6 +22,8 @@ NO_STORAGE_UPDATE_MESSAGE = (
     "Verify the request, then try again."
 )
 PUBLIC_ACCESS_TYPES = ("DISABLED", "SERVICE_PROVIDED_EIPS")
+# ClusterHealth.partition_count as a broker's overrides name it (camelCase).
+PARTITION_COUNT = "partitionCount"
 
 
 class UpdatesMixin(OperationsMixin, ConfigurationsMixin):
@@ -207,6 +211,12 @@ class UpdatesMixin(OperationsMixin, ConfigurationsMixin):
             raise BadRequestException(
                 f"The cluster already runs Apache Kafka {target_version}.", "targetKafkaVersion"
             )
+        if catalog.is_downgrade(source_version, target_version):
+            raise BadRequestException(
+                f"You can't downgrade the cluster from Apache Kafka {source_version} to "
+                f"{target_version}.",
+                "targetKafkaVersion",
+            )
         targets = catalog.upgrade_targets(source_version)
         if target_version not in targets:
             raise BadRequestException(
@@ -214,12 +224,40 @@ class UpdatesMixin(OperationsMixin, ConfigurationsMixin):
                 f"{target_version}. Compatible versions: [{', '.join(targets)}]",
                 "targetKafkaVersion",
             )
+        self._check_partition_maximum(cluster)
         target: dict[str, Any] = {"KafkaVersion": target_version}
         if configuration_info is not None:
             target["ConfigurationInfo"] = self._usable_configuration(
                 configuration_info, target_version
             )
+        elif "ConfigurationInfo" in cluster.settings:
+            current = cluster.settings["ConfigurationInfo"]
+            self._check_supports_version(
+                self.configurations[current["Arn"]],
+                target_version,
+                f"The cluster's configuration (revision {current['Revision']})",
+            )
         return self._start_operation(cluster, "UPDATE_CLUSTER_KAFKA_VERSION", target)
+
+    def _check_partition_maximum(self, cluster: MskCluster) -> None:
+        """MSK refuses the update while a broker holds more partitions (replicas included) than
+        its size's maximum. The counts are the cluster's health profile: without one the
+        emulator knows none, and nothing is refused."""
+        limits = partition_limits(cluster.settings["InstanceType"])
+        if limits is None or cluster.health is None:
+            return
+        health = cluster.health.values
+        busiest = max(
+            health.brokers.get(broker.broker_id, {}).get(PARTITION_COUNT, health.partition_count)
+            for broker in cluster.brokers
+        )
+        if busiest > limits.maximum:
+            raise BadRequestException(
+                f"A broker of the cluster has {busiest:g} partitions, more than the maximum of "
+                f"{limits.maximum} for {cluster.settings['InstanceType']} brokers. Reduce the "
+                "partitions or use larger brokers, then try again.",
+                "clusterArn",
+            )
 
     def update_connectivity(
         self, cluster_arn: str, current_version: str, connectivity: dict[str, Any] | None
