@@ -1,6 +1,7 @@
 """Fixtures shared by the integration suites."""
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -11,9 +12,24 @@ from msk_autopilot.health.gatekeeper import guarded_msk
 from msk_autopilot.msk import MskPort
 from msk_autopilot.notify import Notifier
 from msk_autopilot.observability import metrics
+from msk_autopilot_local.template.resolve import ResolvedTemplate
+from msk_autopilot_local.template.resources import create_app_resources
 
-GATE_REGION = "us-east-1"
+ROOT = Path(__file__).resolve().parents[2]
+REGION = GATE_REGION = "us-east-1"
 GATE_NOTICES_TABLE = "health-gate-notices"
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch, msk_emulator: Any) -> boto3.Session:
+    """The app's own resources (topic, queues, table, buckets) in the emulated account."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.chdir(ROOT)
+    session = boto3.Session(region_name=REGION)
+    create_app_resources(ResolvedTemplate(ROOT / "template.yaml"), session)
+    return session
 
 
 @pytest.fixture

@@ -24,8 +24,7 @@ from msk_autopilot.health.operation_events import (
     build_operation_events,
 )
 from msk_autopilot_local.emulator import seed_fleet
-from msk_autopilot_local.template.resolve import ResolvedTemplate, load_template
-from msk_autopilot_local.template.resources import create_app_resources
+from msk_autopilot_local.template.resolve import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -33,15 +32,10 @@ TABLE = "msk-autopilot-idempotency"
 
 
 @pytest.fixture
-def aws(monkeypatch, msk_emulator) -> boto3.Session:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.chdir(ROOT)
-    session = boto3.Session(region_name=REGION)
-    create_app_resources(ResolvedTemplate(ROOT / "template.yaml"), session)
+def aws(aws, msk_emulator) -> boto3.Session:
+    """The app's account (tests/integration/conftest.py), storage changes without cool-down."""
     msk_emulator.configure(storage_cooldown_seconds=0)
-    return session
+    return aws
 
 
 @pytest.fixture

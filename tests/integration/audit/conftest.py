@@ -12,22 +12,10 @@ from audit_world import KAFKA_PORTS, REGION, ROOT, TAG, WORLD_V4, WORLD_V6, Worl
 
 from msk_autopilot_local.local_lambda import invoke_function
 from msk_autopilot_local.template.resolve import ResolvedTemplate
-from msk_autopilot_local.template.resources import create_app_resources
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.import_plugin("msk_autopilot_local.emulator.testing")
-
-
-@pytest.fixture
-def aws(monkeypatch, msk_emulator) -> boto3.Session:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.chdir(ROOT)
-    session = boto3.Session(region_name=REGION)
-    create_app_resources(ResolvedTemplate(ROOT / "template.yaml"), session)
-    return session
 
 
 @pytest.fixture

@@ -4,13 +4,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from msk_autopilot_local.emulator import seed_fleet
 from msk_autopilot_local.local_lambda import invoke_function
-from msk_autopilot_local.template.resolve import ResolvedTemplate
-from msk_autopilot_local.template.resources import create_app_resources
 
 ROOT = Path(__file__).resolve().parents[3]
 REGION = "us-east-1"
@@ -29,17 +26,6 @@ def query_definitions(aws) -> Callable[[], dict[str, dict[str, Any]]]:
         return {d["queryDefinitionId"]: d for d in found}
 
     return read
-
-
-@pytest.fixture
-def aws(monkeypatch, msk_emulator) -> boto3.Session:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.chdir(ROOT)
-    session = boto3.Session(region_name=REGION)
-    create_app_resources(ResolvedTemplate(ROOT / "template.yaml"), session)
-    return session
 
 
 @pytest.fixture

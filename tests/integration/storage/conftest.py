@@ -5,28 +5,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from msk_autopilot_local.emulator import put_linear_series, seed_fleet
 from msk_autopilot_local.local_lambda import invoke_function
-from msk_autopilot_local.template.resolve import ResolvedTemplate
-from msk_autopilot_local.template.resources import create_app_resources
 
 ROOT = Path(__file__).resolve().parents[3]
 REGION = "us-east-1"
 TAG = "msk-autopilot:managed"
-
-
-@pytest.fixture
-def aws(monkeypatch, msk_emulator) -> boto3.Session:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.chdir(ROOT)
-    session = boto3.Session(region_name=REGION)
-    create_app_resources(ResolvedTemplate(ROOT / "template.yaml"), session)
-    return session
 
 
 @pytest.fixture

@@ -25,6 +25,8 @@ from botocore.exceptions import ClientError
 from msk_autopilot.aws import error_code
 from msk_autopilot.clock import now as clock_now
 from msk_autopilot.ledger import claim
+from msk_autopilot.observability import logger
+from msk_autopilot.outcome import Outcome, Status
 
 __all__ = ["RunLease"]
 
@@ -61,6 +63,21 @@ class RunLease(msgspec.Struct):
             if now >= deadline:
                 return False
             self.sleep(1.0)
+
+    def run_alone[T](self, run: Callable[[], T], *, event_kind: str, meanwhile: str) -> T | Outcome:
+        """`run()` while holding the lease; a skip saying `meanwhile` (what becomes of this
+        trigger) when another run holds it past the wait."""
+        if not self.acquire():
+            logger.warning("another run still holds the lease")
+            return Outcome(
+                Status.SKIPPED,
+                f"another run still holds the lease; {meanwhile}",
+                {"event": event_kind},
+            )
+        try:
+            return run()
+        finally:
+            self.release()
 
     def release(self) -> None:
         try:

@@ -146,17 +146,13 @@ class ConfigRotator(msgspec.Struct):
         ignored = self._ignored(event)
         if ignored is not None:
             return Outcome(Status.SKIPPED, ignored, {"event": event.KIND})
-        if not self.lease.acquire():
-            logger.warning("another run still holds the lease")
-            return Outcome(
-                Status.SKIPPED,
-                "another run still holds the lease; the next scheduled run sees this change",
-                {"event": event.KIND},
-            )
-        try:
-            report = self.reconcile()
-        finally:
-            self.lease.release()
+        report = self.lease.run_alone(
+            self.reconcile,
+            event_kind=event.KIND,
+            meanwhile="the next scheduled run sees this change",
+        )
+        if isinstance(report, Outcome):
+            return report
         failed = [r for r in report.configurations if r.state is RolloutState.FAILED]
         outcome = report.outcome(dry_run=self.settings.dry_run)
         if failed:

@@ -130,17 +130,11 @@ class VersionUpgrader(msgspec.Struct):
         ignored = self._ignored(event)
         if ignored is not None:
             return Outcome(Status.SKIPPED, ignored, {"event": event.KIND})
-        if not self.lease.acquire():
-            logger.warning("another run still holds the lease")
-            return Outcome(
-                Status.SKIPPED,
-                "another run still holds the lease; it sees this trigger's cause too",
-                {"event": event.KIND},
-            )
-        try:
-            return self.run(now=event.time)
-        finally:
-            self.lease.release()
+        return self.lease.run_alone(
+            lambda: self.run(now=event.time),
+            event_kind=event.KIND,
+            meanwhile="it sees this trigger's cause too",
+        )
 
     def _ignored(self, event: UpgraderEvent) -> str | None:
         if not isinstance(event, CloudTrailApiCall):
