@@ -217,7 +217,8 @@ def fault_world(
     fresh_moto()
     try:
         with (
-            local_aws(stack, fleet=fleet) as account,
+            # Time moves only when a test moves it: no real-time ticker racing the scenario.
+            local_aws(stack, fleet=fleet, tick_seconds=None) as account,
             recording_emulator_calls() as calls,
             fault_proxy(account.endpoint_url, plan) as proxy,
         ):

@@ -108,6 +108,9 @@ def _valid_events(world: FuzzWorld, function: str) -> st.SearchStrategy[Any]:
         return _rotation_step(world)
     if function == "security_auditor":
         return st.builds(_cloudtrail, arns, changes) | _schedule(world)
+    if function == "health_monitor":
+        kept = st.sampled_from(["CreateClusterV2", "DeleteCluster", "TagResource", "UntagResource"])
+        return st.builds(_cloudtrail, arns, kept | changes) | _schedule(world)
     if function == "version_upgrader":
         upgrades = st.builds(_cloudtrail, arns, st.just("UpdateClusterKafkaVersion") | changes)
         now = event_time(world.emulator.clock.now())

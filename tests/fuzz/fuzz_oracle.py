@@ -43,6 +43,7 @@ RAISED_ON_PURPOSE: dict[str, set[type[Exception]]] = {
     "security_auditor": {ReportConflict},
     "record_consumer": {QuarantineError},
     "version_upgrader": set(),
+    "health_monitor": set(),  # keeps alarms, dashboards and log watches: never a cluster
 }
 # Events after which a function may act on any opted-in cluster: schedules sweep the fleet, and
 # the config rotator reconciles every configuration whatever woke it (rollout.py).

@@ -34,6 +34,7 @@ from moto.cloudwatch.models import CloudWatchBackend, Statistics, cloudwatch_bac
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from .events import alarm_state_change, alarm_timestamp, metric_stat_entry
+from .metric_index import INDEXED_NAMESPACE, metric_series
 from .metric_math import MathExpression, Series, UnsupportedExpression
 from .state import emulator_state
 
@@ -272,7 +273,13 @@ def _read(backend: CloudWatchBackend, query: MetricStatQuery, starts: list[datet
     first, end = starts[0], starts[-1] + period
     dimensions = set(query.dimensions.items())
     periods: dict[datetime, list[Any]] = {}
-    for datum in backend.get_all_metrics():
+    if query.namespace == INDEXED_NAMESPACE:  # the emulator's MSK metrics: read by index
+        candidates = metric_series(
+            backend, query.namespace, query.metric_name, dimensions, start=first, end=end
+        )
+    else:
+        candidates = backend.get_all_metrics()
+    for datum in candidates:
         when = _naive(datum.timestamp)
         if (
             datum.namespace == query.namespace

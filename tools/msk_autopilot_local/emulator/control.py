@@ -9,6 +9,7 @@ from moto.kafka.models import kafka_backends
 from . import health
 from .health import ClusterHealth, camel_names
 from .logs import install_logs_additions
+from .metric_index import install_metric_index
 from .models import MskBackend
 from .secretsmanager import install_current_version_tracking
 from .securityhub import install_finding_workflow
@@ -34,6 +35,7 @@ def install() -> None:
     install_finding_workflow()
     install_current_version_tracking()
     install_logs_additions()
+    install_metric_index()
     emulator_state.clock.subscribe(health.publish_due)
     with emulator_state.lock:
         kafka_backends.backend = MskBackend
