@@ -191,6 +191,11 @@ class CloudTrailApiCall(_EventBridgeEnvelope, frozen=True, kw_only=True):
     def succeeded(self) -> bool:
         return self.detail.error_code is None
 
+    def made_by(self, function_name: str) -> bool:
+        """Whether the call came from the Lambda function `function_name` (its role session)."""
+        caller = str(self.detail.user_identity.get("arn", ""))
+        return bool(function_name) and caller.endswith(f"/{function_name}")
+
     @property
     def cluster_arn(self) -> str | None:
         """The MSK cluster the call was about; CloudTrail URL-encodes it in requestParameters,

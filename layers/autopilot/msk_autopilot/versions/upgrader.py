@@ -144,9 +144,7 @@ class VersionUpgrader(msgspec.Struct):
             return f"{detail.event_name} is not a Kafka version upgrade"
         if not event.succeeded:
             return f"{detail.event_name} failed ({detail.error_code}); nothing changed"
-        caller = str(detail.user_identity.get("arn", ""))
-        own_name = self.settings.function_name
-        if own_name and caller.endswith(f"/{own_name}"):
+        if event.made_by(self.settings.function_name):
             return f"{detail.event_name} was this function's own call"
         return None
 
