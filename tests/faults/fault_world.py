@@ -222,6 +222,8 @@ def fault_world(
             recording_emulator_calls() as calls,
             fault_proxy(account.endpoint_url, plan) as proxy,
         ):
+            # A frozen clock: retries that take real seconds leave every timestamp unchanged.
+            control.clock.freeze()
             _healthy_to_the_gates(account)
             yield FaultWorld(stack, account, proxy, calls)
     finally:

@@ -17,11 +17,14 @@ from typing import Any
 class EmulatorClock:
     """Wall-clock time plus an offset that only grows: emulated time never runs backwards.
 
-    Listeners run after every advance, in the order they subscribed: the parts of the emulator
-    that follow time (health metrics, alarm evaluation) catch up there."""
+    A frozen clock stands still between advances, so a scenario replayed with and without faults
+    (whose retries take real seconds) sees the same times. Listeners run after every advance, in
+    the order they subscribed: the parts of the emulator that follow time (health metrics, alarm
+    evaluation) catch up there."""
 
     def __init__(self) -> None:
         self._offset = timedelta(0)
+        self._frozen_at: datetime | None = None
         self._listeners: list[Callable[[], object]] = []
 
     def subscribe(self, listener: Callable[[], object]) -> None:
@@ -38,7 +41,16 @@ class EmulatorClock:
         return self.now()
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + self._offset
+        return (self._frozen_at or datetime.now(UTC)) + self._offset
+
+    def freeze(self) -> datetime:
+        """Stop the clock at the next whole minute (forward, never back) until ``reset``."""
+        if self._frozen_at is None:
+            now = self.now()
+            minute = now.replace(second=0, microsecond=0)
+            frozen = minute if minute == now else minute + timedelta(minutes=1)
+            self._frozen_at = frozen - self._offset
+        return self.now()
 
     def advance(self, seconds: float) -> datetime:
         if not math.isfinite(seconds) or seconds < 0:
@@ -57,6 +69,7 @@ class EmulatorClock:
 
     def reset(self) -> None:
         self._offset = timedelta(0)
+        self._frozen_at = None
 
 
 @dataclass
