@@ -8,6 +8,8 @@ for each resource derived from the stack name, the way CloudFormation would name
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 import uuid
 from collections.abc import Mapping
@@ -28,8 +30,11 @@ class StackError(LocalToolError, ValueError):
     """The template or a name in it cannot be resolved."""
 
 
-class _TemplateLoader(yaml.SafeLoader):
-    """YAML loader that turns CloudFormation short tags (!Ref, !Sub...) into their long form."""
+class _TemplateLoader(yaml.CSafeLoader):
+    """YAML loader that turns CloudFormation short tags (!Ref, !Sub...) into their long form.
+
+    libyaml's parser: the pure-Python one took half a second per read of template.yaml, and
+    every local invocation resolves the template."""
 
 
 def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
@@ -49,6 +54,17 @@ _TemplateLoader.add_multi_constructor("!", _construct_tag)
 
 
 def load_template(path: Path) -> dict[str, Any]:
+    """The template as a fresh dict (callers may change theirs), parsed once per file version."""
+    try:
+        stat = path.stat()
+    except OSError as error:
+        raise StackError(f"cannot read template {path}: {error.strerror}") from None
+    return copy.deepcopy(_parsed(path.resolve(), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
+    del mtime_ns, size  # only the cache key: a changed file is parsed again
     try:
         with path.open(encoding="utf-8") as handle:
             document = yaml.load(handle, Loader=_TemplateLoader)  # noqa: S506  safe loader subclass
