@@ -71,6 +71,23 @@ class ClusterPosition(msgspec.Struct, frozen=True):
         return f"{self.configuration_name} revision {self.revision}"
 
 
+class RevisionTarget(msgspec.Struct, frozen=True):
+    """The revision followers should run; `arn` is None when a dry run would create it."""
+
+    arn: str | None
+    revision: int
+    kafka_versions: tuple[str, ...]
+
+    def holds(self, position: ClusterPosition | None) -> bool:
+        return position is not None and (position.arn, position.revision) == (
+            self.arn,
+            self.revision,
+        )
+
+    def as_api(self) -> dict[str, Any]:
+        return {"Arn": self.arn, "Revision": self.revision}
+
+
 class ConfigurationReport(msgspec.Struct):
     """What one run found and did for one named configuration."""
 

@@ -17,7 +17,7 @@ can stop at any point and the next run continues where AWS says things stand:
    HALTED   a follower's update to the target revision failed (UPDATE_FAILED) after the desired
             text was last written: that cluster is rolled back to the revision its failed
             operation started from (unless MSK already reports it), a CRITICAL notice goes out,
-            and nothing else moves until the configuration is pushed again.
+            and nothing else moves until the configuration is pushed again (`recovery`).
    WAITING  a follower's configuration update is still running (one cluster at a time).
    UPDATING the first follower not on the target revision gets UpdateClusterConfiguration,
             through the guarded `MskPort.update` (PLANNED in dry-run).
@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -49,9 +49,11 @@ from msk_autopilot.config.desired import (
     DesiredConfiguration,
     read_desired,
 )
+from msk_autopilot.config.recovery import UPDATE_CONFIGURATION, failed_updates, halt
 from msk_autopilot.config.report import (
     ClusterPosition,
     ConfigurationReport,
+    RevisionTarget,
     RolloutState,
     RunReport,
 )
@@ -91,7 +93,6 @@ CANARY_TAG_KEY = "msk-autopilot:canary"
 CONFIGURATION_CHANGES = frozenset(
     {"UpdateClusterConfiguration", "CreateClusterV2", "CreateCluster"}
 )
-_UPDATE_CONFIGURATION = "UPDATE_CLUSTER_CONFIGURATION"
 _MSK_DEFAULT = "MSK's default configuration"
 # A persistent problem (invalid text, drift in report-only mode, a halted rollout) is notified
 # once a day; a finished rollout once.
@@ -103,32 +104,6 @@ type RotatorEvent = ScheduledEvent | ParameterStoreChange | CloudTrailApiCall
 
 class ReconcileError(RuntimeError):
     """Some configurations could not be reconciled; the others were, and the run reports them."""
-
-
-class _Target(msgspec.Struct, frozen=True):
-    """The revision followers should run; `arn` is None when a dry run would create it."""
-
-    arn: str | None
-    revision: int
-    kafka_versions: tuple[str, ...]
-
-    def holds(self, position: ClusterPosition | None) -> bool:
-        return position is not None and (position.arn, position.revision) == (
-            self.arn,
-            self.revision,
-        )
-
-    def as_api(self) -> dict[str, Any]:
-        return {"Arn": self.arn, "Revision": self.revision}
-
-
-class _Failure(msgspec.Struct, frozen=True):
-    """A follower's failed configuration update, from DescribeClusterOperationV2."""
-
-    cluster: ClusterSnapshot
-    operation_arn: str
-    source: ClusterPosition | None
-    error: str
 
 
 class ConfigRotator(msgspec.Struct):
@@ -325,7 +300,7 @@ class ConfigRotator(msgspec.Struct):
         wanted: ServerProperties,
         existing: Configuration | None,
         report: ConfigurationReport,
-    ) -> _Target | None:
+    ) -> RevisionTarget | None:
         """The revision followers should run, created when missing; None when blocked."""
         if existing is None:
             return self._create(desired, wanted, report)
@@ -353,7 +328,7 @@ class ConfigRotator(msgspec.Struct):
 
         current = decode_revision(stored).as_dict()
         if current == wanted.as_dict():
-            return _Target(existing.arn, latest, versions)
+            return RevisionTarget(existing.arn, latest, versions)
         changes = diff(current, wanted.as_dict()).summary()
         change = self.msk.add_configuration_revision(
             existing.arn,
@@ -363,16 +338,16 @@ class ConfigRotator(msgspec.Struct):
         )
         if change.status is UpdateStatus.DRY_RUN:
             report.actions.append(f"would add {existing.name} revision {latest + 1}: {changes}")
-            return _Target(existing.arn, latest + 1, versions)
+            return RevisionTarget(existing.arn, latest + 1, versions)
         if change.revision is None:  # MSK refused it
             self._refused(report, "UpdateConfiguration", change)
             return None
         self._revision_created(report, desired, existing.arn, change.revision, changes)
-        return _Target(existing.arn, change.revision, versions)
+        return RevisionTarget(existing.arn, change.revision, versions)
 
     def _create(
         self, desired: DesiredConfiguration, wanted: ServerProperties, report: ConfigurationReport
-    ) -> _Target | None:
+    ) -> RevisionTarget | None:
         change = self.msk.create_configuration(
             desired.msk_name,
             wanted.render(),
@@ -382,13 +357,13 @@ class ConfigRotator(msgspec.Struct):
         )
         if change.status is UpdateStatus.DRY_RUN:
             report.actions.append(f"would create {desired.msk_name} revision 1")
-            return _Target(None, 1, wanted.kafka_versions)
+            return RevisionTarget(None, 1, wanted.kafka_versions)
         if change.arn is None or change.revision is None:  # MSK refused it
             self._refused(report, "CreateConfiguration", change)
             return None
         added = [f"+ {key}={value}" for key, value in wanted.as_dict().items()]
         self._revision_created(report, desired, change.arn, change.revision, added)
-        return _Target(change.arn, change.revision, wanted.kafka_versions)
+        return RevisionTarget(change.arn, change.revision, wanted.kafka_versions)
 
     def _revision_created(
         self,
@@ -427,7 +402,7 @@ class ConfigRotator(msgspec.Struct):
     # --- step 3: followers --------------------------------------------------------------------
 
     def _eligible(
-        self, cluster: ClusterSnapshot, target: _Target, report: ConfigurationReport
+        self, cluster: ClusterSnapshot, target: RevisionTarget, report: ConfigurationReport
     ) -> bool:
         name = cluster.cluster_name
         reason: str | None = None
@@ -471,21 +446,30 @@ class ConfigRotator(msgspec.Struct):
     def _step(
         self,
         desired: DesiredConfiguration,
-        target: _Target,
+        target: RevisionTarget,
         eligible: list[ClusterSnapshot],
         report: ConfigurationReport,
     ) -> ConfigurationReport:
         if target.arn is not None:
             operations = self._operations(eligible, report)
             eligible = [c for c in eligible if c.cluster_arn in operations]
-            failures = self._failures(desired, target, eligible, operations)
+            failures = failed_updates(self.msk, desired, target, eligible, operations)
             if failures:
-                return self._halt(desired, target, failures, operations, report)
+                return halt(
+                    self.msk,
+                    desired,
+                    target,
+                    failures,
+                    operations=operations,
+                    report=report,
+                    problem=self._problem,
+                    dry_run=self.settings.dry_run,
+                )
             running = [
                 c.cluster_name
                 for c in eligible
                 if any(
-                    op.running and op.operation_type == _UPDATE_CONFIGURATION
+                    op.running and op.operation_type == UPDATE_CONFIGURATION
                     for op in operations[c.cluster_arn]
                 )
             ]
@@ -540,7 +524,7 @@ class ConfigRotator(msgspec.Struct):
     def _advance(
         self,
         desired: DesiredConfiguration,
-        target: _Target,
+        target: RevisionTarget,
         cluster: ClusterSnapshot,
         report: ConfigurationReport,
     ) -> ConfigurationReport | None:
@@ -595,99 +579,6 @@ class ConfigRotator(msgspec.Struct):
                     key=f"rejected:{cluster.cluster_arn}:{target.arn}:{target.revision}",
                 )
                 return report
-
-    def _failures(
-        self,
-        desired: DesiredConfiguration,
-        target: _Target,
-        eligible: Iterable[ClusterSnapshot],
-        operations: dict[str, list[Operation]],
-    ) -> list[_Failure]:
-        """Failed updates to the target revision that ended after the text was last written."""
-        failures: list[_Failure] = []
-        for cluster in eligible:
-            for operation in operations[cluster.cluster_arn]:
-                if (
-                    operation.operation_type != _UPDATE_CONFIGURATION
-                    or operation.operation_state != "UPDATE_FAILED"
-                    or operation.end_time is None
-                    or operation.end_time <= desired.last_modified
-                ):
-                    continue
-                info = self.msk.operation_info(operation.operation_arn)
-                provisioned = info.get("Provisioned", {})
-                wanted = ClusterPosition.from_api(
-                    provisioned.get("TargetClusterInfo", {}).get("ConfigurationInfo")
-                )
-                if wanted is None or not target.holds(wanted):
-                    continue
-                error = info.get("ErrorInfo", {})
-                failures.append(
-                    _Failure(
-                        cluster=cluster,
-                        operation_arn=operation.operation_arn,
-                        source=ClusterPosition.from_api(
-                            provisioned.get("SourceClusterInfo", {}).get("ConfigurationInfo")
-                        ),
-                        error=f"{error.get('ErrorCode', '')}: {error.get('ErrorString', '')}",
-                    )
-                )
-        return failures
-
-    def _halt(
-        self,
-        desired: DesiredConfiguration,
-        target: _Target,
-        failures: list[_Failure],
-        operations: dict[str, list[Operation]],
-        report: ConfigurationReport,
-    ) -> ConfigurationReport:
-        metrics.add_metric(name="ConfigRolloutsHalted", unit=MetricUnit.Count, value=1)
-        for failure in failures:
-            cluster = failure.cluster
-            position = ClusterPosition.of(cluster)
-            busy = any(op.running for op in operations[cluster.cluster_arn])
-            if busy:
-                rollback = "waits for the running operation"
-            elif failure.source is None:
-                rollback = (
-                    "impossible: it ran MSK's default configuration, which no update can restore"
-                )
-            elif position == failure.source:
-                rollback = f"not needed: MSK reports {failure.source} again"
-            else:
-                result = self.msk.update(
-                    cluster.cluster_arn,
-                    "UpdateClusterConfiguration",
-                    {"ConfigurationInfo": failure.source.as_api()},
-                    change=ChangeKind.CONFIGURATION,
-                    reason=f"roll back: update to {desired.name} revision {target.revision} "
-                    f"failed ({failure.error})",
-                    dry_run=self.settings.dry_run,
-                )
-                rollback = f"to {failure.source}: {result.status} ({result.reason})"
-                if result.started:
-                    report.acted = True
-                    metrics.add_metric(name="ConfigRollbacks", unit=MetricUnit.Count, value=1)
-            report.actions.append(f"rollback of {cluster.cluster_name} {rollback}")
-            self._problem(
-                f"rollout of {desired.name} revision {target.revision} halted",
-                {
-                    "cluster": cluster.cluster_arn,
-                    "failedOperationArn": failure.operation_arn,
-                    "error": failure.error,
-                    "rollback": rollback,
-                    "retry": f"fix the cause, then push {desired.parameter} again",
-                },
-                key=f"halted:{failure.operation_arn}",
-                severity=Severity.CRITICAL,
-            )
-        names = ", ".join(failure.cluster.cluster_name for failure in failures)
-        return report.finish(
-            RolloutState.HALTED,
-            f"update of {names} to revision {target.revision} failed; "
-            f"push {desired.parameter} again to retry",
-        )
 
     def _problem(
         self,
