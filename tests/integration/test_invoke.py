@@ -3,13 +3,14 @@
 import json
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import boto3
 import pytest
 
 from msk_autopilot_local.cli import main
-from msk_autopilot_local.local_lambda import InvokeError, invoke_function
+from msk_autopilot_local.local_lambda import InvokeError, emulated_now, invoke_function
 from msk_autopilot_local.template.resolve import ResolvedTemplate
 from msk_autopilot_local.template.resources import create_app_resources
 
@@ -135,3 +136,14 @@ def test_env_vars_of_other_functions_do_not_apply(tmp_path):
         ["invoke", "storage_scaler", "--event", "events/scale_request.json", "-n", str(env_vars)]
     )
     assert code == 0
+
+
+def test_local_commands_act_on_the_emulated_clock(msk_emulator, monkeypatch):
+    """A function invoked here, and the plan commands, see the emulator's time, not this
+    machine's: a day advanced is a day later for them."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)  # the emulator in this process
+    before = emulated_now()
+    msk_emulator.clock.advance(86400)
+    after = emulated_now()
+    assert timedelta(days=1) <= after - before < timedelta(days=1, minutes=1)
+    assert abs(after - msk_emulator.clock.now()) < timedelta(seconds=5)

@@ -19,7 +19,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -33,6 +33,7 @@ from msk_autopilot_local.template.resolve import ResolvedTemplate, StackError, f
 __all__ = [
     "InvokeError",
     "LocalContext",
+    "emulated_now",
     "environment",
     "invoke_function",
     "load_handler_module",
@@ -155,6 +156,13 @@ def invoke_function(
         except ValueError as error:  # SettingsError and friends: the cold start fails
             raise InvokeError(f"{logical_id} failed its cold start: {error}") from None
         return module.lambda_handler(event, context)
+
+
+def emulated_now() -> datetime:
+    """Now in the world the environment points at (AWS_ENDPOINT_URL): the emulator's clock
+    when an emulator answers, else this machine's."""
+    lead = _emulated_clock_lead(os.environ.get("AWS_ENDPOINT_URL"))
+    return datetime.now(UTC) + timedelta(seconds=lead or 0)
 
 
 def _emulated_clock_lead(endpoint: str | None) -> float | None:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from msk_autopilot_local.errors import LocalToolError
+
 if TYPE_CHECKING:
+    from msk_autopilot.settings import CommonSettings
     from msk_autopilot_local.template.resolve import ResolvedTemplate
 
 __all__ = [
@@ -16,6 +20,7 @@ __all__ = [
     "add_template_option",
     "aws_region",
     "cluster_arn",
+    "function_settings",
     "positive_int",
     "resolved_template",
 ]
@@ -55,6 +60,30 @@ def resolved_template(args: argparse.Namespace) -> ResolvedTemplate:
     )
 
     return ResolvedTemplate(args.template or find_template())
+
+
+def function_settings[S: CommonSettings](
+    args: argparse.Namespace, logical_id: str, settings_type: type[S], function: str
+) -> S:
+    """The settings `logical_id` gets from the template, overridden by environment variables of
+    the same names and by `--env-vars`, in `--region` (or AWS_REGION, or the stack's Region).
+    Invalid settings fail as the function's cold start would, in one line naming `function`."""
+    from msk_autopilot.settings import SettingsError, load  # noqa: PLC0415  keeps --help fast
+    from msk_autopilot_local.local_lambda import read_env_vars_file  # noqa: PLC0415
+
+    stack = resolved_template(args)
+    environment = stack.function_environment(logical_id)
+    environment.update({k: v for k, v in os.environ.items() if k in environment})
+    environment["AWS_REGION"] = args.region or os.environ.get("AWS_REGION", stack.region)
+    if args.env_vars:
+        environment.update(read_env_vars_file(args.env_vars, logical_id))
+    try:
+        return load(settings_type, environment)
+    except SettingsError as error:
+        problems = "; ".join(error.problems)
+        raise LocalToolError(f"the {function}'s settings are invalid: {problems}") from None
+    except ValueError as error:  # a setting out of range for another
+        raise LocalToolError(f"the {function}'s settings are invalid: {error}") from None
 
 
 def positive_int(text: str) -> int:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +18,9 @@ from msk_autopilot_local.cli.options import (
     add_template_option,
     aws_region,
     cluster_arn,
-    resolved_template,
+    function_settings,
 )
-from msk_autopilot_local.errors import LocalToolError
-from msk_autopilot_local.local_lambda import read_env_vars_file
+from msk_autopilot_local.local_lambda import emulated_now
 
 __all__ = ["register"]
 
@@ -32,21 +29,12 @@ _FUNCTION = "StorageScalerFunction"
 
 def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     from msk_autopilot.aws import ClientFactory  # noqa: PLC0415  keeps --help fast
-    from msk_autopilot.settings import StorageScalerSettings, load  # noqa: PLC0415
+    from msk_autopilot.settings import StorageScalerSettings  # noqa: PLC0415
     from msk_autopilot.storage.scaler import build_storage_scaler  # noqa: PLC0415
 
-    stack = resolved_template(args)
-    environment = stack.function_environment(_FUNCTION)
-    environment.update({k: v for k, v in os.environ.items() if k in environment})
-    environment["AWS_REGION"] = args.region or os.environ.get("AWS_REGION", stack.region)
-    if args.env_vars:
-        environment.update(read_env_vars_file(args.env_vars, _FUNCTION))
-    try:
-        settings = load(StorageScalerSettings, environment)
-    except ValueError as error:  # a setting out of range: the cold start would fail the same way
-        raise LocalToolError(f"the storage scaler's settings are invalid: {error}") from None
+    settings = function_settings(args, _FUNCTION, StorageScalerSettings, "storage scaler")
     scaler = build_storage_scaler(settings, ClientFactory.for_settings(settings), idempotent=False)
-    now = datetime.now(UTC)
+    now = emulated_now()
     if args.cluster:
         plans = [scaler.plan(args.cluster, now=now)]
     else:

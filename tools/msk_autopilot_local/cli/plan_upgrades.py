@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,11 +20,10 @@ from msk_autopilot_local.cli.options import (
     add_command,
     add_template_option,
     aws_region,
-    resolved_template,
+    function_settings,
 )
 from msk_autopilot_local.console import table
-from msk_autopilot_local.errors import LocalToolError
-from msk_autopilot_local.local_lambda import read_env_vars_file
+from msk_autopilot_local.local_lambda import emulated_now
 
 if TYPE_CHECKING:
     from msk_autopilot.health.gates import GateVerdict
@@ -56,30 +53,16 @@ def _plan(args: argparse.Namespace) -> tuple[FleetPlan, dict[str, GateVerdict]]:
     from msk_autopilot.health.gates import evaluate, gates_for  # noqa: PLC0415
     from msk_autopilot.health.reading import HealthReader  # noqa: PLC0415
     from msk_autopilot.msk import MskReader  # noqa: PLC0415
-    from msk_autopilot.settings import (  # noqa: PLC0415
-        SettingsError,
-        VersionUpgraderSettings,
-        load,
-    )
+    from msk_autopilot.settings import VersionUpgraderSettings  # noqa: PLC0415
     from msk_autopilot.versions.facts import read_fleet  # noqa: PLC0415
     from msk_autopilot.versions.plan import plan_fleet  # noqa: PLC0415
     from msk_autopilot.versions.upgrader import rollout_policy  # noqa: PLC0415
 
-    stack = resolved_template(args)
-    environment = stack.function_environment(_FUNCTION)
-    environment.update({k: v for k, v in os.environ.items() if k in environment})
-    environment["AWS_REGION"] = args.region or os.environ.get("AWS_REGION", stack.region)
-    if args.env_vars:
-        environment.update(read_env_vars_file(args.env_vars, _FUNCTION))
-    try:
-        settings = load(VersionUpgraderSettings, environment)
-    except SettingsError as error:  # the cold start would fail the same way
-        problems = "; ".join(error.problems)
-        raise LocalToolError(f"the version upgrader's settings are invalid: {problems}") from None
+    settings = function_settings(args, _FUNCTION, VersionUpgraderSettings, "version upgrader")
     clients = ClientFactory.for_settings(settings)
     kafka = clients.client("kafka")
     fleet = read_fleet(MskReader(kafka), settings.catalogue, opt_in_tag_key=settings.opt_in_tag_key)
-    now = datetime.now(UTC)
+    now = emulated_now()
     plan = plan_fleet(fleet.facts, fleet.catalogue, fleet.graph, rollout_policy(settings), now)
     health = HealthReader(clients.client("cloudwatch"))
     gates = gates_for(ChangeKind.KAFKA_VERSION)
