@@ -29,10 +29,6 @@ from .updates import UpdatesMixin
 COUNT = "targetNumberOfBrokerNodes"
 
 
-def rebalancing_active(cluster: MskCluster) -> bool:
-    return cluster.settings.get("Rebalancing", {}).get("Status") == "ACTIVE"
-
-
 class CapacityMixin(UpdatesMixin):
     def update_broker_type(
         self, cluster_arn: str, current_version: str, target_type: str
@@ -102,7 +98,7 @@ class CapacityMixin(UpdatesMixin):
                 f"Removing brokers needs Apache Kafka 2.8.1 or later; the cluster runs {version}.",
                 COUNT,
             )
-        draining = rebalancing_active(cluster)
+        draining = cluster.rebalancing_active
         busy = set() if draining else self.brokers_holding_partitions(cluster)
         removed = []
         for subnet in cluster.network["ClientSubnets"]:

@@ -79,7 +79,7 @@ class OperationsMixin(MskBackendBase):
         info = operation.target[BROKER_COUNT_UPDATE_INFO]
         created = [int(n) for n in info.get("CreatedBrokerIds", [])]
         deleted = [int(n) for n in info.get("DeletedBrokerIds", [])]
-        rebalancing = cluster.settings.get("Rebalancing", {}).get("Status") == "ACTIVE"
+        rebalancing = cluster.rebalancing_active
         if created:
             cluster.add_brokers(created, operation.planned_end)
             if rebalancing:

@@ -93,6 +93,11 @@ class MskCluster:
         return {key: copy.deepcopy(self.settings[key]) for key in keys if key in self.settings}
 
     @property
+    def rebalancing_active(self) -> bool:
+        """Intelligent rebalancing (Express) places partitions itself when brokers come or go."""
+        return bool(self.settings.get("Rebalancing", {}).get("Status") == "ACTIVE")
+
+    @property
     def racks(self) -> dict[int, str]:
         """Broker ID -> its rack, the client subnet (one per Availability Zone)."""
         return {broker.broker_id: broker.client_subnet for broker in self.brokers}
