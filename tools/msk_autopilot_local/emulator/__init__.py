@@ -40,7 +40,8 @@ Behaviour
   no volume change within ``storage_cooldown_seconds`` (default 6 h) after the last one ended.
 * Operations: ListClusterOperations(V2)/DescribeClusterOperation(V2) report every update with
   OperationType (UPDATE_BROKER_STORAGE, UPDATE_STORAGE, UPDATE_BROKER_COUNT,
-  DECREASE_BROKER_COUNT, UPDATE_BROKER_TYPE, UPDATE_REBALANCING, UPDATE_CLUSTER_CONFIGURATION, UPDATE_CLUSTER_KAFKA_VERSION, UPDATE_CONNECTIVITY,
+  DECREASE_BROKER_COUNT, UPDATE_BROKER_TYPE, UPDATE_REBALANCING, UPDATE_CLUSTER_CONFIGURATION,
+  UPDATE_CLUSTER_KAFKA_VERSION, UPDATE_CONNECTIVITY,
   UPDATE_MONITORING, UPDATE_SECURITY, REBOOT_NODE), OperationState (UPDATE_IN_PROGRESS,
   UPDATE_COMPLETE, UPDATE_FAILED), start/end time, source/target cluster info and ErrorInfo.
 * Kafka versions (``catalog``): ListKafkaVersions is the core's version catalogue, each version
@@ -53,7 +54,8 @@ Behaviour
   (so an older ZooKeeper cluster reaches KRaft in several hops). UpdateClusterKafkaVersion needs
   an ACTIVE cluster and its CurrentVersion, a target GetCompatibleKafkaVersions lists (never a
   downgrade), no broker above its size's partition maximum (the replicas placed on it when the
-  cluster has topics, else the PartitionCount of the health profile, if any) and a configuration whose KafkaVersions list the target (the ConfigurationInfo
+  cluster has topics, else the PartitionCount of the health profile, if any) and a configuration
+  whose KafkaVersions list the target (the ConfigurationInfo
   passed, else the cluster's; an empty list means every version).
 * Capacity (``models.capacity``): UpdateBrokerType along the moves ``msk_autopilot.capacity.
   sizes`` allows, a smaller size only while every broker fits its partition maximum.

@@ -17,7 +17,15 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["PartitionReplicas", "assign", "drain", "rack_alternated", "replica_counts", "spread"]
+__all__ = [
+    "PartitionReplicas",
+    "assign",
+    "balance_leaders",
+    "drain",
+    "rack_alternated",
+    "replica_counts",
+    "spread",
+]
 
 
 @dataclass
@@ -105,9 +113,8 @@ def spread(
 ) -> None:
     """Intelligent rebalancing after brokers were added: move replicas within each zone from the
     busiest brokers onto the new ones until the zone is even (no broker more than one replica
-    above another), leaders as evenly as replicas, so zone placement stays as it was."""
+    above another), so zone placement stays as it was; then even out the leaders."""
     counts = replica_counts(partitions, racks)
-    leaders = Counter(partition.leader for partition in partitions)
     for new in sorted(new_brokers):
         peers = [broker for broker in racks if racks[broker] == racks[new] and broker != new]
         while peers:
@@ -117,15 +124,24 @@ def spread(
             candidates = [p for p in partitions if donor in p.replicas and new not in p.replicas]
             if not candidates:
                 break
-            # Leaders too: take a partition the donor leads while it leads more than the new one.
-            led = [p for p in candidates if p.leader == donor]
-            chosen = led[0] if led and leaders[donor] > leaders[new] + 1 else candidates[-1]
-            if chosen.leader == donor:
-                leaders[donor] -= 1
-                leaders[new] += 1
-            chosen.move(donor, new)
+            candidates[-1].move(donor, new)
             counts[donor] -= 1
             counts[new] += 1
+    balance_leaders(partitions)
+
+
+def balance_leaders(partitions: list[PartitionReplicas]) -> None:
+    """Make each partition's leader (and preferred leader, its first replica) the replica that
+    leads fewest partitions so far, keeping the current leader on a tie."""
+    leaders: Counter[int] = Counter()
+    for partition in partitions:
+        leader = min(
+            partition.isr or partition.replicas,
+            key=lambda broker: (leaders[broker], broker != partition.leader),
+        )
+        partition.leader = leader
+        partition.replicas = [leader, *(b for b in partition.replicas if b != leader)]
+        leaders[leader] += 1
 
 
 def drain(
@@ -133,8 +149,8 @@ def drain(
 ) -> None:
     """Intelligent rebalancing before brokers are removed: every replica on a removed broker
     moves to the least loaded remaining broker of the same zone that does not hold the
-    partition yet (another zone's when none is free). ``racks`` covers every broker, removed
-    ones included."""
+    partition yet (another zone's when none is free); then leaders are evened out. ``racks``
+    covers every broker, removed ones included."""
     gone = set(removed)
     remaining = [broker for broker in racks if broker not in gone]
     counts = replica_counts(partitions, remaining)
@@ -145,3 +161,4 @@ def drain(
             target = min(same_zone or free, key=lambda broker: (counts[broker], broker))
             partition.move(source, target)
             counts[target] += 1
+    balance_leaders(partitions)
