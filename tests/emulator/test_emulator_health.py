@@ -125,9 +125,7 @@ def test_a_change_for_one_broker_replaces_the_window_of_that_broker_only(kit, ms
     assert controllers == [0.0] * 15  # replaced, not added to
 
 
-def test_clock_advances_publish_the_last_hour_by_minute_and_before_it_by_hour(
-    kit, msk_emulator
-):
+def test_clock_advances_publish_the_last_hour_by_minute_and_before_it_by_hour(kit, msk_emulator):
     arn = ready(kit, msk_emulator)
     cloudwatch = kit.client("cloudwatch")
     msk_emulator.set_cluster_health(arn, cpu_user=42)
