@@ -318,8 +318,7 @@ def test_regions_and_accounts_are_isolated(kit, monkeypatch):
 
 
 def test_operations_the_emulator_lacks_answer_not_implemented(kit, expect_error):
-    arn = kit.create()
-    error = expect_error(kit.kafka.list_topics, ClusterArn=arn)
+    error = expect_error(kit.kafka.list_replicators)
     assert (error["code"], error["status"]) == ("NotImplementedException", 501)
 
 

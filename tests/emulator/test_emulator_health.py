@@ -125,7 +125,7 @@ def test_a_change_for_one_broker_replaces_the_window_of_that_broker_only(kit, ms
     assert controllers == [0.0] * 15  # replaced, not added to
 
 
-def test_clock_advances_publish_the_minutes_that_passed_up_to_an_hour(kit, msk_emulator):
+def test_clock_advances_publish_the_last_hour_by_minute_and_before_it_by_hour(kit, msk_emulator):
     arn = ready(kit, msk_emulator)
     cloudwatch = kit.client("cloudwatch")
     msk_emulator.set_cluster_health(arn, cpu_user=42)
@@ -136,7 +136,7 @@ def test_clock_advances_publish_the_minutes_that_passed_up_to_an_hour(kit, msk_e
     later = series(cloudwatch, msk_emulator.clock, "orders", "CpuUser", broker=1, minutes=180)
 
     assert recent == [42.0] * 25
-    assert later == [42.0] * 60
+    assert later == [42.0] * (2 + 60)  # two hourly points, then the last hour's minutes
 
 
 def test_no_profile_no_metrics_and_a_deleted_cluster_stops_publishing(kit, msk_emulator):

@@ -39,8 +39,9 @@ Behaviour
   of 250 MiB/s up to the broker type's maximum on kafka.m5.4xlarge+/kafka.m7g.2xlarge+ only, and
   no volume change within ``storage_cooldown_seconds`` (default 6 h) after the last one ended.
 * Operations: ListClusterOperations(V2)/DescribeClusterOperation(V2) report every update with
-  OperationType (UPDATE_BROKER_STORAGE, UPDATE_STORAGE, UPDATE_BROKER_COUNT, UPDATE_BROKER_TYPE,
-  UPDATE_CLUSTER_CONFIGURATION, UPDATE_CLUSTER_KAFKA_VERSION, UPDATE_CONNECTIVITY,
+  OperationType (UPDATE_BROKER_STORAGE, UPDATE_STORAGE, UPDATE_BROKER_COUNT,
+  DECREASE_BROKER_COUNT, UPDATE_BROKER_TYPE, UPDATE_REBALANCING, UPDATE_CLUSTER_CONFIGURATION,
+  UPDATE_CLUSTER_KAFKA_VERSION, UPDATE_CONNECTIVITY,
   UPDATE_MONITORING, UPDATE_SECURITY, REBOOT_NODE), OperationState (UPDATE_IN_PROGRESS,
   UPDATE_COMPLETE, UPDATE_FAILED), start/end time, source/target cluster info and ErrorInfo.
 * Kafka versions (``catalog``): ListKafkaVersions is the core's version catalogue, each version
@@ -52,11 +53,26 @@ Behaviour
   source's metadata mode, plus 3.9.x -> 3.9.x.kraft, the only in-place ZooKeeper to KRaft move
   (so an older ZooKeeper cluster reaches KRaft in several hops). UpdateClusterKafkaVersion needs
   an ACTIVE cluster and its CurrentVersion, a target GetCompatibleKafkaVersions lists (never a
-  downgrade), no broker above its size's partition maximum (the PartitionCount of the health
-  profile, if any) and a configuration whose KafkaVersions list the target (the ConfigurationInfo
+  downgrade), no broker above its size's partition maximum (the replicas placed on it when the
+  cluster has topics, else the PartitionCount of the health profile, if any) and a configuration
+  whose KafkaVersions list the target (the ConfigurationInfo
   passed, else the cluster's; an empty list means every version).
+* Capacity (``models.capacity``): UpdateBrokerType along the moves ``msk_autopilot.capacity.
+  sizes`` allows, a smaller size only while every broker fits its partition maximum.
+  UpdateBrokerCount in multiples of the zone count: new brokers get new IDs, zones
+  round-robin, and hold nothing on Standard; removal (DECREASE_BROKER_COUNT, BrokerCountUpdateInfo
+  .DeletedBrokerIds) takes one broker per zone, M5/M7g/Express on Kafka 2.8.1+, the newest broker
+  of each zone holding no partitions but MSK's canary topics. Express clusters have Rebalancing
+  {Status: ACTIVE} unless created PAUSED; UpdateRebalancing switches it (Express only); while
+  ACTIVE, added brokers get their share of the partitions and removed ones are drained when the
+  operation completes.
+* Topics (``models.topics``): ListTopics, DescribeTopic (Configs: base64 JSON, retention.ms the
+  topic's or the cluster's configuration's log.retention.ms/hours, else 168 h),
+  DescribeTopicPartitions (leader, replicas, ISR; paginated), CreateTopic, UpdateTopic (configs,
+  more partitions), DeleteTopic on provisioned clusters on Kafka 3.6+ while ACTIVE; replicas
+  placed by Kafka's rack-aware assignment, a zone being a rack (``placement``).
 * Errors use MSK's shapes: status 400/404/409, ``x-amzn-ErrorType`` and the JSON body
-  ``{"message", "invalidParameter"}``. Operations the emulator lacks (topics, replicators, VPC
+  ``{"message", "invalidParameter"}``. Operations the emulator lacks (replicators, VPC
   connections, ...) answer 501 ``NotImplementedException``.
 
 Control (Python)
@@ -67,6 +83,13 @@ cluster_create_seconds=..., operation_seconds=..., storage_cooldown_seconds=...)
 accepted, then ends UPDATE_FAILED with that ErrorInfo and the cluster keeps its old settings);
 ``control.complete_operations()`` (advance the clock until nothing is pending);
 ``control.set_cluster_health(cluster_arn, broker=None, **values)`` (see Health metrics);
+``control.set_broker_load(cluster_arn, broker=None, since=timedelta(days=14),
+step=timedelta(hours=1), cpu_user=..., cpu_system=..., bytes_in=..., bytes_out=...,
+produce_throttle_ms=..., fetch_throttle_ms=...)`` (each a number or one number per step, oldest
+first; a past of hourly points, the last values becoming the health profile's; see ``load``);
+``control.set_partition_bytes(cluster_arn, topic, bytes_per_partition)`` and
+``control.partition_bytes(cluster_arn)`` (topic -> bytes per partition, which MSK's API never
+returns);
 ``control.start_maintenance(cluster_arn, seconds=None)`` (MSK's own patching: a Standard cluster
 goes to MAINTENANCE with a SECURITY_PATCHING operation, and refuses updates; an Express cluster
 stays ACTIVE with a BROKER_UPDATE operation; either ends UPDATE_COMPLETE after ``seconds``,
@@ -91,6 +114,11 @@ Control (HTTP, server mode), all JSON
 transitions' actions and events (see Alarms)
 ``POST /_msk_emulator/clusters/health``        ``{"clusterArn": "...", "broker": 2,
 "underReplicatedPartitions": 4}`` (broker optional) -> ``{"health": the whole profile}``
+``POST /_msk_emulator/clusters/load``          ``{"clusterArn": "...", "broker": 2,
+"sinceHours": 336, "stepMinutes": 60, "cpuUser": 70 or [...], "cpuSystem", "bytesIn",
+"bytesOut", "produceThrottleMs", "fetchThrottleMs"}`` -> ``{"points": N}``
+``POST /_msk_emulator/topics/bytes``           ``{"clusterArn": "...", "topic": "...",
+"bytesPerPartition": N}``
 ``POST /_msk_emulator/clusters/maintenance``   ``{"clusterArn": "...", "seconds": 1800}``
 (seconds optional) -> ``{"clusterOperationArn": ...}``
 ``POST /_msk_emulator/clusters/customer-action-status`` ``{"clusterArn": "...", "status": ...}``
@@ -143,6 +171,12 @@ Spec (JSON or YAML; only ``name`` is required)::
                                           # starts the health metrics (see Health metrics),
                                           # healthy defaults changed by these camelCase values,
                                           # for every broker or per broker ID
+                                          # (no partitionCount when the cluster has topics)
+        topics:                           # created with CreateTopic (Kafka 3.6+), replicas
+          - {name: payments, partitions: 12, replicationFactor: 3, retentionHours: 72,
+             bytesPerPartition: 5000000000}   # placed rack-aware; retentionHours sets
+                                          # retention.ms; bytes per partition (default 0)
+                                          # for StorageUsed and partition moves
       - name: events
         serverless: true                  # serverless keys: name, subnets, securityGroups, tags
         subnets: [subnet-a, subnet-b]
@@ -160,10 +194,12 @@ A cluster given a health profile publishes what MSK publishes each minute and th
 and recommended alarms read: per broker CpuUser, CpuSystem, UnderReplicatedPartitions,
 UnderMinIsrPartitionCount, PartitionCount, HeapMemoryAfterGC, BytesInPerSec, BytesOutPerSec,
 ConnectionCount (Express: ProduceThrottleTime and FetchThrottleTime, no UnderReplicatedPartitions
-or HeapMemoryAfterGC), per cluster OfflinePartitionsCount (not on Express) and
-ActiveControllerCount (one datum per broker, so Sum is the controller count). Setting a profile
-rewrites its last 15 minutes; the clock's advances publish the minutes that pass (see ``health``).
-A cluster without a profile publishes nothing.
+or HeapMemoryAfterGC), per cluster OfflinePartitionsCount (not on Express), StorageUsed (Express
+only) and ActiveControllerCount (one datum per broker, so Sum is the controller count).
+PartitionCount is the replicas placed on the broker when the cluster has topics. Setting a
+profile rewrites its last 15 minutes; the clock's advances publish the minutes that pass, and an
+hourly point for each hour before them, up to 15 days (see ``health``); ``set_broker_load``
+writes a chosen past (see ``load``). A cluster without a profile publishes nothing.
 
 Alarms
 ------

@@ -1,16 +1,30 @@
 """What MSK offers: Apache Kafka versions, broker instance types and their storage limits.
 
 The versions are the core's catalogue (``msk_autopilot.versions.catalogue.BUILT_IN``: names,
-KRaft or not, end-of-support dates), so the emulator and the planner cannot drift apart. Which
+KRaft or not, end-of-support dates) and the broker sizes the core's ladders
+(``msk_autopilot.capacity.sizes``), so the emulator and the planner cannot drift apart. Which
 ones are DEPRECATED follows the emulator's clock: a version is past support from its
 end-of-support date on, as ListKafkaVersions shows it.
 """
 
 from datetime import date
 
+from msk_autopilot.capacity.sizes import (
+    EXPRESS_INSTANCE_TYPES,
+    INSTANCE_TYPES,
+    STANDARD_INSTANCE_TYPES,
+    is_express,
+)
 from msk_autopilot.versions.catalogue import BUILT_IN, is_kraft, version_key
 
 from .state import emulator_state
+
+__all__ = [
+    "EXPRESS_INSTANCE_TYPES",
+    "INSTANCE_TYPES",
+    "STANDARD_INSTANCE_TYPES",
+    "is_express",
+]
 
 ACTIVE = "ACTIVE"
 DEPRECATED = "DEPRECATED"
@@ -19,6 +33,11 @@ DEPRECATED = "DEPRECATED"
 PUBLIC_ACCESS_MIN_VERSION = (2, 6, 0)
 # Tiered storage: 2.8.2.tiered and 3.6.0 or later.
 TIERED_STORAGE_MIN_VERSION = (3, 6, 0)
+
+# The topic APIs: provisioned clusters on 3.6 or later (msk-topic-operations-information.html).
+TOPIC_APIS_MIN_VERSION = (3, 6, 0)
+# Removing brokers: 2.8.1 or later, M5 and M7g (and Express) brokers (msk-remove-broker.html).
+BROKER_REMOVAL_MIN_VERSION = (2, 8, 1)
 
 # ZooKeeper to KRaft in place: only from 3.9.x, to the KRaft build of the same line
 # (zk-to-kraft-migration.html: "If your cluster is on an older version, upgrade to 3.9.x first";
@@ -73,15 +92,6 @@ def upgrade_targets(version: str) -> list[str]:
     ]
 
 
-_STANDARD_SIZES = ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")
-STANDARD_INSTANCE_TYPES: tuple[str, ...] = (
-    "kafka.t3.small",
-    *(f"kafka.m5.{size}" for size in (*_STANDARD_SIZES, "24xlarge")),
-    *(f"kafka.m7g.{size}" for size in _STANDARD_SIZES),
-)
-EXPRESS_INSTANCE_TYPES: tuple[str, ...] = tuple(f"express.m7g.{size}" for size in _STANDARD_SIZES)
-INSTANCE_TYPES = STANDARD_INSTANCE_TYPES + EXPRESS_INSTANCE_TYPES
-
 # Maximum provisioned storage throughput in MiB/s; types not listed cannot provision it.
 PROVISIONED_THROUGHPUT_MAX: dict[str, float] = {
     "kafka.m5.4xlarge": 593,
@@ -99,7 +109,3 @@ PROVISIONED_THROUGHPUT_MAX: dict[str, float] = {
 MAX_VOLUME_SIZE_GIB = 16384
 MIN_STORAGE_INCREASE_GIB = 10
 DEFAULT_VOLUME_SIZE_GIB = 1000
-
-
-def is_express(instance_type: str) -> bool:
-    return instance_type.startswith("express.")

@@ -1,12 +1,12 @@
 """Activation of the emulator in moto, and the Python control API (clock, settings, faults)."""
 
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from moto.kafka.models import kafka_backends
 
-from . import health
+from . import health, load
 from .health import ClusterHealth, camel_names
 from .logs import install_logs_additions
 from .metric_index import install_metric_index
@@ -118,6 +118,46 @@ class EmulatorControl:
         return health.set_cluster_health(
             cluster_arn, {names[name]: value for name, value in values.items()}, broker
         )
+
+    def set_broker_load(
+        self,
+        cluster_arn: str,
+        *,
+        broker: int | None = None,
+        since: timedelta = timedelta(days=14),
+        step: timedelta = timedelta(hours=1),
+        **values: float | Sequence[float],
+    ) -> int:
+        """Give every broker (or ``broker``) a past of load from ``since`` ago until now, one
+        point per ``step``: ``cpu_user``, ``cpu_system`` (percent), ``bytes_in``, ``bytes_out``
+        (bytes per second), and on Express ``produce_throttle_ms``, ``fetch_throttle_ms``; each a
+        number, or a list of one number per step, oldest first. The last values become the
+        health profile's, published a point a minute from then on (see ``load``). Returns the
+        points written before the last 15 minutes."""
+        return load.set_broker_load(cluster_arn, broker=broker, since=since, step=step, **values)
+
+    def set_partition_bytes(self, cluster_arn: str, topic: str, bytes_per_partition: int) -> None:
+        """Set the size of each partition of ``topic``, which MSK's API never returns: it feeds
+        StorageUsed on Express and what moving a partition costs."""
+        if (
+            isinstance(bytes_per_partition, bool)
+            or not isinstance(bytes_per_partition, int)
+            or bytes_per_partition < 0
+        ):
+            raise ValueError(
+                f"Bytes per partition is a whole number >= 0, not {bytes_per_partition!r}."
+            )
+        with emulator_state.lock:
+            _, cluster = health.locate(cluster_arn)
+            if topic not in cluster.topics:
+                raise ValueError(f"Cluster {cluster.name} has no topic {topic}.")
+            cluster.topics[topic].bytes_per_partition = bytes_per_partition
+
+    def partition_bytes(self, cluster_arn: str) -> dict[str, int]:
+        """Bytes per partition of each of the cluster's topics, by topic name."""
+        with emulator_state.lock:
+            _, cluster = health.locate(cluster_arn)
+            return {name: topic.bytes_per_partition for name, topic in cluster.topics.items()}
 
     def start_maintenance(self, cluster_arn: str, *, seconds: float | None = None) -> str:
         """Start MSK's own maintenance on an ACTIVE cluster, for ``seconds`` of emulated time

@@ -44,6 +44,11 @@ class ConflictException(MskError):
     error_type = "ConflictException"
 
 
+class TopicExistsException(MskError):
+    code = 409
+    error_type = "TopicExistsException"
+
+
 class OperationNotEmulated(MskError):
     """A real MSK operation this emulator does not implement (topics, replicators, ...)."""
 

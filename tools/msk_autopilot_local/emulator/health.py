@@ -10,17 +10,22 @@ cluster's account and Region, one point a minute per metric, as MSK does (namesp
   UnderReplicatedPartitions, UnderMinIsrPartitionCount, PartitionCount, HeapMemoryAfterGC,
   BytesInPerSec, BytesOutPerSec, ConnectionCount, and on Express brokers ProduceThrottleTime and
   FetchThrottleTime;
-- per cluster, dimension "Cluster Name": OfflinePartitionsCount, and ActiveControllerCount as
+- per cluster, dimension "Cluster Name": OfflinePartitionsCount, ActiveControllerCount as
   one datum per broker (1 on a controller, 0 elsewhere), so its Sum per minute is the number of
-  active controllers.
+  active controllers, and on Express clusters StorageUsed (bytes: its topics' partitions times
+  their bytes per partition).
 
-Express brokers publish neither UnderReplicatedPartitions, OfflinePartitionsCount nor
-HeapMemoryAfterGC; serverless clusters publish no broker metrics, so they take no profile.
+Express brokers publish neither UnderReplicatedPartitions, OfflinePartitionsCount,
+HeapMemoryAfterGC nor KafkaDataLogsDiskUsed (the fleet seed refuses diskUsage for them);
+serverless clusters publish no broker metrics, so they take no profile. A cluster with topics
+reports as PartitionCount the replicas placed on each broker, so its profile takes none.
 
 A profile describes how the cluster has been for the last ``WINDOW``: setting it (re)writes the
 cluster's health points of the last 15 minutes, so what a health gate reads changes at once.
 When the emulated clock moves on, the minutes that passed are written too, at most
-``BACKFILL_LIMIT`` of them (nothing reads further back). Deleted clusters stop publishing.
+``BACKFILL_LIMIT`` of them; further back, up to ``HISTORY_LIMIT``, one point an hour (what the
+broker policy reads: hourly statistics over days). Deleted clusters stop publishing. A longer
+past of chosen values is ``load.set_broker_load``.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ import msgspec
 from moto.cloudwatch.models import CloudWatchBackend, cloudwatch_backends
 from moto.kafka.models import kafka_backends
 
-from . import catalog
+from . import catalog, placement
 from .metrics import NAMESPACE
 from .models import MskBackend, MskCluster
 from .state import emulator_state
@@ -52,8 +57,10 @@ __all__ = [
 ]
 
 MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
 WINDOW = timedelta(minutes=15)
 BACKFILL_LIMIT = timedelta(hours=1)
+HISTORY_LIMIT = timedelta(days=15)  # CloudWatch's one-minute data lives 15 days
 
 
 Amount = Annotated[float, msgspec.Meta(ge=0)]
@@ -104,8 +111,8 @@ _BROKER_METRICS = {
     "FetchThrottleTime": "fetch_throttle_time",
 }
 _STANDARD_ONLY = {"UnderReplicatedPartitions", "HeapMemoryAfterGC", "OfflinePartitionsCount"}
-_EXPRESS_ONLY = {"ProduceThrottleTime", "FetchThrottleTime"}
-_CLUSTER_METRICS = ("OfflinePartitionsCount", "ActiveControllerCount")
+_EXPRESS_ONLY = {"ProduceThrottleTime", "FetchThrottleTime", "StorageUsed"}
+_CLUSTER_METRICS = ("OfflinePartitionsCount", "ActiveControllerCount", "StorageUsed")
 _UNITS = {
     "CpuUser": "Percent",
     "CpuSystem": "Percent",
@@ -114,6 +121,7 @@ _UNITS = {
     "BytesOutPerSec": "Bytes/Second",
     "ProduceThrottleTime": "Milliseconds",
     "FetchThrottleTime": "Milliseconds",
+    "StorageUsed": "Bytes",
 }
 _CAMEL = camel_names(BrokerHealth)
 
@@ -164,6 +172,11 @@ def set_cluster_health(
         backend, cluster = locate(cluster_arn)
         if cluster.is_serverless:
             raise ValueError("Serverless clusters publish no broker metrics: they take no profile.")
+        if cluster.topics and _CAMEL["partition_count"] in values:
+            raise ValueError(
+                f"Cluster {cluster.name} has topics: its PartitionCount is the replicas placed on "
+                "each broker, not a health value."
+            )
         profile = cluster.health or HealthProfile()
         document = msgspec.to_builtins(profile.values)
         if broker is None:
@@ -208,15 +221,20 @@ def publish_due() -> None:
 def _publish(
     cloudwatch: CloudWatchBackend, cluster: MskCluster, profile: HealthProfile, now: datetime
 ) -> None:
+    names = health_metric_names(cluster.settings["InstanceType"])
+    data = []
     if profile.published_until is None:
         first = now - WINDOW + MINUTE
     else:
         first = max(profile.published_until + MINUTE, now - BACKFILL_LIMIT + MINUTE)
+        # A longer jump of the clock: the hours before the minutes, as the profile had them.
+        hour = max(profile.published_until + MINUTE, now - HISTORY_LIMIT)
+        while hour < first:
+            data += _data_at(cluster, profile.values, names, hour)
+            hour += HOUR
     minutes = int((now - first) / MINUTE) + 1
     if minutes <= 0:
         return
-    names = health_metric_names(cluster.settings["InstanceType"])
-    data = []
     for step in range(minutes):
         data += _data_at(cluster, profile.values, names, first + step * MINUTE)
     for start in range(0, len(data), 1000):
@@ -236,6 +254,7 @@ def _data_at(
             item["Unit"] = _UNITS[name]
         data.append(item)
 
+    placed = placement.replica_counts(cluster.all_partitions(), cluster.racks)
     for position, broker in enumerate(cluster.brokers):
         broker_id = {"Name": "Broker ID", "Value": str(broker.broker_id)}
         broker_dimensions = [cluster_dimension, broker_id]
@@ -244,12 +263,17 @@ def _data_at(
             if name in _BROKER_METRICS:
                 field_name = _BROKER_METRICS[name]
                 value = overrides.get(_CAMEL[field_name], getattr(health, field_name))
+                if name == "PartitionCount" and cluster.topics:
+                    value = placed[broker.broker_id]
                 datum(name, float(value), broker_dimensions)
         if "ActiveControllerCount" in names:
             controller = 1.0 if position < health.active_controllers else 0.0
             datum("ActiveControllerCount", controller, [cluster_dimension])
     if "OfflinePartitionsCount" in names:
         datum("OfflinePartitionsCount", float(health.offline_partitions), [cluster_dimension])
+    if "StorageUsed" in names:
+        stored = sum(t.bytes_per_partition * len(t.partitions) for t in cluster.topics.values())
+        datum("StorageUsed", float(stored), [cluster_dimension])
     return data
 
 

@@ -17,7 +17,7 @@ from moto.kafka.responses import KafkaResponse
 
 from . import catalog
 from .exceptions import BadRequestException, MskError, NotFoundException, OperationNotEmulated
-from .models import ClusterOperation, MskBackend, MskConfiguration
+from .models import ClusterOperation, MskBackend, MskConfiguration, Topic
 from .params import parse_request
 from .state import emulator_state
 
@@ -213,6 +213,15 @@ def _update_broker_type(backend: MskBackend, params: Params) -> dict[str, Any]:
     )
 
 
+@handles("UpdateRebalancing")
+def _update_rebalancing(backend: MskBackend, params: Params) -> dict[str, Any]:
+    return _operation_started(
+        backend.update_rebalancing(
+            params["ClusterArn"], params["CurrentVersion"], params["Rebalancing"]["Status"]
+        )
+    )
+
+
 @handles("UpdateClusterConfiguration")
 def _update_cluster_configuration(backend: MskBackend, params: Params) -> dict[str, Any]:
     return _operation_started(
@@ -400,6 +409,64 @@ def _list_kafka_versions(backend: MskBackend, params: Params) -> dict[str, Any]:
 @handles("GetCompatibleKafkaVersions")
 def _get_compatible_kafka_versions(backend: MskBackend, params: Params) -> dict[str, Any]:
     return {"CompatibleKafkaVersions": backend.compatible_kafka_versions(params.get("ClusterArn"))}
+
+
+# ------------------------------------------------------------------------ topics
+def _topic_changed(backend: MskBackend, params: Params, topic: Topic, status: str) -> Params:
+    cluster = backend.msk_clusters[params["ClusterArn"]]
+    return {
+        "TopicArn": backend.topic_arn(cluster, topic.name),
+        "TopicName": topic.name,
+        "Status": status,
+    }
+
+
+@handles("ListTopics")
+def _list_topics(backend: MskBackend, params: Params) -> dict[str, Any]:
+    topics = backend.list_topics(params["ClusterArn"], params.get("TopicNameFilter"))
+    page, token = _page(topics, params)
+    return {"Topics": page, **token}
+
+
+@handles("DescribeTopic")
+def _describe_topic(backend: MskBackend, params: Params) -> dict[str, Any]:
+    return backend.describe_topic(params["ClusterArn"], params["TopicName"])
+
+
+@handles("DescribeTopicPartitions")
+def _describe_topic_partitions(backend: MskBackend, params: Params) -> dict[str, Any]:
+    partitions = backend.topic_partitions(params["ClusterArn"], params["TopicName"])
+    page, token = _page(partitions, params)
+    return {"Partitions": page, **token}
+
+
+@handles("CreateTopic")
+def _create_topic(backend: MskBackend, params: Params) -> dict[str, Any]:
+    topic = backend.create_topic(
+        params["ClusterArn"],
+        params["TopicName"],
+        params["PartitionCount"],
+        params["ReplicationFactor"],
+        params.get("Configs"),
+    )
+    return _topic_changed(backend, params, topic, "CREATING")
+
+
+@handles("UpdateTopic")
+def _update_topic(backend: MskBackend, params: Params) -> dict[str, Any]:
+    topic = backend.update_topic(
+        params["ClusterArn"],
+        params["TopicName"],
+        params.get("Configs"),
+        params.get("PartitionCount"),
+    )
+    return _topic_changed(backend, params, topic, "UPDATING")
+
+
+@handles("DeleteTopic")
+def _delete_topic(backend: MskBackend, params: Params) -> dict[str, Any]:
+    topic = backend.delete_topic(params["ClusterArn"], params["TopicName"])
+    return _topic_changed(backend, params, topic, "DELETING")
 
 
 # ------------------------------------------------------------ policies and tags

@@ -5,6 +5,7 @@ so the same spec seeds the in-process emulator and a running emulator server. Se
 docstring for the spec format.
 """
 
+import base64
 import json
 import secrets
 import urllib.request
@@ -20,8 +21,10 @@ import msgspec
 from botocore.awsrequest import AWSRequest
 from moto.core.models import botocore_stubber
 
+from msk_autopilot.versions.catalogue import version_key
 from msk_autopilot_local.errors import LocalToolError
 
+from .catalog import TOPIC_APIS_MIN_VERSION
 from .control import control
 from .health import BrokerHealth, ClusterHealth, set_cluster_health
 from .metrics import put_linear_series
@@ -58,8 +61,11 @@ CLUSTER_KEYS = {
     "scramUsers",
     "diskUsage",
     "health",
+    "topics",
 }
 DISK_USAGE_KEYS = {"from", "to", "hours", "brokers"}
+TOPIC_KEYS = {"name", "partitions", "replicationFactor", "retentionHours", "bytesPerPartition"}
+HOUR_MS = 3_600_000
 _HEALTH_FIELDS = msgspec.structs.fields(ClusterHealth)
 SERVERLESS_KEYS = {"name", "serverless", "subnets", "securityGroups", "tags"}
 CONFIGURATION_KEYS = {"name", "serverProperties", "kafkaVersions", "description"}
@@ -128,6 +134,8 @@ def seed_fleet(
             )
     _complete_operations(control_url)
     for cluster in spec.get("clusters", []):
+        for topic in cluster.get("topics", []):
+            _seed_topic(kafka, control_url, fleet.clusters[cluster["name"]], topic)
         if "diskUsage" in cluster:
             _seed_disk_usage(clients["cloudwatch"], cluster)
         if "health" in cluster:
@@ -174,6 +182,8 @@ def _check_disk_usage(cluster: Mapping[str, Any]) -> None:
     what = f"Cluster {cluster['name']} diskUsage"
     if not isinstance(usage, Mapping):
         raise FleetError(f"{what} must be an object with from, to and hours.")
+    if str(cluster.get("instanceType", "")).startswith("express."):
+        raise FleetError(f"{what}: Express brokers publish no KafkaDataLogsDiskUsed.")
     _check_keys(usage, DISK_USAGE_KEYS, what)
     for key in ("from", "to"):
         value = usage.get(key)
@@ -208,6 +218,63 @@ def _check_health(cluster: Mapping[str, Any]) -> None:
         raise FleetError(f"{what}.brokers: the cluster has no broker {unknown[0]} (1 to {count}).")
 
 
+def _check_topics(cluster: Mapping[str, Any]) -> None:
+    what = f"Cluster {cluster['name']} topics"
+    topics = cluster["topics"]
+    if not isinstance(topics, list):
+        raise FleetError(f"{what} must be a list of topics.")
+    version = cluster.get("kafkaVersion", DEFAULT_KAFKA_VERSION)
+    if topics and version_key(version) < TOPIC_APIS_MIN_VERSION:
+        raise FleetError(f"{what}: the topic APIs need Apache Kafka 3.6.0 or later, not {version}.")
+    if topics and "partitionCount" in cluster.get("health", {}):
+        raise FleetError(
+            f"{what}: a cluster with topics reports the replicas placed on each broker as its "
+            "PartitionCount; remove health.partitionCount."
+        )
+    names = set()
+    for topic in topics:
+        if not isinstance(topic, Mapping) or not isinstance(topic.get("name"), str):
+            raise FleetError(f"Every topic of {what} is an object with a name.")
+        _check_keys(topic, TOPIC_KEYS, f"topic {topic['name']} of cluster {cluster['name']}")
+        if topic["name"] in names:
+            raise FleetError(f"{what}: {topic['name']} appears twice.")
+        names.add(topic["name"])
+        for key, low in (("partitions", 1), ("replicationFactor", 1), ("bytesPerPartition", 0)):
+            value = topic.get(key, low)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise FleetError(
+                    f"{what}: {topic['name']}.{key} must be a whole number >= {low}, not {value!r}."
+                )
+        hours = topic.get("retentionHours", 1)
+        if isinstance(hours, bool) or not isinstance(hours, int | float) or hours <= 0:
+            raise FleetError(
+                f"{what}: {topic['name']}.retentionHours must be above 0, not {hours!r}."
+            )
+
+
+def _seed_topic(
+    kafka: Any, control_url: str | None, cluster_arn: str, topic: Mapping[str, Any]
+) -> None:
+    configs = {}
+    if "retentionHours" in topic:
+        configs["retention.ms"] = str(round(topic["retentionHours"] * HOUR_MS))
+    kafka.create_topic(
+        ClusterArn=cluster_arn,
+        TopicName=topic["name"],
+        PartitionCount=topic.get("partitions", 1),
+        ReplicationFactor=topic.get("replicationFactor", 3),
+        Configs=base64.b64encode(json.dumps(configs).encode()).decode(),
+    )
+    size = topic.get("bytesPerPartition", 0)
+    if control_url is None:
+        control.set_partition_bytes(cluster_arn, topic["name"], size)
+    else:
+        _post(
+            f"{control_url}/topics/bytes",
+            {"clusterArn": cluster_arn, "topic": topic["name"], "bytesPerPartition": size},
+        )
+
+
 def _check_spec(spec: Mapping[str, Any]) -> None:
     unknown = set(spec) - {"clusters", "configurations"}
     if unknown:
@@ -234,6 +301,8 @@ def _check_spec(spec: Mapping[str, Any]) -> None:
                 raise FleetError(f"Cluster {cluster['name']} uses unknown configuration {name!r}.")
         if "diskUsage" in cluster:
             _check_disk_usage(cluster)
+        if "topics" in cluster:
+            _check_topics(cluster)
         if "health" in cluster:
             _check_health(cluster)
         if cluster.get("scramUsers") and not cluster.get("authentication", {}).get("scram"):

@@ -4,6 +4,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 
 import msgspec
@@ -31,6 +32,16 @@ SETTING_NAMES = {
     "storageCooldownSeconds": "storage_cooldown_seconds",
 }
 
+# HTTP names of set_broker_load's values.
+LOAD_VALUE_NAMES = {
+    "cpuUser": "cpu_user",
+    "cpuSystem": "cpu_system",
+    "bytesIn": "bytes_in",
+    "bytesOut": "bytes_out",
+    "produceThrottleMs": "produce_throttle_ms",
+    "fetchThrottleMs": "fetch_throttle_ms",
+}
+
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -55,6 +66,8 @@ class ControlEndpoints:
             ("POST", "/reset"): self._reset,
             ("POST", "/alarms/evaluate"): self._evaluate_alarms,
             ("POST", "/clusters/health"): self._set_cluster_health,
+            ("POST", "/clusters/load"): self._set_broker_load,
+            ("POST", "/topics/bytes"): self._set_partition_bytes,
             ("POST", "/clusters/maintenance"): self._start_maintenance,
             ("POST", "/clusters/customer-action-status"): self._set_customer_action_status,
         }
@@ -165,6 +178,44 @@ class ControlEndpoints:
             )
         health = set_cluster_health(cluster_arn, values, broker)
         return {"health": msgspec.to_builtins(health)}
+
+    @staticmethod
+    def _set_broker_load(document: dict[str, Any]) -> dict[str, Any]:
+        values = dict(document)
+        cluster_arn, broker = values.pop("clusterArn", None), values.pop("broker", None)
+        since, step = values.pop("sinceHours", 14 * 24), values.pop("stepMinutes", 60)
+        if not isinstance(cluster_arn, str) or not all(
+            isinstance(n, int | float) and not isinstance(n, bool) for n in (since, step)
+        ):
+            raise ControlError(
+                400,
+                'Send {"clusterArn": "...", "cpuUser": 70 or [..], ...}, optionally "broker": N, '
+                '"sinceHours": H and "stepMinutes": M, with load values in camelCase '
+                "(cpuUser, cpuSystem, bytesIn, bytesOut, produceThrottleMs, fetchThrottleMs).",
+            )
+        names = LOAD_VALUE_NAMES
+        unknown = sorted(set(values) - set(names))
+        if unknown:
+            raise ControlError(400, f"Unknown load values: {', '.join(unknown)}.")
+        written = control.set_broker_load(
+            cluster_arn,
+            broker=broker,
+            since=timedelta(hours=since),
+            step=timedelta(minutes=step),
+            **{names[name]: value for name, value in values.items()},
+        )
+        return {"points": written}
+
+    @staticmethod
+    def _set_partition_bytes(document: dict[str, Any]) -> dict[str, Any]:
+        cluster_arn, topic = document.get("clusterArn"), document.get("topic")
+        size = document.get("bytesPerPartition")
+        if not (isinstance(cluster_arn, str) and isinstance(topic, str) and isinstance(size, int)):
+            raise ControlError(
+                400, 'Send {"clusterArn": "...", "topic": "...", "bytesPerPartition": N}.'
+            )
+        control.set_partition_bytes(cluster_arn, topic, size)
+        return {}
 
     @staticmethod
     def _start_maintenance(document: dict[str, Any]) -> dict[str, Any]:

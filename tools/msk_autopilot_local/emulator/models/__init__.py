@@ -16,13 +16,20 @@ backend class's module name ``...emulator.models`` into ``...emulator.urls``, th
 for moto's own services.
 """
 
+from .capacity import CapacityMixin
 from .clusters import ClustersMixin
 from .nodes import NodesMixin
 from .policy import ClusterPolicyMixin
-from .records import Broker, ClusterOperation, ConfigurationRevision, MskCluster, MskConfiguration
+from .records import (
+    Broker,
+    ClusterOperation,
+    ConfigurationRevision,
+    MskCluster,
+    MskConfiguration,
+    Topic,
+)
 from .scram import ScramMixin
 from .tags import TagsMixin
-from .updates import UpdatesMixin
 
 __all__ = [
     "Broker",
@@ -31,10 +38,11 @@ __all__ = [
     "MskBackend",
     "MskCluster",
     "MskConfiguration",
+    "Topic",
 ]
 
 
 class MskBackend(
-    ClustersMixin, UpdatesMixin, ScramMixin, NodesMixin, ClusterPolicyMixin, TagsMixin
+    ClustersMixin, CapacityMixin, ScramMixin, NodesMixin, ClusterPolicyMixin, TagsMixin
 ):
     """moto's kafka backend with the rest of the MSK control plane, per account and Region."""

@@ -23,6 +23,7 @@ CLUSTER_NAME_TAKEN_MESSAGE = (
     "This cluster name already exists. Retry your request using another name."
 )
 AWS_KAFKA_KEY_ALIAS = "alias/aws/kafka"
+REBALANCING_EXPRESS_ONLY_MESSAGE = "Intelligent rebalancing is available only for Express brokers."
 
 
 class ClustersMixin(ConfigurationsMixin):
@@ -56,8 +57,11 @@ class ClustersMixin(ConfigurationsMixin):
             ),
             "StorageMode": request.get("StorageMode", "LOCAL"),
         }
-        if "Rebalancing" in request:
-            settings["Rebalancing"] = request["Rebalancing"]
+        if catalog.is_express(instance_type):
+            # Intelligent rebalancing is ACTIVE by default on new Express clusters.
+            settings["Rebalancing"] = request.get("Rebalancing", {"Status": "ACTIVE"})
+        elif "Rebalancing" in request:
+            raise BadRequestException(REBALANCING_EXPRESS_ONLY_MESSAGE, "rebalancing")
         if not catalog.is_express(instance_type):
             settings["BrokerEBSVolumeInfo"] = [rules.initial_volume(group)]
         if settings["StorageMode"] == "TIERED":
@@ -81,7 +85,9 @@ class ClustersMixin(ConfigurationsMixin):
         cluster = self._new_cluster(name, "PROVISIONED", tags)
         cluster.settings = settings
         cluster.network = network
-        cluster.resize_brokers(settings["NumberOfBrokerNodes"], cluster.created)
+        cluster.add_brokers(
+            cluster.next_broker_ids(settings["NumberOfBrokerNodes"]), cluster.created
+        )
         return cluster
 
     def create_serverless_cluster(

@@ -7,7 +7,7 @@ from typing import Any
 
 from moto.moto_api._internal import mock_random
 
-from .. import catalog
+from .. import catalog, placement
 from ..exceptions import NotFoundException
 from ..state import emulator_state
 from .base import MskBackendBase, new_cluster_version
@@ -69,8 +69,28 @@ class OperationsMixin(MskBackendBase):
         if "BrokerEBSVolumeInfo" in changes:
             cluster.last_storage_change_end = operation.end_time
         cluster.settings.update(copy.deepcopy(changes))
-        if "NumberOfBrokerNodes" in changes:
-            cluster.resize_brokers(changes["NumberOfBrokerNodes"], operation.planned_end)
+        if BROKER_COUNT_UPDATE_INFO in operation.target:
+            self._change_brokers(cluster, operation)
+
+    @staticmethod
+    def _change_brokers(cluster: MskCluster, operation: ClusterOperation) -> None:
+        """Add or remove the brokers the operation named; with intelligent rebalancing ACTIVE,
+        give new brokers their share of the partitions and drain removed ones first."""
+        info = operation.target[BROKER_COUNT_UPDATE_INFO]
+        created = [int(n) for n in info.get("CreatedBrokerIds", [])]
+        deleted = [int(n) for n in info.get("DeletedBrokerIds", [])]
+        rebalancing = cluster.rebalancing_active
+        if created:
+            cluster.add_brokers(created, operation.planned_end)
+            if rebalancing:
+                placement.spread(cluster.all_partitions(), created, cluster.racks)
+        if deleted:
+            if rebalancing:
+                placement.drain(cluster.all_partitions(), deleted, cluster.racks)
+            cluster.remove_brokers(deleted)
+            if cluster.health is not None:
+                for broker in deleted:
+                    cluster.health.values.brokers.pop(broker, None)
 
     def start_maintenance(self, cluster_arn: str, seconds: float | None) -> ClusterOperation:
         """MSK's own patching of an ACTIVE provisioned cluster, for ``seconds`` of emulated time

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from moto.moto_api._internal import mock_random
 
+from ..placement import PartitionReplicas
 from ..state import OperationFault
 
 if TYPE_CHECKING:
@@ -30,6 +31,26 @@ class Broker:
 
 
 @dataclass
+class Topic:
+    """A topic as the topic APIs show it. ``configs`` are the topic's own settings (strings, as
+    Kafka keeps them); ``bytes_per_partition`` is the size of each partition's log, which MSK's
+    API does not return: the emulator keeps it for what moving a partition costs."""
+
+    name: str
+    partitions: list[PartitionReplicas]
+    configs: dict[str, str] = field(default_factory=dict)
+    bytes_per_partition: int = 0
+
+    @property
+    def replication_factor(self) -> int:
+        return len(self.partitions[0].replicas)
+
+    @property
+    def broker_ids(self) -> list[int]:
+        return sorted({broker for partition in self.partitions for broker in partition.replicas})
+
+
+@dataclass
 class MskCluster:
     arn: str
     name: str
@@ -43,6 +64,8 @@ class MskCluster:
     settings: dict[str, Any] = field(default_factory=dict)
     network: dict[str, Any] = field(default_factory=dict)
     brokers: list[Broker] = field(default_factory=list)
+    last_broker_id: int = 0  # broker IDs are never reused
+    topics: dict[str, Topic] = field(default_factory=dict)
     scram_secrets: list[str] = field(default_factory=list)
     last_storage_change_end: datetime | None = None
     # Serverless: the ServerlessRequest as given (VpcConfigs, ClientAuthentication).
@@ -69,20 +92,42 @@ class MskCluster:
     def snapshot(self, keys: Iterable[str]) -> dict[str, Any]:
         return {key: copy.deepcopy(self.settings[key]) for key in keys if key in self.settings}
 
-    def resize_brokers(self, count: int, when: datetime) -> None:
+    @property
+    def rebalancing_active(self) -> bool:
+        """Intelligent rebalancing (Express) places partitions itself when brokers come or go."""
+        return bool(self.settings.get("Rebalancing", {}).get("Status") == "ACTIVE")
+
+    @property
+    def racks(self) -> dict[int, str]:
+        """Broker ID -> its rack, the client subnet (one per Availability Zone)."""
+        return {broker.broker_id: broker.client_subnet for broker in self.brokers}
+
+    def all_partitions(self) -> list[PartitionReplicas]:
+        return [partition for topic in self.topics.values() for partition in topic.partitions]
+
+    def next_broker_ids(self, count: int) -> list[int]:
+        return list(range(self.last_broker_id + 1, self.last_broker_id + count + 1))
+
+    def add_brokers(self, broker_ids: list[int], when: datetime) -> None:
+        """New brokers, spread over the zones in subnet order (the first in the first zone)."""
         subnets = self.network["ClientSubnets"]
-        del self.brokers[count:]
-        for broker_id in range(len(self.brokers) + 1, count + 1):
+        for position, broker_id in enumerate(broker_ids):
+            zone = position % len(subnets)
             self.brokers.append(
                 Broker(
                     broker_id=broker_id,
-                    client_subnet=subnets[(broker_id - 1) % len(subnets)],
+                    client_subnet=subnets[zone],
                     eni_id=f"eni-{mock_random.get_random_hex(17)}",
-                    ip_address=f"10.0.{(broker_id - 1) % len(subnets)}.{10 + broker_id}",
+                    ip_address=f"10.0.{zone}.{10 + broker_id}",
                     node_id=str(mock_random.uuid4()),
                     added=when,
                 )
             )
+        self.last_broker_id = max(self.last_broker_id, *broker_ids)
+
+    def remove_brokers(self, broker_ids: Iterable[int]) -> None:
+        gone = set(broker_ids)
+        self.brokers = [broker for broker in self.brokers if broker.broker_id not in gone]
 
 
 @dataclass

@@ -1,6 +1,6 @@
-"""The calls that change a provisioned cluster (storage, broker count and type, configuration,
-Kafka version, connectivity, monitoring, security) and RebootBroker: each validates the whole
-request, then starts an operation."""
+"""The calls that change a provisioned cluster (storage, configuration, Kafka version,
+connectivity, monitoring, security) and RebootBroker: each validates the whole request, then
+starts an operation. Broker count and type are in ``capacity``."""
 
 import copy
 from datetime import timedelta
@@ -12,9 +12,9 @@ from .. import catalog, rules
 from ..exceptions import BadRequestException
 from ..state import emulator_state
 from .base import STALE_VERSION_MESSAGE
-from .configurations import ConfigurationsMixin
-from .operations import BROKER_COUNT_UPDATE_INFO, OperationsMixin
+from .operations import OperationsMixin
 from .records import ClusterOperation, MskCluster
+from .topics import TopicsMixin
 
 STORAGE_INCREASE_MESSAGE = "To update storage, you must increase it by at least 10 GiB."
 NO_STORAGE_UPDATE_MESSAGE = (
@@ -22,11 +22,9 @@ NO_STORAGE_UPDATE_MESSAGE = (
     "Verify the request, then try again."
 )
 PUBLIC_ACCESS_TYPES = ("DISABLED", "SERVICE_PROVIDED_EIPS")
-# ClusterHealth.partition_count as a broker's overrides name it (camelCase).
-PARTITION_COUNT = "partitionCount"
 
 
-class UpdatesMixin(OperationsMixin, ConfigurationsMixin):
+class UpdatesMixin(OperationsMixin, TopicsMixin):
     def _updatable(self, cluster_arn: str, current_version: str) -> MskCluster:
         cluster = self._provisioned(cluster_arn)
         if current_version != cluster.current_version:
@@ -129,62 +127,6 @@ class UpdatesMixin(OperationsMixin, ConfigurationsMixin):
                 "targetBrokerEBSVolumeInfo",
             )
 
-    def update_broker_count(
-        self, cluster_arn: str, current_version: str, target_count: int
-    ) -> ClusterOperation:
-        cluster = self._updatable(cluster_arn, current_version)
-        current_count = cluster.settings["NumberOfBrokerNodes"]
-        zones = len(cluster.network["ClientSubnets"])
-        if target_count == current_count:
-            raise BadRequestException(
-                "The request does not include any updates to the number of brokers.",
-                "targetNumberOfBrokerNodes",
-            )
-        if target_count % zones:
-            raise BadRequestException(
-                f"The number of broker nodes must be a multiple of the {zones} Availability "
-                "Zones of the cluster.",
-                "targetNumberOfBrokerNodes",
-            )
-        if target_count > current_count:
-            update_info = {
-                "CreatedBrokerIds": [float(n) for n in range(current_count + 1, target_count + 1)]
-            }
-        else:
-            update_info = {
-                "DeletedBrokerIds": [float(n) for n in range(target_count + 1, current_count + 1)]
-            }
-        return self._start_operation(
-            cluster,
-            "UPDATE_BROKER_COUNT",
-            {"NumberOfBrokerNodes": target_count, BROKER_COUNT_UPDATE_INFO: update_info},
-        )
-
-    def update_broker_type(
-        self, cluster_arn: str, current_version: str, target_type: str
-    ) -> ClusterOperation:
-        cluster = self._updatable(cluster_arn, current_version)
-        current_type = cluster.settings["InstanceType"]
-        if target_type not in catalog.INSTANCE_TYPES:
-            raise BadRequestException(
-                f"Unsupported instance type {target_type}.", "targetInstanceType"
-            )
-        if target_type == current_type:
-            raise BadRequestException(
-                "The request does not include any updates to the broker type.", "targetInstanceType"
-            )
-        if catalog.is_express(target_type) != catalog.is_express(current_type):
-            raise BadRequestException(
-                "You can't change brokers between the Standard and Express broker types.",
-                "targetInstanceType",
-            )
-        volume = cluster.settings.get("BrokerEBSVolumeInfo", [{}])[0]
-        if volume.get("ProvisionedThroughput", {}).get("Enabled"):
-            rules.provisioned_throughput(volume["ProvisionedThroughput"], target_type)
-        if cluster.settings["StorageMode"] == "TIERED":
-            rules.check_tiered_storage(cluster.settings["KafkaVersion"], target_type)
-        return self._start_operation(cluster, "UPDATE_BROKER_TYPE", {"InstanceType": target_type})
-
     def update_cluster_configuration(
         self, cluster_arn: str, current_version: str, configuration_info: dict[str, Any]
     ) -> ClusterOperation:
@@ -241,20 +183,22 @@ class UpdatesMixin(OperationsMixin, ConfigurationsMixin):
 
     def _check_partition_maximum(self, cluster: MskCluster) -> None:
         """MSK refuses the update while a broker holds more partitions (replicas included) than
-        its size's maximum. The counts are the cluster's health profile: without one the
-        emulator knows none, and nothing is refused."""
-        limits = partition_limits(cluster.settings["InstanceType"])
-        if limits is None or cluster.health is None:
-            return
-        health = cluster.health.values
-        busiest = max(
-            health.brokers.get(broker.broker_id, {}).get(PARTITION_COUNT, health.partition_count)
-            for broker in cluster.brokers
+        its size's maximum."""
+        self._check_partitions_fit(
+            cluster, self.partitions_per_broker(cluster), cluster.settings["InstanceType"]
         )
+
+    def _check_partitions_fit(
+        self, cluster: MskCluster, counts: dict[int, float], instance_type: str
+    ) -> None:
+        limits = partition_limits(instance_type)
+        if limits is None or not counts:
+            return
+        busiest = max(counts.values())
         if busiest > limits.maximum:
             raise BadRequestException(
                 f"A broker of the cluster has {busiest:g} partitions, more than the maximum of "
-                f"{limits.maximum} for {cluster.settings['InstanceType']} brokers. Reduce the "
+                f"{limits.maximum} for {instance_type} brokers. Reduce the "
                 "partitions or use larger brokers, then try again.",
                 "clusterArn",
             )
