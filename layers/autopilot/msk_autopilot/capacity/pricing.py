@@ -73,11 +73,11 @@ class RegionPrices(msgspec.Struct, frozen=True, kw_only=True):
 class _RegionFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     # Raw per instance type, decoded one by one so an error can name the type.
     broker_hour: dict[str, msgspec.Raw] = {}
-    storage_gib_month: _Price | None | msgspec.UnsetType = msgspec.UNSET
-    provisioned_throughput_mibps_month: _Price | None | msgspec.UnsetType = msgspec.UNSET
-    express_storage_gib_month: _Price | None | msgspec.UnsetType = msgspec.UNSET
-    express_data_in_gb: _Price | None | msgspec.UnsetType = msgspec.UNSET
-    express_data_out_gb: _Price | None | msgspec.UnsetType = msgspec.UNSET
+    storage_gib_month: _Price | msgspec.UnsetType | None = msgspec.UNSET
+    provisioned_throughput_mibps_month: _Price | msgspec.UnsetType | None = msgspec.UNSET
+    express_storage_gib_month: _Price | msgspec.UnsetType | None = msgspec.UNSET
+    express_data_in_gb: _Price | msgspec.UnsetType | None = msgspec.UNSET
+    express_data_out_gb: _Price | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class _PriceFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -129,7 +129,9 @@ def _merged(table: PriceTable, text: bytes, name: str) -> PriceTable:
         try:
             given = msgspec.json.decode(raw, type=_RegionFile)
         except msgspec.ValidationError as error:
-            raise invalid(str(error).replace("`$", f"`{path}", 1)) from None
+            message = str(error)  # msgspec names no path for the region object itself
+            located = message.replace("`$", f"`{path}", 1)
+            raise invalid(located if "`$" in message else f"{message} - at `{path}`") from None
         prices = regions.get(region, RegionPrices())
         broker_hour = dict(prices.broker_hour)
         for instance_type, price_raw in given.broker_hour.items():
@@ -200,7 +202,13 @@ class CostBreakdown(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def total(self) -> float | None:
-        parts = (self.brokers, self.storage, self.throughput, self.express_storage, self.express_data)
+        parts = (
+            self.brokers,
+            self.storage,
+            self.throughput,
+            self.express_storage,
+            self.express_data,
+        )
         known = [part for part in parts if part is not None]
         return round(sum(known), 2) if len(known) == len(parts) else None
 
@@ -222,14 +230,19 @@ def monthly_cost(shape: ClusterShape, table: PriceTable, region: str) -> CostBre
     brokers = priced(
         broker_hours, prices.broker_hour.get(shape.instance_type), f"{shape.instance_type} hour"
     )
-    storage = throughput = express_storage = express_data = 0.0
+    storage: float | None = 0.0
+    throughput: float | None = 0.0
+    express_storage: float | None = 0.0
+    express_data: float | None = 0.0
     if is_express(shape.instance_type):
-        express_storage = _measured(
-            shape.express_storage_gib, "Express storage used (StorageUsed)", unknown
-        )
-        if express_storage is not None:
+        if shape.express_storage_gib is None:
+            unknown.append("Express storage used (StorageUsed) not measured")
+            express_storage = None
+        else:
             express_storage = priced(
-                express_storage, prices.express_storage_gib_month, "Express storage GiB-month"
+                shape.express_storage_gib,
+                prices.express_storage_gib_month,
+                "Express storage GiB-month",
             )
         express_data = _express_data(shape, prices, region, unknown)
     else:
@@ -254,12 +267,6 @@ def monthly_cost(shape: ClusterShape, table: PriceTable, region: str) -> CostBre
         express_data=express_data,
         unknown=tuple(unknown),
     )
-
-
-def _measured(value: float | None, what: str, unknown: list[str]) -> float | None:
-    if value is None:
-        unknown.append(f"{what} not measured")
-    return value
 
 
 def _express_data(
@@ -338,8 +345,5 @@ def right_sizing_savings(
     resized = msgspec.structs.replace(
         shape, instance_type=recommended.instance_type, broker_count=recommended.broker_count
     )
-    change = cost_change(
-        monthly_cost(shape, table, region), monthly_cost(resized, table, region)
-    )
+    change = cost_change(monthly_cost(shape, table, region), monthly_cost(resized, table, region))
     return recommended, change
-

@@ -343,9 +343,7 @@ class StorageScaler(msgspec.Struct):
             or shape.provisioned_throughput_mibps,
         )
         prices, region = self.settings.prices, self.settings.region
-        return cost_change(
-            monthly_cost(shape, prices, region), monthly_cost(grown, prices, region)
-        )
+        return cost_change(monthly_cost(shape, prices, region), monthly_cost(grown, prices, region))
 
     @staticmethod
     def _count(decision: StorageDecision) -> None:
