@@ -105,3 +105,15 @@ def test_help_describes_the_command():
     )
     assert "--prices FILE" in done.stdout
     assert "730 hours" in done.stdout
+
+
+def test_the_readme_shows_the_demo_fleets_figures_as_the_command_prints_them(
+    demo_fleet, capsys, tmp_path
+):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert main(["cost"]) == 0
+    assert f"```\n{capsys.readouterr().out}```" in readme
+    prices = tmp_path / "prices.json"
+    prices.write_text(M5_LARGE_AT_21_CENTS)
+    assert main(["cost", "--prices", str(prices)]) == 0
+    assert f"```\n{capsys.readouterr().out}```" in readme
