@@ -56,6 +56,10 @@ def test_the_layer_holds_the_core_and_every_pinned_dependency(layer):
     )
     shipped = sorted(p.relative_to(layer) for p in (layer / "msk_autopilot").rglob("*.py"))
     assert shipped == core
+    # the data the core reads at run time, such as the price table
+    assert (layer / "msk_autopilot" / "capacity" / "prices.json").read_bytes() == (
+        LAYER_SOURCE / "msk_autopilot" / "capacity" / "prices.json"
+    ).read_bytes()
     assert not (layer / "bin").exists()
     assert not (layer / "boto3").exists(), "boto3 comes with the Lambda runtime"
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, cast, get_args
 
 import msgspec
 
+from msk_autopilot.capacity.pricing import PriceTable
 from msk_autopilot.versions.catalogue import Catalogue
 
 __all__ = [
@@ -158,6 +159,12 @@ def _catalogue(raw: str) -> Catalogue:
     return Catalogue.with_overrides(raw)
 
 
+def _price_table(raw: str) -> PriceTable:
+    """The built-in price table with a price file merged over it (PricingError is a ValueError
+    naming the file and the key)."""
+    return PriceTable.with_overrides(Path(raw.strip()))
+
+
 def _http_url(raw: str) -> str:
     value = raw.strip().rstrip("/")
     if not re.match(r"^https?://[^/\s]+", value):
@@ -191,6 +198,10 @@ class StorageScalerSettings(CommonSettings, frozen=True, kw_only=True):
     cooldown_hours: Annotated[float, _env("STORAGE_COOLDOWN_HOURS", _number(6, 72))] = 6.0
     max_volume_gib: Annotated[int, _env("STORAGE_MAX_VOLUME_GIB", _integer(10, 16384))] = 16384
     scale_throughput: Annotated[bool, _env("STORAGE_SCALE_THROUGHPUT", _boolean)] = False
+    # Prices for the monthly cost change a growth's notice carries.
+    prices: Annotated[PriceTable, _env("PRICING_FILE", _price_table)] = msgspec.field(
+        default_factory=PriceTable.built_in
+    )
 
     def __post_init__(self) -> None:
         # The sizing policy grows storage to the target; an alarm at or below it would fire again

@@ -66,6 +66,40 @@ def test_alarm_grows_storage_ahead_of_the_forecast(
     assert message["cluster"] == arn
 
 
+def test_the_growth_notice_carries_the_monthly_cost_change(
+    aws, cluster_spec, fleet, disk, invoke, msk_emulator, notifications, tmp_path
+):
+    prices = tmp_path / "prices.json"
+    # kafka.m5.large is not in the built-in table; a price file fills it in.
+    prices.write_text('{"regions": {"us-east-1": {"broker_hour": {"kafka.m5.large": 0.2}}}}')
+    arn = fleet(cluster_spec("orders"))["orders"]
+    disk("orders", 40, 70)
+    result = invoke(alarm_event(arn, "orders", msk_emulator.clock.now()), PRICING_FILE=str(prices))
+    assert result["status"] == "acted", result
+    new_gib = result["details"]["decision"]["new_gib"]
+    brokers = 3 * 730 * 0.2
+    before, after = brokers + 3 * 1000 * 0.10, brokers + 3 * new_gib * 0.10
+    (message,) = notifications()
+    assert message["monthly_cost"] == {
+        "currency": "USD",
+        "before": round(before, 2),
+        "after": round(after, 2),
+        "delta": round(after - before, 2),
+    }
+    assert f"monthly cost {before:,.2f} -> {after:,.2f} USD (+" in message["subject"]
+
+
+def test_a_growth_priced_without_the_broker_price_says_the_cost_is_unknown(
+    aws, cluster_spec, fleet, disk, invoke, msk_emulator, notifications
+):
+    arn = fleet(cluster_spec("orders"))["orders"]  # kafka.m5.large: unpriced in the table
+    disk("orders", 40, 70)
+    assert invoke(alarm_event(arn, "orders", msk_emulator.clock.now()))["status"] == "acted"
+    (message,) = notifications()
+    assert message["monthly_cost"]["before"] is None
+    assert message["subject"].endswith("monthly cost unknown -> unknown USD")
+
+
 def test_sweep_scales_only_opted_in_clusters_and_keeps_no_alarms(
     aws, cluster_spec, fleet, disk, invoke, msk_emulator
 ):

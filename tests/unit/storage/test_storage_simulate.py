@@ -144,13 +144,20 @@ def test_autopilot_costs_at_most_15_percent_more_where_msk_copes(suite):
 
 def test_the_comparison_table_is_markdown_with_the_cost_difference():
     results = [
-        SimulationResult("t", "autopilot", 10, 0, 59.0, 0, 1100.0, 2, 110),
+        SimulationResult("t", "autopilot", 10, 0, 59.0, 0, 1100.0, 2, 110, storage_cost=1.51),
         SimulationResult("t", "msk-native", 10, 5, 100.0, 30, 1000.0, 3, 100),
     ]
     lines = comparison_table(results).splitlines()
     assert lines[0].startswith("| trace | policy | min at 100 %")
-    assert lines[2] == "| t | autopilot | 0 | 59.0 | 0 | 1,100 | +10.0 % | 2 | 110 |"
-    assert lines[3] == "| t | msk-native | 5 | 100.0 | 30 | 1,000 |  | 3 | 100 |"
+    assert lines[2] == "| t | autopilot | 0 | 59.0 | 0 | 1,100 | 1.51 | +10.0 % | 2 | 110 |"
+    assert lines[3] == "| t | msk-native | 5 | 100.0 | 30 | 1,000 | unknown |  | 3 | 100 |"
+
+
+def test_storage_cost_is_the_gib_hours_at_the_tables_storage_price(suite):
+    # us-east-1: $0.10 per GiB-month of 730 hours (capacity/prices.json)
+    for runs in suite.values():
+        for run in runs.values():
+            assert run.storage_cost == pytest.approx(run.gib_hours * 0.10 / 730, abs=0.01)
 
 
 # --- the command ------------------------------------------------------------------------------

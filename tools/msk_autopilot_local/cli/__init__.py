@@ -22,6 +22,7 @@ SUBCOMMAND_MODULES = (
     "msk_autopilot_local.cli.demo",
     "msk_autopilot_local.cli.simulate",
     "msk_autopilot_local.cli.plan_storage",
+    "msk_autopilot_local.cli.cost",
     "msk_autopilot_local.cli.plan_upgrades",
     "msk_autopilot_local.cli.local_aws",
     "msk_autopilot_local.cli.audit",

@@ -22,7 +22,8 @@ Policies:
   is at or above the target, add max(10 GiB, 10 % of the current size, rounded up).
 
 Figures per run: minutes at 100 % (some broker refused writes), peak utilization, minutes above
-85 %, provisioned GiB-hours over all brokers (what EBS bills) and storage operations.
+85 %, provisioned GiB-hours over all brokers (what EBS bills), what they cost at the built-in
+table's us-east-1 storage price (`msk_autopilot.capacity.pricing`) and storage operations.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal, get_args
 
+from msk_autopilot.capacity.pricing import HOURS_PER_MONTH, PriceTable
 from msk_autopilot.storage.policy import (
     MAX_VOLUME_GIB,
     MIN_STEP_GIB,
@@ -67,6 +69,7 @@ HIGH_PERCENT = 85.0  # "minutes above 85 %"
 NATIVE_STEP_PERCENT = 10  # MSK auto scaling adds max(10 GiB, 10 % of current)
 _EPOCH = datetime(2025, 1, 1, tzinfo=UTC)  # simulated minute 0; only differences matter
 _INSTANCE_TYPE = "kafka.m5.2xlarge"  # throughput is not simulated
+_PRICING_REGION = "us-east-1"
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ class SimulationResult:
     gib_hours: float  # provisioned storage, all brokers
     operations: int  # storage changes started
     final_gib: int  # volume size per broker at the end
+    storage_cost: float | None = None  # USD for the GiB-hours; None without a storage price
 
 
 def simulate(
@@ -144,7 +148,13 @@ def simulate(
         gib_hours=round(gib_minutes / 60, 1),
         operations=operations,
         final_gib=volume,
+        storage_cost=_storage_cost(gib_minutes / 60),
     )
+
+
+def _storage_cost(gib_hours: float) -> float | None:
+    price = PriceTable.built_in().region(_PRICING_REGION).storage_gib_month
+    return None if price is None else round(gib_hours * price / HOURS_PER_MONTH, 2)
 
 
 def _native_size(volume: int, highest_percent: float, target_percent: float) -> int | None:
@@ -251,9 +261,9 @@ def comparison_table(results: list[SimulationResult]) -> str:
     """A Markdown table of `results`; autopilot rows compare their cost with msk-native's."""
     native_cost = {r.trace: r.gib_hours for r in results if r.policy == "msk-native"}
     lines = [
-        "| trace | policy | min at 100 % | peak % | min > 85 % | GiB-hours | vs msk-native | ops "
-        "| final GiB |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| trace | policy | min at 100 % | peak % | min > 85 % | GiB-hours | storage USD "
+        "| vs msk-native | ops | final GiB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         baseline = native_cost.get(r.trace)
@@ -262,9 +272,10 @@ def comparison_table(results: list[SimulationResult]) -> str:
             if baseline and r.policy != "msk-native"
             else ""
         )
+        cost = "unknown" if r.storage_cost is None else f"{r.storage_cost:,.2f}"
         lines.append(
             f"| {r.trace} | {r.policy} | {r.minutes_full} | {r.peak_percent:.1f} "
-            f"| {r.minutes_above_85} | {r.gib_hours:,.0f} | {versus} | {r.operations} "
+            f"| {r.minutes_above_85} | {r.gib_hours:,.0f} | {cost} | {versus} | {r.operations} "
             f"| {r.final_gib} |"
         )
     return "\n".join(lines)

@@ -23,6 +23,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from msk_autopilot import clock
 from msk_autopilot.aws import ClientFactory
+from msk_autopilot.capacity.pricing import ClusterShape, CostChange, cost_change, monthly_cost
 from msk_autopilot.events import AlarmStateChange, ScaleRequest, ScheduledEvent
 from msk_autopilot.health.alarms import cluster_arn_of_alarm
 from msk_autopilot.health.change import ChangeKind
@@ -276,11 +277,12 @@ class StorageScaler(msgspec.Struct):
         added = decision.new_gib - decision.current_gib
         metrics.add_metric(name="StorageGiBAdded", unit=MetricUnit.Count, value=added)
         name = plan.cluster.cluster_name if plan.cluster else cluster_arn
-        self.notifier.publish(
-            f"Growing storage of {name}: {decision.current_gib} -> {decision.new_gib} GiB",
-            details,
-            Severity.INFO,
-        )
+        subject = f"Growing storage of {name}: {decision.current_gib} -> {decision.new_gib} GiB"
+        change = self._cost_change(plan.cluster, decision)
+        if change is not None:
+            details["monthly_cost"] = change.to_dict()
+            subject = f"{subject}, {change.describe()}"
+        self.notifier.publish(subject, details, Severity.INFO)
         return Outcome(Status.ACTED, decision.reason, details)
 
     def sweep(self, *, now: datetime, dry_run: bool) -> Outcome:
@@ -327,6 +329,21 @@ class StorageScaler(msgspec.Struct):
                 {"KafkaBrokerNodeId": "ALL", "VolumeSizeGB": decision.new_gib}
             ]
         }
+
+    def _cost_change(
+        self, cluster: ClusterSnapshot | None, decision: StorageDecision
+    ) -> CostChange | None:
+        shape = ClusterShape.of(cluster) if cluster is not None else None
+        if shape is None:
+            return None
+        grown = msgspec.structs.replace(
+            shape,
+            volume_gib=decision.new_gib,
+            provisioned_throughput_mibps=decision.new_throughput_mibps
+            or shape.provisioned_throughput_mibps,
+        )
+        prices, region = self.settings.prices, self.settings.region
+        return cost_change(monthly_cost(shape, prices, region), monthly_cost(grown, prices, region))
 
     @staticmethod
     def _count(decision: StorageDecision) -> None:
