@@ -1,0 +1,277 @@
+"""The partition reassignment new or leaving Standard brokers need (pure).
+
+New Standard brokers hold no partitions until a reassignment moves replicas onto them, and a
+broker can only be removed once it holds none. `plan_reassignment` balances replicas and
+preferred leaders over the brokers; `plan_drain` also empties the given brokers. Both return the
+JSON `kafka-reassign-partitions --execute --reassignment-json-file` takes.
+
+Balance: every broker ends with floor(R/B) or ceil(R/B) of the R replicas (B brokers taking
+replicas), and each partition's replicas stay in distinct zones: a replica moves within its zone,
+or to a zone the partition has no other replica in. Minimality: each move takes a replica from
+the fullest broker to the emptiest one it may go to (the feasible pair furthest apart), which
+lowers max(excess over ceil, shortfall under floor) by one per move; when every partition has
+one replica per zone (replication factor = zone count, MSK's default on three zones) replicas
+never leave their zone and the plan moves exactly the sum over zones of that bound. Among a
+broker's replicas it moves followers before leaders and small partitions before large ones.
+
+Leaders: the preferred leader is the first replica of the list, which Kafka's automatic leader
+rebalancing (on by default in MSK) makes the leader; the plan then reorders replica lists so
+that preferred leaders per broker differ by at most one where the replica placement allows it.
+The current leader reported by DescribeTopicPartitions is not needed for either.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping, Sequence
+
+import msgspec
+
+__all__ = [
+    "Broker",
+    "PartitionPlacement",
+    "ReassignmentPlan",
+    "from_describe_topic_partitions",
+    "plan_drain",
+    "plan_reassignment",
+]
+
+
+class Broker(msgspec.Struct, frozen=True):
+    broker_id: int
+    zone: str  # Availability Zone (or its id)
+
+
+class PartitionPlacement(msgspec.Struct, frozen=True):
+    topic: str
+    partition: int
+    replicas: tuple[int, ...]  # broker ids, preferred leader first
+    size_bytes: int | None = None  # the partition's size on one replica, when known
+
+
+class ReassignmentPlan(msgspec.Struct, frozen=True, kw_only=True):
+    partitions: tuple[PartitionPlacement, ...]  # new placements of the partitions that change
+    partitions_moved: int  # partitions whose replica set changes (the rest only reorder)
+    replicas_moved: int
+    bytes_moved: int | None  # None when a moved partition's size is unknown
+    replicas_per_broker: Mapping[int, int]  # after the plan
+    leaders_per_broker: Mapping[int, int]  # preferred leaders after the plan
+    balanced: bool  # replicas per broker differ by at most one (drained brokers aside)
+
+    def reassignment_json(self) -> str:
+        """The plan as `kafka-reassign-partitions --reassignment-json-file` reads it."""
+        return json.dumps(
+            {
+                "version": 1,
+                "partitions": [
+                    {
+                        "topic": placement.topic,
+                        "partition": placement.partition,
+                        "replicas": list(placement.replicas),
+                        "log_dirs": ["any"] * len(placement.replicas),
+                    }
+                    for placement in self.partitions
+                ],
+            }
+        )
+
+
+def from_describe_topic_partitions(
+    topic: str,
+    partitions: Iterable[Mapping[str, object]],
+    sizes: Mapping[int, int] | None = None,
+) -> list[PartitionPlacement]:
+    """Placements from the `Partitions` of MSK's DescribeTopicPartitions response."""
+    placements = []
+    for info in partitions:
+        number = info["Partition"]
+        replicas = info["Replicas"]
+        if not isinstance(number, int) or not isinstance(replicas, list):
+            raise TypeError(f"topic {topic}: a partition without Partition or Replicas")
+        placements.append(
+            PartitionPlacement(
+                topic,
+                number,
+                tuple(int(broker) for broker in replicas),
+                None if sizes is None else sizes.get(number),
+            )
+        )
+    return placements
+
+
+def plan_reassignment(
+    partitions: Sequence[PartitionPlacement], brokers: Sequence[Broker]
+) -> ReassignmentPlan:
+    """Balance `partitions` over `brokers` (those holding none, e.g. new ones, included)."""
+    return _plan(partitions, brokers, frozenset())
+
+
+def plan_drain(
+    partitions: Sequence[PartitionPlacement],
+    brokers: Sequence[Broker],
+    draining: Collection[int],
+) -> ReassignmentPlan:
+    """Move every replica off the `draining` brokers, balancing the rest, before a scale-in."""
+    unknown = set(draining) - {broker.broker_id for broker in brokers}
+    if unknown:
+        raise ValueError(f"cannot drain unknown brokers {sorted(unknown)}")
+    return _plan(partitions, brokers, frozenset(draining))
+
+
+def _plan(
+    partitions: Sequence[PartitionPlacement],
+    brokers: Sequence[Broker],
+    draining: frozenset[int],
+) -> ReassignmentPlan:
+    zones = {broker.broker_id: broker.zone for broker in brokers}
+    for placement in partitions:
+        strangers = set(placement.replicas) - zones.keys()
+        if strangers:
+            raise ValueError(
+                f"{placement.topic}-{placement.partition} is on unknown brokers {sorted(strangers)}"
+            )
+    receivers = [broker.broker_id for broker in brokers if broker.broker_id not in draining]
+    if not receivers:
+        raise ValueError("no broker would be left to hold the partitions")
+    replicas = [list(placement.replicas) for placement in partitions]
+    held: dict[int, set[int]] = {broker.broker_id: set() for broker in brokers}
+    for index, replica_list in enumerate(replicas):
+        for broker_id in replica_list:
+            held[broker_id].add(index)
+    sizes = [placement.size_bytes for placement in partitions]
+    moves = 0
+    while (
+        move := _next_move(
+            replicas, held, zones, receivers=receivers, draining=draining, sizes=sizes
+        )
+    ) is not None:
+        index, source, target = move
+        replica_list = replicas[index]
+        replica_list[replica_list.index(source)] = target
+        held[source].discard(index)
+        held[target].add(index)
+        moves += 1
+    _balance_leaders(replicas, receivers)
+    changed = [
+        (placement, tuple(new))
+        for placement, new in zip(partitions, replicas, strict=True)
+        if tuple(new) != placement.replicas
+    ]
+    moved = [placement for placement, new in changed if set(new) != set(placement.replicas)]
+    counts = {broker_id: len(indexes) for broker_id, indexes in held.items()}
+    receiving = [counts[broker_id] for broker_id in receivers]
+    return ReassignmentPlan(
+        partitions=tuple(
+            msgspec.structs.replace(placement, replicas=new) for placement, new in changed
+        ),
+        partitions_moved=len(moved),
+        replicas_moved=moves,
+        bytes_moved=_bytes_moved(changed),
+        replicas_per_broker=counts,
+        leaders_per_broker=_leaders(replicas, counts.keys()),
+        balanced=max(receiving) - min(receiving) <= 1
+        and all(counts[broker_id] == 0 for broker_id in draining),
+    )
+
+
+def _next_move(
+    replicas: list[list[int]],
+    held: Mapping[int, set[int]],
+    zones: Mapping[int, str],
+    *,
+    receivers: Sequence[int],
+    draining: frozenset[int],
+    sizes: Sequence[int | None],
+) -> tuple[int, int, int] | None:
+    """The next replica move (partition index, from, to), or None when balanced or stuck."""
+    count = {broker_id: len(indexes) for broker_id, indexes in held.items()}
+    sources = sorted(
+        (broker_id for broker_id in held if held[broker_id]),
+        key=lambda broker_id: (broker_id not in draining, -count[broker_id], broker_id),
+    )
+    targets = sorted(receivers, key=lambda broker_id: (count[broker_id], broker_id))
+    pairs = [
+        (source, target)
+        for source in sources
+        for target in targets
+        if source in draining or count[source] - count[target] >= 2
+    ]
+    # Drains first, then the pair furthest apart; among equals, a move within the zone.
+    pairs.sort(
+        key=lambda pair: (
+            pair[0] not in draining,
+            -(count[pair[0]] - count[pair[1]]),
+            zones[pair[0]] != zones[pair[1]],
+        )
+    )
+    for source, target in pairs:
+        candidates = [
+            index
+            for index in held[source]
+            if index not in held[target] and _zone_allows(replicas[index], source, target, zones)
+        ]
+        if candidates:
+            chosen = min(
+                candidates,
+                key=lambda index: (replicas[index][0] == source, sizes[index] or 0, index),
+            )
+            return chosen, source, target
+    return None
+
+
+def _zone_allows(
+    replica_list: Sequence[int], source: int, target: int, zones: Mapping[int, str]
+) -> bool:
+    """Whether moving the replica on `source` to `target` keeps the partition's zones apart
+    (a move within a zone changes nothing)."""
+    if zones[source] == zones[target]:
+        return True
+    return zones[target] not in {zones[broker] for broker in replica_list if broker != source}
+
+
+def _balance_leaders(replicas: list[list[int]], receivers: Sequence[int]) -> None:
+    """Reorder replica lists so preferred leaders per broker differ by at most one where the
+    placement allows: repeatedly hand a partition's leadership from the broker leading most to
+    the least-leading broker among its replicas, while that lowers the spread."""
+    leaders = Counter(dict.fromkeys(receivers, 0))
+    leaders.update(replica_list[0] for replica_list in replicas if replica_list)
+    while True:
+        best: tuple[int, int] | None = None  # (partition index, new leader)
+        best_gap = 1
+        for index, replica_list in enumerate(replicas):
+            if not replica_list:
+                continue
+            leader = replica_list[0]
+            for follower in replica_list[1:]:
+                gap = leaders[leader] - leaders[follower]
+                if gap > best_gap:
+                    best, best_gap = (index, follower), gap
+        if best is None:
+            return
+        index, follower = best
+        replica_list = replicas[index]
+        leaders[replica_list[0]] -= 1
+        leaders[follower] += 1
+        replica_list.remove(follower)
+        replica_list.insert(0, follower)
+
+
+def _leaders(replicas: Sequence[Sequence[int]], broker_ids: Iterable[int]) -> dict[int, int]:
+    leaders = dict.fromkeys(broker_ids, 0)
+    for replica_list in replicas:
+        if replica_list:
+            leaders[replica_list[0]] += 1
+    return leaders
+
+
+def _bytes_moved(changed: Sequence[tuple[PartitionPlacement, tuple[int, ...]]]) -> int | None:
+    total = 0
+    for placement, new in changed:
+        arriving = len(set(new) - set(placement.replicas))
+        if not arriving:
+            continue
+        if placement.size_bytes is None:
+            return None
+        total += arriving * placement.size_bytes
+    return total
