@@ -181,7 +181,9 @@ def decide(
     settings: BrokerPolicySettings | None = None,
 ) -> BrokerDecision:
     """The one step `shape` should take given `history` (broker id -> hourly samples, oldest
-    first, all ending at the same hour)."""
+    first, all ending at the same hour). The history starts after the cluster's last size or
+    count change: samples taken at another shape are not comparable, and a quiet period restarts
+    with every step."""
     settings = settings or BrokerPolicySettings()
     load = _hottest(shape.instance_type, history)
     if load.hours < settings.sustained_window_hours:
