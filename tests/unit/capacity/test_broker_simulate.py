@@ -2,6 +2,7 @@
 
 import json
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -263,3 +264,10 @@ def test_command_reports_a_bad_broker_trace(tmp_path, capsys):
     bad.write_text("hour,cpu_vcpus,mb_in,mb_out\n0,1,1,1\n", encoding="utf-8")
     assert main(["simulate", "--broker-trace", str(bad)]) == 2
     assert "instance_type '' is unknown" in capsys.readouterr().err
+
+
+def test_the_readme_shows_the_suite_as_it_runs(suite):
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Simulated against a threshold rule") :]
+    table = broker_comparison_table(list(suite.values()))
+    assert table in section[: section.index("\n## ")]
