@@ -224,3 +224,14 @@ def test_plans_are_idempotent(case):
     moved = {(p.topic, p.partition): p for p in plan.partitions}
     applied = [moved.get((p.topic, p.partition), p) for p in partitions]
     assert plan_reassignment(applied, cluster).partitions == ()
+
+
+@settings(max_examples=150, deadline=None)
+@given(zoned_clusters())
+def test_preferred_leaders_end_within_one_of_each_other(case):
+    cluster, partitions = case
+    plan = plan_reassignment(partitions, cluster)
+    leaders = Counter(replicas[0] for replicas in after(partitions, plan))
+    counts = [leaders[b.broker_id] for b in cluster]
+    assert max(counts) - min(counts) <= 1
+    assert dict(plan.leaders_per_broker) == {b.broker_id: leaders[b.broker_id] for b in cluster}

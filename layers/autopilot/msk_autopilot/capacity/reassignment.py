@@ -23,7 +23,7 @@ The current leader reported by DescribeTopicPartitions is not needed for either.
 from __future__ import annotations
 
 import json
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
 import msgspec
@@ -134,24 +134,12 @@ def _plan(
     receivers = [broker.broker_id for broker in brokers if broker.broker_id not in draining]
     if not receivers:
         raise ValueError("no broker would be left to hold the partitions")
-    replicas = [list(placement.replicas) for placement in partitions]
-    held: dict[int, set[int]] = {broker.broker_id: set() for broker in brokers}
-    for index, replica_list in enumerate(replicas):
-        for broker_id in replica_list:
-            held[broker_id].add(index)
-    sizes = [placement.size_bytes for placement in partitions]
+    state = _Placement(partitions, zones)
     moves = 0
-    while (
-        move := _next_move(
-            replicas, held, zones, receivers=receivers, draining=draining, sizes=sizes
-        )
-    ) is not None:
-        index, source, target = move
-        replica_list = replicas[index]
-        replica_list[replica_list.index(source)] = target
-        held[source].discard(index)
-        held[target].add(index)
+    while (move := state.next_move(receivers, draining)) is not None:
+        state.move(*move)
         moves += 1
+    replicas, held = state.replicas, state.held
     _balance_leaders(replicas, receivers)
     changed = [
         (placement, tuple(new))
@@ -175,49 +163,75 @@ def _plan(
     )
 
 
-def _next_move(
-    replicas: list[list[int]],
-    held: Mapping[int, set[int]],
-    zones: Mapping[int, str],
-    *,
-    receivers: Sequence[int],
-    draining: frozenset[int],
-    sizes: Sequence[int | None],
-) -> tuple[int, int, int] | None:
-    """The next replica move (partition index, from, to), or None when balanced or stuck."""
-    count = {broker_id: len(indexes) for broker_id, indexes in held.items()}
-    sources = sorted(
-        (broker_id for broker_id in held if held[broker_id]),
-        key=lambda broker_id: (broker_id not in draining, -count[broker_id], broker_id),
-    )
-    targets = sorted(receivers, key=lambda broker_id: (count[broker_id], broker_id))
-    pairs = [
-        (source, target)
-        for source in sources
-        for target in targets
-        if source in draining or count[source] - count[target] >= 2
-    ]
-    # Drains first, then the pair furthest apart; among equals, a move within the zone.
-    pairs.sort(
-        key=lambda pair: (
-            pair[0] not in draining,
-            -(count[pair[0]] - count[pair[1]]),
-            zones[pair[0]] != zones[pair[1]],
-        )
-    )
-    for source, target in pairs:
-        candidates = [
-            index
-            for index in held[source]
-            if index not in held[target] and _zone_allows(replicas[index], source, target, zones)
+class _Placement:
+    """Where every replica is while the plan is made, with each broker's preference order of the
+    replicas it would give away (followers before leaders, small before large)."""
+
+    def __init__(self, partitions: Sequence[PartitionPlacement], zones: Mapping[int, str]) -> None:
+        self.replicas = [list(placement.replicas) for placement in partitions]
+        self.held: dict[int, set[int]] = {broker_id: set() for broker_id in zones}
+        for index, replica_list in enumerate(self.replicas):
+            for broker_id in replica_list:
+                self.held[broker_id].add(index)
+        self._sizes = [placement.size_bytes or 0 for placement in partitions]
+        self._zones = zones
+        self._order: dict[int, deque[int]] = {}  # broker id -> held indexes, preferred first
+
+    def move(self, index: int, source: int, target: int) -> None:
+        replica_list = self.replicas[index]
+        replica_list[replica_list.index(source)] = target
+        self.held[source].discard(index)
+        self.held[target].add(index)
+        self._order.pop(target, None)  # it holds a new replica: sort again when it gives one
+
+    def next_move(
+        self, receivers: Sequence[int], draining: frozenset[int]
+    ) -> tuple[int, int, int] | None:
+        """The next replica move (partition index, from, to), or None when balanced or stuck:
+        drains first, then the pair of brokers furthest apart, within a zone among equals."""
+        count = {broker_id: len(indexes) for broker_id, indexes in self.held.items()}
+        pairs = [
+            (source, target)
+            for source in self.held
+            if self.held[source]
+            for target in receivers
+            if source in draining or count[source] - count[target] >= 2
         ]
-        if candidates:
-            chosen = min(
-                candidates,
-                key=lambda index: (replicas[index][0] == source, sizes[index] or 0, index),
+        pairs.sort(
+            key=lambda pair: (
+                pair[0] not in draining,
+                -(count[pair[0]] - count[pair[1]]),
+                self._zones[pair[0]] != self._zones[pair[1]],
+                pair,
             )
-            return chosen, source, target
-    return None
+        )
+        for source, target in pairs:
+            for index in self._preferred(source):
+                if (
+                    index in self.held[source]
+                    and index not in self.held[target]
+                    and _zone_allows(self.replicas[index], source, target, self._zones)
+                ):
+                    return index, source, target
+        return None
+
+    def _preferred(self, broker_id: int) -> deque[int]:
+        held = self.held[broker_id]
+        if broker_id not in self._order:
+            self._order[broker_id] = deque(
+                sorted(
+                    held,
+                    key=lambda index: (
+                        self.replicas[index][0] == broker_id,
+                        self._sizes[index],
+                        index,
+                    ),
+                )
+            )
+        order = self._order[broker_id]
+        while order and order[0] not in held:  # given away since it was sorted
+            order.popleft()
+        return order
 
 
 def _zone_allows(
@@ -232,29 +246,58 @@ def _zone_allows(
 
 def _balance_leaders(replicas: list[list[int]], receivers: Sequence[int]) -> None:
     """Reorder replica lists so preferred leaders per broker differ by at most one where the
-    placement allows: repeatedly hand a partition's leadership from the broker leading most to
-    the least-leading broker among its replicas, while that lowers the spread."""
+    placement allows: hand leadership along a chain (a leader to a follower of a partition it
+    leads, that one to a follower of one it leads, ...) from a broker leading most to one leading
+    at least two fewer; the brokers in between keep their count. Stops when no chain exists."""
     leaders = Counter(dict.fromkeys(receivers, 0))
-    leaders.update(replica_list[0] for replica_list in replicas if replica_list)
-    while True:
-        best: tuple[int, int] | None = None  # (partition index, new leader)
-        best_gap = 1
-        for index, replica_list in enumerate(replicas):
-            if not replica_list:
-                continue
-            leader = replica_list[0]
-            for follower in replica_list[1:]:
-                gap = leaders[leader] - leaders[follower]
-                if gap > best_gap:
-                    best, best_gap = (index, follower), gap
-        if best is None:
-            return
-        index, follower = best
-        replica_list = replicas[index]
-        leaders[replica_list[0]] -= 1
-        leaders[follower] += 1
-        replica_list.remove(follower)
-        replica_list.insert(0, follower)
+    led: dict[int, set[int]] = {}
+    for index, replica_list in enumerate(replicas):
+        if replica_list:
+            leaders[replica_list[0]] += 1
+            led.setdefault(replica_list[0], set()).add(index)
+    while (chain := _handover_chain(replicas, leaders, led)) is not None:
+        for index, leader, follower in chain:
+            replica_list = replicas[index]
+            replica_list.remove(follower)
+            replica_list.insert(0, follower)
+            led[leader].discard(index)
+            led.setdefault(follower, set()).add(index)
+        leaders[chain[0][1]] -= 1
+        leaders[chain[-1][2]] += 1
+
+
+def _handover_chain(
+    replicas: Sequence[Sequence[int]], leaders: Counter[int], led: Mapping[int, set[int]]
+) -> list[tuple[int, int, int]] | None:
+    """The shortest chain of hand-overs (partition index, leader, follower) from a broker
+    leading most to one leading at least two fewer, or None."""
+    fewest = min(leaders.values())
+    for start in sorted(led, key=lambda broker_id: (-leaders[broker_id], broker_id)):
+        if leaders[start] - fewest < 2:
+            return None
+        reached: dict[int, tuple[int, int] | None] = {start: None}  # broker -> (index, from)
+        queue = deque([start])
+        while queue:
+            broker_id = queue.popleft()
+            for index in sorted(led.get(broker_id, ())):
+                for follower in replicas[index][1:]:
+                    if follower in reached:
+                        continue
+                    reached[follower] = (index, broker_id)
+                    if leaders[start] - leaders[follower] >= 2:
+                        return _chain(reached, follower)
+                    queue.append(follower)
+    return None
+
+
+def _chain(reached: Mapping[int, tuple[int, int] | None], end: int) -> list[tuple[int, int, int]]:
+    chain = []
+    broker_id = end
+    while (step := reached[broker_id]) is not None:
+        index, leader = step
+        chain.append((index, leader, broker_id))
+        broker_id = leader
+    return chain[::-1]
 
 
 def _leaders(replicas: Sequence[Sequence[int]], broker_ids: Iterable[int]) -> dict[int, int]:
