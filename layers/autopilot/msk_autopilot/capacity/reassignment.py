@@ -8,15 +8,17 @@ JSON `kafka-reassign-partitions --execute --reassignment-json-file` takes.
 Balance: every broker ends with floor(R/B) or ceil(R/B) of the R replicas (B brokers taking
 replicas), and each partition's replicas stay in distinct zones: a replica moves within its zone,
 or to a zone the partition has no other replica in. Minimality: each move takes a replica from
-the fullest broker to the emptiest one it may go to (the feasible pair furthest apart), which
-lowers max(excess over ceil, shortfall under floor) by one per move; when every partition has
+the fullest broker to the emptiest one it may go to (the feasible pair furthest apart); a move
+from the fullest to the emptiest broker lowers max(excess over ceil, shortfall under floor) by
+one, and that maximum is the fewest moves that can balance the brokers. When every partition has
 one replica per zone (replication factor = zone count, MSK's default on three zones) replicas
 never leave their zone and the plan moves exactly the sum over zones of that bound. Among a
 broker's replicas it moves followers before leaders and small partitions before large ones.
 
 Leaders: the preferred leader is the first replica of the list, which Kafka's automatic leader
-rebalancing (on by default in MSK) makes the leader; the plan then reorders replica lists so
-that preferred leaders per broker differ by at most one where the replica placement allows it.
+rebalancing (on by default in MSK) makes the leader; the plan then reorders replica lists (no
+data moves) so that preferred leaders per broker differ by at most one where the replica
+placement allows it, handing leadership along chains of brokers that share partitions.
 The current leader reported by DescribeTopicPartitions is not needed for either.
 """
 
