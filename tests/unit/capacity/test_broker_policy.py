@@ -214,6 +214,8 @@ def test_express_at_three_brokers_moves_down_a_size():
 def test_settings_are_checked():
     with pytest.raises(ValueError, match="quiet_cpu_percent"):
         BrokerPolicySettings(cpu_threshold_percent=20)
+    with pytest.raises(ValueError, match="at most the 14 days"):
+        BrokerPolicySettings(quiet_days=15)
     with pytest.raises(ValueError, match="multiple of zone_count"):
         shape(count=4)
 

@@ -120,8 +120,11 @@ class BrokerPolicySettings(msgspec.Struct, frozen=True, kw_only=True):
             )
         if not 1 <= self.sustained_hours <= self.sustained_window_hours:
             problems.append("sustained_hours must be between 1 and sustained_window_hours")
-        if self.quiet_days * 24 < self.sustained_window_hours:
-            problems.append("quiet_days must cover at least sustained_window_hours")
+        if not self.sustained_window_hours <= self.quiet_days * 24 <= MAX_HISTORY_HOURS:
+            problems.append(
+                "quiet_days must cover at least sustained_window_hours and at most the "
+                f"{MAX_HISTORY_HOURS // 24} days of history the policy reads"
+            )
         if self.throttle_ms < 0:
             problems.append("throttle_ms must not be negative")
         if problems:
