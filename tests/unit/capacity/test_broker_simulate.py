@@ -249,7 +249,9 @@ def test_plot_of_a_storage_trace_is_an_svg_marking_full_disks(storage_file, tmp_
 def test_plot_refuses_other_formats(broker_file, tmp_path, capsys):
     chart = tmp_path / "chart.pdf"
     assert main(["simulate", "--broker-trace", str(broker_file), "--plot", str(chart)]) == 2
-    assert "must end in .png or .svg" in capsys.readouterr().err
+    output = capsys.readouterr()
+    assert "must end in .png or .svg" in output.err
+    assert output.out == ""  # refused before any simulation
     assert not chart.exists()
 
 

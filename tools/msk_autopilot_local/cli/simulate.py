@@ -52,6 +52,11 @@ _OPTION_NAMES = re.compile(r"\b(?:" + "|".join(_OPTIONS) + r")\b")
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.plot:
+        # matplotlib loads only for --plot
+        from msk_autopilot_local.simulate.plot import check_plot_path  # noqa: PLC0415
+
+        check_plot_path(args.plot)
     if args.broker_trace or args.broker_suite:
         return _run_brokers(args)
     policies: tuple[PolicyName, ...] = (args.policy,) if args.policy else POLICIES
@@ -97,7 +102,7 @@ def _run_brokers(args: argparse.Namespace) -> int:
             "beside the threshold rule"
         )
     traces = (
-        [load_broker_trace(args.broker_trace)] if args.broker_trace else (shipped_broker_traces())
+        [load_broker_trace(args.broker_trace)] if args.broker_trace else shipped_broker_traces()
     )
     runs = [
         simulate_brokers(trace, policy, cooldown_hours=args.cooldown_hours)

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from msk_autopilot_local.errors import LocalToolError
 from msk_autopilot_local.simulate.broker_simulator import BrokerRun
 
-__all__ = ["FORMATS", "StorageTimeline", "write_plot"]
+__all__ = ["FORMATS", "StorageTimeline", "check_plot_path", "write_plot"]
 
 FORMATS = (".png", ".svg")
 _MAX_POINTS = 2000  # per line: enough for a readable curve, small enough for an SVG
@@ -53,8 +53,7 @@ def write_plot(
     cpu_threshold_percent: float = 60.0,
 ) -> None:
     """Draw one chart per trace into `path` (.png or .svg)."""
-    if path.suffix.lower() not in FORMATS:
-        raise LocalToolError(f"--plot {path}: the file name must end in .png or .svg")
+    check_plot_path(path)
     broker_traces = _by_trace(broker_runs)
     storage_traces = _by_trace(storage_timelines)
     charts = len(broker_traces) + len(storage_traces)
@@ -71,6 +70,12 @@ def write_plot(
         figure.savefig(path)
     except OSError as error:
         raise LocalToolError(f"cannot write {path}: {error.strerror}") from None
+
+
+def check_plot_path(path: Path) -> None:
+    """Refuse a file name whose format the chart cannot be written in, before any work."""
+    if path.suffix.lower() not in FORMATS:
+        raise LocalToolError(f"--plot {path}: the file name must end in .png or .svg")
 
 
 def _by_trace[T: (BrokerRun, StorageTimeline)](items: Sequence[T]) -> dict[str, list[T]]:
