@@ -1,11 +1,18 @@
-"""`msk-autopilot simulate`: replay a disk-usage trace through a storage scaling policy.
+"""`msk-autopilot simulate`: replay a disk-usage trace through a storage scaling policy, or a
+CPU and throughput trace through the broker policy.
 
     msk-autopilot simulate --trace FILE [--policy autopilot|msk-native] [--target PCT]
-                           [--cooldown-hours H] [--json]
+                           [--cooldown-hours H] [--json] [--plot FILE]
     msk-autopilot simulate --suite [...]     every shipped trace, both policies, one table
+    msk-autopilot simulate --broker-trace FILE [--cooldown-hours H] [--json] [--plot FILE]
+    msk-autopilot simulate --broker-suite [...]   every shipped broker trace, both policies
 
 The trace format and the two policies are described in `msk_autopilot_local.simulate`; the
-shipped traces are in tools/msk_autopilot_local/simulate/traces/.
+shipped traces are in tools/msk_autopilot_local/simulate/traces/. Broker traces (format in
+`msk_autopilot_local.simulate.broker_trace`, shipped in simulate/broker_traces/) run through the
+broker policy and a plain threshold rule (`msk_autopilot_local.simulate.broker_simulator`).
+`--plot FILE` (.png or .svg) draws utilization and provisioned size over time, one chart per
+trace with both policies on it.
 """
 
 from __future__ import annotations
@@ -18,6 +25,12 @@ from pathlib import Path
 
 from msk_autopilot_local.cli.options import Subparsers, add_command
 from msk_autopilot_local.errors import LocalToolError
+from msk_autopilot_local.simulate.broker_simulator import (
+    BROKER_POLICIES,
+    broker_comparison_table,
+    simulate_brokers,
+)
+from msk_autopilot_local.simulate.broker_trace import load_broker_trace, shipped_broker_traces
 from msk_autopilot_local.simulate.simulator import (
     POLICIES,
     PolicyName,
@@ -25,7 +38,7 @@ from msk_autopilot_local.simulate.simulator import (
     run_suite,
     simulate,
 )
-from msk_autopilot_local.simulate.trace import load_trace
+from msk_autopilot_local.simulate.trace import Trace, load_trace, shipped_traces
 
 __all__ = ["register"]
 
@@ -39,6 +52,13 @@ _OPTION_NAMES = re.compile(r"\b(?:" + "|".join(_OPTIONS) + r")\b")
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.plot:
+        # matplotlib loads only for --plot
+        from msk_autopilot_local.simulate.plot import check_plot_path  # noqa: PLC0415
+
+        check_plot_path(args.plot)
+    if args.broker_trace or args.broker_suite:
+        return _run_brokers(args)
     policies: tuple[PolicyName, ...] = (args.policy,) if args.policy else POLICIES
     options = {"target_percent": args.target, "cooldown_hours": args.cooldown_hours}
     try:
@@ -55,6 +75,48 @@ def _run(args: argparse.Namespace) -> int:
         print(json.dumps([asdict(result) for result in results], indent=2))
     else:
         print(comparison_table(results))
+    if args.plot:
+        traces = shipped_traces() if args.suite else [load_trace(args.trace)]
+        _plot_storage(args.plot, traces, policies, options)
+    return 0
+
+
+def _plot_storage(
+    path: Path, traces: list[Trace], policies: tuple[PolicyName, ...], options: dict[str, float]
+) -> None:
+    from msk_autopilot_local.simulate.plot import StorageTimeline, write_plot  # noqa: PLC0415
+
+    timelines = []
+    for trace in traces:
+        for policy in policies:
+            timeline = StorageTimeline(trace.name, policy)
+            simulate(trace, policy, **options, observe=timeline.observe)
+            timelines.append(timeline)
+    write_plot(path, storage_timelines=timelines)
+
+
+def _run_brokers(args: argparse.Namespace) -> int:
+    if args.policy:
+        raise LocalToolError(
+            "--policy chooses a storage policy; broker traces always run the broker policy "
+            "beside the threshold rule"
+        )
+    traces = (
+        [load_broker_trace(args.broker_trace)] if args.broker_trace else shipped_broker_traces()
+    )
+    runs = [
+        simulate_brokers(trace, policy, cooldown_hours=args.cooldown_hours)
+        for trace in traces
+        for policy in BROKER_POLICIES
+    ]
+    if args.json:
+        print(json.dumps([run.figures() for run in runs], indent=2))
+    else:
+        print(broker_comparison_table(runs))
+    if args.plot:
+        from msk_autopilot_local.simulate.plot import write_plot  # noqa: PLC0415
+
+        write_plot(args.plot, broker_runs=runs)
     return 0
 
 
@@ -71,6 +133,12 @@ def register(subparsers: Subparsers) -> None:
     source.add_argument(
         "--suite", action="store_true", help="replay every shipped trace and compare"
     )
+    source.add_argument(
+        "--broker-trace", type=Path, metavar="FILE", help="a CPU and throughput trace CSV"
+    )
+    source.add_argument(
+        "--broker-suite", action="store_true", help="replay every shipped broker trace"
+    )
     parser.add_argument(
         "--policy", choices=POLICIES, help="one policy only (default: both, compared)"
     )
@@ -85,3 +153,6 @@ def register(subparsers: Subparsers) -> None:
         help="cool-down after each storage change, for both policies (6, at least 6)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument(
+        "--plot", type=Path, metavar="FILE", help="also draw the runs into FILE (.png or .svg)"
+    )

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal, get_args
@@ -92,8 +93,10 @@ def simulate(
     *,
     target_percent: float = 60.0,
     cooldown_hours: float = 6.0,
+    observe: Callable[[int, float, int, bool], None] | None = None,
 ) -> SimulationResult:
-    """Replay `trace` minute by minute under `policy`; deterministic."""
+    """Replay `trace` minute by minute under `policy`; deterministic. `observe` sees each scored
+    minute: (minute, highest utilization %, volume GiB, some disk full)."""
     settings = PolicySettings(target_percent=target_percent, cooldown_hours=cooldown_hours)
     cooldown_minutes = round(cooldown_hours * 60)
     disks = _Disks(trace)
@@ -126,6 +129,8 @@ def simulate(
                 raise TraceError(f"trace {trace.name}: the history overfills {volume} GiB volumes")
             continue
         minutes_full += refused
+        if observe is not None:
+            observe(minute, highest, volume, refused)
         minutes_high += highest > HIGH_PERCENT
         peak = max(peak, highest)
         gib_minutes += volume * len(trace.broker_ids)
