@@ -16,7 +16,7 @@ from msk_autopilot.capacity.pricing import (
     monthly_cost,
     right_sizing_savings,
 )
-from msk_autopilot.capacity.sizes import INSTANCE_TYPES
+from msk_autopilot.capacity.sizes import INSTANCE_TYPES, vcpus
 from msk_autopilot.msk import ClusterSnapshot
 from msk_autopilot.settings import SettingsError, StorageScalerSettings, load
 
@@ -60,18 +60,36 @@ def test_the_built_in_table_prices_only_msk_instance_types_and_names_its_sources
         assert source.read == date(2026, 12, 5)
 
 
-def test_the_built_in_table_holds_the_sourced_us_east_1_prices():
+def test_the_built_in_table_holds_us_east_1_list_prices_for_every_size():
     prices = PriceTable.built_in().region(REGION)
-    assert prices.broker_hour == {"kafka.t3.small": 0.0456, "kafka.m5.24xlarge": 10.08}
+    assert set(prices.broker_hour) == set(INSTANCE_TYPES)
+    quoted = {
+        "kafka.t3.small": 0.0456,
+        "kafka.m5.large": 0.21,
+        "kafka.m5.24xlarge": 10.08,  # the top of the published range
+        "kafka.m7g.large": 0.204,
+        "express.m7g.large": 0.408,
+    }
+    assert {name: prices.broker_hour[name] for name in quoted} == quoted
     assert prices.storage_gib_month == 0.10
     assert prices.provisioned_throughput_mibps_month == 0.08
+    assert (prices.express_storage_gib_month, prices.express_data_in_gb) == (0.10, 0.01)
 
 
-def test_an_unsourced_price_is_unknown_not_guessed():
+def test_prices_within_a_family_are_linear_in_vcpus():
+    prices = PriceTable.built_in().region(REGION).broker_hour
+    for name, price in prices.items():
+        if name != "kafka.t3.small":
+            large = name.rsplit(".", 1)[0] + ".large"
+            assert price == pytest.approx(prices[large] * vcpus(name) / vcpus(large))
+
+
+def test_an_unsourced_price_is_unknown_not_guessed(price_file):
+    table = PriceTable.with_overrides(
+        price_file({"regions": {REGION: {"broker_hour": {"kafka.m5.large": None}}}})
+    )
     cost = monthly_cost(
-        ClusterShape(instance_type="kafka.m5.large", broker_count=3, volume_gib=1000),
-        PriceTable.built_in(),
-        REGION,
+        ClusterShape(instance_type="kafka.m5.large", broker_count=3, volume_gib=1000), table, REGION
     )
     assert cost.brokers is None
     assert cost.storage == 300.0
@@ -148,8 +166,10 @@ def test_a_cost_change_says_before_after_and_the_difference(table):
     assert change.to_dict() == {"currency": "USD", "before": 738.0, "after": 768.0, "delta": 30.0}
 
 
-def test_a_cost_change_with_an_unknown_side_has_no_difference():
-    table = PriceTable.built_in()
+def test_a_cost_change_with_an_unknown_side_has_no_difference(price_file):
+    table = PriceTable.with_overrides(
+        price_file({"regions": {REGION: {"broker_hour": {"kafka.m5.large": None}}}})
+    )
     known = ClusterShape(instance_type="kafka.t3.small", broker_count=3, volume_gib=100)
     unknown = ClusterShape(instance_type="kafka.m5.large", broker_count=3, volume_gib=100)
     change = cost_change(monthly_cost(known, table, REGION), monthly_cost(unknown, table, REGION))
@@ -231,7 +251,9 @@ def test_a_price_file_merges_over_the_built_in_table(price_file):
     )
     table = PriceTable.with_overrides(path)
     us_east = table.region(REGION)
-    assert us_east.broker_hour == {"kafka.m5.24xlarge": 10.08, "kafka.m5.large": 0.21}
+    assert us_east.broker_hour["kafka.m5.large"] == 0.21
+    assert "kafka.t3.small" not in us_east.broker_hour  # null: unknown from now on
+    assert us_east.broker_hour["kafka.m5.24xlarge"] == 10.08  # not given: the built-in stays
     assert us_east.storage_gib_month == 0.10  # not given: the built-in price stays
     assert table.region("eu-west-1").storage_gib_month == 0.11
     assert table.sources[-1].url == "https://example.com/p"
