@@ -16,12 +16,17 @@ This policy sizes each step for the growth expected until the *next* step can ta
 2. Horizon: the cool-down a change made now would start (longer after a slow previous operation)
    plus a safety margin for the operation's own run time, the scaler's schedule and the next
    operation.
-3. Each broker is forecast at the horizon from its latest sample. All brokers share one size, so
-   the broker with the highest forecast drives the decision.
-4. Grow only when that forecast exceeds the target, to the smallest whole size that keeps it at
-   the target, but by at least max(10 GiB, `min_step_percent`) because every change locks storage
-   for a cool-down, and never above the cap (`max_gib`, at most 16384 GiB). When the target cannot
-   be met within the cap the decision is CRITICAL and says what to do instead.
+3. Each broker is forecast at the horizon from its latest sample, but never above what retention
+   lets it hold (`retention_bound_gib`: ingest over the retention period) when the caller knows
+   it. All brokers share one size, so the broker with the highest forecast drives the decision.
+4. Grow only when that forecast exceeds `grow_at_percent`, to the smallest whole size that keeps it
+   at the target, but by at least max(10 GiB, `min_step_percent`) because every change locks
+   storage for a cool-down, and never above the cap (`max_gib`, at most 16384 GiB). Growing late
+   (at 75 %, not at the 60 % target) wastes less: storage never shrinks, so every GiB added early
+   is paid for as long as the cluster lives, while a forecast still under 75 % at the horizon
+   leaves a quarter of the disk for what the forecast missed. When the target cannot be met
+   within the cap the decision is CRITICAL and says what to do instead; near the cap it names
+   tiered storage and whether the cluster can use it.
 
 Guards (cluster ACTIVE, no operation in flight) belong to the caller; a cool-down still running is
 an input (`hours_until_change_allowed`) so the decision can warn when the disk would fill first.
@@ -42,6 +47,7 @@ from msk_autopilot.outcome import Severity
 __all__ = [
     "MAX_VOLUME_GIB",
     "MIN_STEP_GIB",
+    "NEAR_CAP_GIB",
     "BrokerForecast",
     "PolicySettings",
     "StorageAction",
@@ -51,11 +57,13 @@ __all__ = [
     "decide",
     "max_throughput_mibps",
     "theil_sen_slope",
+    "tiered_storage_refusal",
 ]
 
 MAX_VOLUME_GIB = 16384  # per broker (UpdateBrokerStorage)
 MIN_STEP_GIB = 10  # "you must increase it by at least 10 GiB"
 MIN_COOLDOWN_HOURS = 6.0  # MSK's cool-down after any storage change is at least this long
+NEAR_CAP_GIB = MAX_VOLUME_GIB * 3 // 4  # from here on, decisions name tiered storage
 
 # Provisioned storage throughput: supported broker types and their maximum MiB/s
 # (msk-provision-throughput.html). Other types cannot provision throughput.
@@ -112,6 +120,11 @@ class StorageObservation(msgspec.Struct, frozen=True, kw_only=True):
     hours_until_change_allowed: float = 0.0  # cool-down still running, 0 when a change is allowed
     previous_operation_hours: float | None = None  # run time of the last storage operation
     provisioned_throughput_mibps: int | None = None  # None: provisioned throughput is off
+    # The most any broker's data logs can hold: its ingest rate times the retention period (the
+    # highest broker). None: unknown, or retention is unlimited.
+    retention_bound_gib: float | None = None
+    storage_mode: str = "LOCAL"  # LOCAL or TIERED
+    kafka_version: str | None = None
 
     def __post_init__(self) -> None:
         if self.volume_gib < 1:
@@ -123,7 +136,10 @@ class StorageObservation(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class PolicySettings(msgspec.Struct, frozen=True, kw_only=True):
-    target_percent: float = 60.0  # highest utilization allowed until the next step can land
+    target_percent: float = 60.0  # a step sizes the volume for this utilization at the horizon
+    # Grow when the forecast at the horizon exceeds this (at least the target): the trade-off
+    # between GiB-hours and headroom, chosen on the simulator's sweep (see the README).
+    grow_at_percent: float = 75.0
     # The scaler's CloudWatch alarm threshold (crossing it invokes the scaler off schedule). A
     # broker already at or above it when the policy grows storage makes the decision a WARNING.
     trigger_percent: float = 85.0
@@ -141,6 +157,11 @@ class PolicySettings(msgspec.Struct, frozen=True, kw_only=True):
         problems = []
         if not 0 < self.target_percent < 100:
             problems.append(f"target_percent must be between 0 and 100, got {self.target_percent}")
+        if not self.target_percent <= self.grow_at_percent < self.trigger_percent:
+            problems.append(
+                f"grow_at_percent ({self.grow_at_percent:g}) must be at least target_percent "
+                f"({self.target_percent:g}) and below trigger_percent ({self.trigger_percent:g})"
+            )
         if not self.target_percent < self.trigger_percent <= 100:
             problems.append(
                 f"target_percent ({self.target_percent:g}) must be below trigger_percent "
@@ -182,6 +203,7 @@ class BrokerForecast(msgspec.Struct, frozen=True):
     growth_gib_per_hour: float | None  # None: fewer than two samples at the current size
     forecast_used_gib: float  # at the horizon
     forecast_percent: float  # at the horizon, at the current size
+    retention_bounded: bool = False  # the forecast is the retention bound, not the trend
 
 
 class StorageDecision(msgspec.Struct, frozen=True, kw_only=True):
@@ -250,6 +272,28 @@ def theil_sen_slope(points: Sequence[tuple[float, float]]) -> float | None:
     return slopes[middle] if len(slopes) % 2 else (slopes[middle - 1] + slopes[middle]) / 2
 
 
+def tiered_storage_refusal(kafka_version: str | None, instance_type: str) -> str | None:
+    """Why a Standard cluster cannot use tiered storage as it is; None when it can.
+
+    MSK supports tiered storage from Apache Kafka 3.6.0 (and on 2.8.2.tiered), not on
+    kafka.t3.small brokers (msk-tiered-storage.html, msk-enable-cluster-tiered-storage-cli.html).
+    """
+    if instance_type == "kafka.t3.small":
+        return "tiered storage is not available on kafka.t3.small brokers"
+    if kafka_version is None:
+        return "the Kafka version is unknown"
+    if kafka_version == "2.8.2.tiered":
+        return None
+    numbers = []
+    for part in kafka_version.split(".")[:3]:
+        if not part.isdigit():
+            break
+        numbers.append(int(part))
+    if tuple(numbers) < (3, 6, 0):
+        return f"Kafka {kafka_version} cannot use it: upgrade to 3.6.0 or later first"
+    return None
+
+
 def max_throughput_mibps(instance_type: str) -> float | None:
     """Highest provisioned storage throughput of a broker type; None if it cannot provision."""
     return _MAX_THROUGHPUT_MIBPS.get(instance_type)
@@ -282,10 +326,12 @@ def decide(
                 f"{throughput} MiB/s (in proportion to size, within the "
                 f"{observation.instance_type} maximum)"
             )
+        tiered = _tiered_storage_note(observation, new_gib)
+        attention = [*notes, tiered] if tiered else notes
         return StorageDecision(
             action=action,
-            severity=_worst(severity, Severity.WARNING) if notes else severity,
-            reason="; ".join([reason, *notes]),
+            severity=_worst(severity, Severity.WARNING) if attention else severity,
+            reason="; ".join([reason, *attention]),
             current_gib=current,
             new_gib=new_gib,
             target_percent=target,
@@ -309,6 +355,10 @@ def decide(
         f"growing {driving.growth_gib_per_hour or 0.0:.2f} GiB/h, "
         f"forecast {driving.forecast_percent:.1f} % in {horizon:.1f} h"
     )
+    if driving.retention_bounded:
+        outlook += (
+            f" (no more than retention lets it hold: {observation.retention_bound_gib:.0f} GiB)"
+        )
 
     if waiting:
         reason = (
@@ -328,9 +378,11 @@ def decide(
         )
         return decision(StorageAction.HOLD, severity, reason)
 
-    if driving.forecast_percent <= target:
+    if driving.forecast_percent <= settings.grow_at_percent:
         return decision(
-            StorageAction.HOLD, Severity.INFO, f"{outlook}: within the {target:g} % target"
+            StorageAction.HOLD,
+            Severity.INFO,
+            f"{outlook}: within the {settings.grow_at_percent:g} % at which it grows",
         )
 
     limit = min(settings.max_gib, MAX_VOLUME_GIB)
@@ -398,6 +450,12 @@ def _forecast_brokers(
         growth = max(0.0, *known) if known else None
         # The latest sample may be minutes old: forecast from its time, not from now.
         forecast_gib = latest_gib + (growth or 0.0) * (horizon - latest_hours)
+        # Retention deletes what is older than the retention period, so at the current ingest
+        # usage cannot pass ingest times retention (nor fall below what is already there).
+        bound = observation.retention_bound_gib
+        bounded = bound is not None and forecast_gib > max(bound, latest_gib)
+        if bounded:
+            forecast_gib = max(bound or 0.0, latest_gib)
         forecasts.append(
             BrokerForecast(
                 broker_id=broker_id,
@@ -406,6 +464,7 @@ def _forecast_brokers(
                 growth_gib_per_hour=growth,
                 forecast_used_gib=forecast_gib,
                 forecast_percent=forecast_gib / gib_per_percent,
+                retention_bounded=bounded,
             )
         )
     return tuple(forecasts)
@@ -424,6 +483,20 @@ def _data_gaps(observation: StorageObservation, forecasts: Sequence[BrokerForeca
             f"{', '.join(unknown)}"
         )
     return notes
+
+
+def _tiered_storage_note(observation: StorageObservation, new_gib: int) -> str | None:
+    """Near the 16 TiB cap, what tiered storage would take, unless the cluster already has it."""
+    if new_gib < NEAR_CAP_GIB or observation.storage_mode == "TIERED":
+        return None
+    note = f"{new_gib} GiB per broker nears the {MAX_VOLUME_GIB} GiB cap and tiered storage is off"
+    refusal = tiered_storage_refusal(observation.kafka_version, observation.instance_type)
+    if refusal is None:
+        return (
+            f"{note}: this cluster supports it (UpdateStorage StorageMode=TIERED, with "
+            "log.cleanup.policy=delete), which moves older segments off the broker volumes"
+        )
+    return f"{note}, and {refusal}"
 
 
 def _scaled_throughput(
