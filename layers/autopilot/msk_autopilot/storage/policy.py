@@ -201,6 +201,9 @@ class BrokerForecast(msgspec.Struct, frozen=True):
     samples: int  # samples used: at the current size and within the look-back
     used_percent: float  # latest sample
     growth_gib_per_hour: float | None  # None: fewer than two samples at the current size
+    # How fast growth itself grows (a ramp), 0 unless it does: a linear forecast over a 24-hour
+    # cool-down misses a ramp by half the acceleration times the horizon squared.
+    acceleration_gib_per_hour_squared: float
     forecast_used_gib: float  # at the horizon
     forecast_percent: float  # at the horizon, at the current size
     retention_bounded: bool = False  # the forecast is the retention bound, not the trend
@@ -352,7 +355,8 @@ def decide(
         )
     outlook = (
         f"broker {driving.broker_id} at {driving.used_percent:.1f} % of {current} GiB, "
-        f"growing {driving.growth_gib_per_hour or 0.0:.2f} GiB/h, "
+        f"growing {driving.growth_gib_per_hour or 0.0:.2f} GiB/h"
+        f"{_accelerating(driving.acceleration_gib_per_hour_squared)}, "
         f"forecast {driving.forecast_percent:.1f} % in {horizon:.1f} h"
     )
     if driving.retention_bounded:
@@ -448,8 +452,10 @@ def _forecast_brokers(
         ]
         known = [slope for slope in slopes if slope is not None]
         growth = max(0.0, *known) if known else None
+        acceleration = _acceleration(points)
         # The latest sample may be minutes old: forecast from its time, not from now.
-        forecast_gib = latest_gib + (growth or 0.0) * (horizon - latest_hours)
+        ahead = horizon - latest_hours
+        forecast_gib = latest_gib + (growth or 0.0) * ahead + acceleration * ahead**2 / 2
         # Retention deletes what is older than the retention period, so at the current ingest
         # usage cannot pass ingest times retention (nor fall below what is already there).
         bound = observation.retention_bound_gib
@@ -462,12 +468,27 @@ def _forecast_brokers(
                 samples=len(points),
                 used_percent=latest_gib / gib_per_percent,
                 growth_gib_per_hour=growth,
+                acceleration_gib_per_hour_squared=acceleration,
                 forecast_used_gib=forecast_gib,
                 forecast_percent=forecast_gib / gib_per_percent,
                 retention_bounded=bounded,
             )
         )
     return tuple(forecasts)
+
+
+def _accelerating(acceleration: float) -> str:
+    return f" (+{acceleration:.2f} GiB/h each hour)" if acceleration > 0 else ""
+
+
+def _acceleration(points: Sequence[tuple[float, float]]) -> float:
+    """Growth of the newer half of `points` over the older half's, per hour; 0 when not rising."""
+    middle = (points[0][0] + points[-1][0]) / 2
+    older = theil_sen_slope([p for p in points if p[0] < middle])
+    newer = theil_sen_slope([p for p in points if p[0] >= middle])
+    if older is None or newer is None:
+        return 0.0
+    return max(0.0, (newer - older) / (middle - points[0][0]))
 
 
 def _data_gaps(observation: StorageObservation, forecasts: Sequence[BrokerForecast]) -> list[str]:
