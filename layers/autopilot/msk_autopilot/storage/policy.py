@@ -63,6 +63,7 @@ __all__ = [
 MAX_VOLUME_GIB = 16384  # per broker (UpdateBrokerStorage)
 MIN_STEP_GIB = 10  # "you must increase it by at least 10 GiB"
 MIN_COOLDOWN_HOURS = 6.0  # MSK's cool-down after any storage change is at least this long
+SLOPE_POINTS = 20  # the most points a slope is estimated from
 NEAR_CAP_GIB = MAX_VOLUME_GIB * 3 // 4  # from here on, decisions name tiered storage
 
 # Provisioned storage throughput: supported broker types and their maximum MiB/s
@@ -260,12 +261,18 @@ def theil_sen_slope(points: Sequence[tuple[float, float]]) -> float | None:
     """Median of the slopes between every pair of (x, y) points with distinct x.
 
     Up to about 29 % of the points can be arbitrary outliers without moving the result much.
-    None when no two points have distinct x. Quadratic: meant for tens of points, not thousands.
+    None when no two points have distinct x. Quadratic, so more than `SLOPE_POINTS` points are
+    thinned evenly (the latest kept): the scaler decides for every broker every 15 minutes, and
+    the simulator replays thousands of such decisions per trace.
     """
+    ordered = sorted(points)
+    stride = math.ceil(len(ordered) / SLOPE_POINTS)
+    if stride > 1:
+        ordered = ordered[::-1][::stride][::-1]
     slopes = sorted(
         (y2 - y1) / (x2 - x1)
-        for index, (x1, y1) in enumerate(points)
-        for x2, y2 in points[index + 1 :]
+        for index, (x1, y1) in enumerate(ordered)
+        for x2, y2 in ordered[index + 1 :]
         if x2 != x1
     )
     if not slopes:
