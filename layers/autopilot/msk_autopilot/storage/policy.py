@@ -19,14 +19,15 @@ This policy sizes each step for the growth expected until the *next* step can ta
 3. Each broker is forecast at the horizon from its latest sample, but never above what retention
    lets it hold (`retention_bound_gib`: ingest over the retention period) when the caller knows
    it. All brokers share one size, so the broker with the highest forecast drives the decision.
-4. Grow only when that forecast exceeds `grow_at_percent`, to the smallest whole size that keeps it
-   at the target, but by at least max(10 GiB, `min_step_percent`) because every change locks
-   storage for a cool-down, and never above the cap (`max_gib`, at most 16384 GiB). Growing late
-   (at 75 %, not at the 60 % target) wastes less: storage never shrinks, so every GiB added early
-   is paid for as long as the cluster lives, while a forecast still under 75 % at the horizon
-   leaves a quarter of the disk for what the forecast missed. When the target cannot be met
-   within the cap the decision is CRITICAL and says what to do instead; near the cap it names
-   tiered storage and whether the cluster can use it.
+4. Grow only when waiting is no longer safe: when the forecast at the *reaction* horizon (the
+   scaler's next run and an operation's run time, `reaction_hours`, plus the margin) exceeds
+   `grow_at_percent`. Storage never shrinks, so every GiB added early is paid for as long as the
+   cluster lives, and a burst that ends before the disk needs more costs nothing. Then grow to
+   the smallest whole size that keeps the forecast at the (cool-down) horizon at the target, by
+   at least max(10 GiB, `min_step_percent`) because every change locks storage for a cool-down,
+   and never above the cap (`max_gib`, at most 16384 GiB). When the target cannot be met within
+   the cap the decision is CRITICAL and says what to do instead; near the cap it names tiered
+   storage and whether the cluster can use it.
 
 Guards (cluster ACTIVE, no operation in flight) belong to the caller; a cool-down still running is
 an input (`hours_until_change_allowed`) so the decision can warn when the disk would fill first.
@@ -138,9 +139,10 @@ class StorageObservation(msgspec.Struct, frozen=True, kw_only=True):
 
 class PolicySettings(msgspec.Struct, frozen=True, kw_only=True):
     target_percent: float = 60.0  # a step sizes the volume for this utilization at the horizon
-    # Grow when the forecast at the horizon exceeds this (at least the target): the trade-off
-    # between GiB-hours and headroom, chosen on the simulator's sweep (see the README).
+    # Grow when the forecast at the reaction horizon exceeds this (at least the target): the
+    # trade-off between GiB-hours and headroom, chosen on the simulator's sweep (see the README).
     grow_at_percent: float = 75.0
+    reaction_hours: float = 1.0  # the scaler's next run (15 min) + an operation's run time
     # The scaler's CloudWatch alarm threshold (crossing it invokes the scaler off schedule). A
     # broker already at or above it when the policy grows storage makes the decision a WARNING.
     trigger_percent: float = 85.0
@@ -175,6 +177,8 @@ class PolicySettings(msgspec.Struct, frozen=True, kw_only=True):
             )
         if self.slow_operation_hours <= 0 or self.slow_operation_cooldown_hours <= 0:
             problems.append("slow_operation_hours and slow_operation_cooldown_hours must be > 0")
+        if self.reaction_hours <= 0:
+            problems.append("reaction_hours must be > 0")
         if self.safety_margin_hours < 0 or self.min_step_percent < 0:
             problems.append("safety_margin_hours and min_step_percent must not be negative")
         if not 0 < self.burst_window_hours <= self.look_back_hours:
@@ -185,6 +189,11 @@ class PolicySettings(msgspec.Struct, frozen=True, kw_only=True):
             )
         if problems:
             raise ValueError("; ".join(problems))
+
+    @property
+    def reaction_horizon_hours(self) -> float:
+        """How far ahead holding now must stay safe: a later run can still grow the volume."""
+        return self.reaction_hours + self.safety_margin_hours
 
     def planned_cooldown_hours(self, previous_operation_hours: float | None) -> float:
         """The cool-down to plan for after the next change."""
@@ -207,6 +216,7 @@ class BrokerForecast(msgspec.Struct, frozen=True):
     acceleration_gib_per_hour_squared: float
     forecast_used_gib: float  # at the horizon
     forecast_percent: float  # at the horizon, at the current size
+    reaction_percent: float  # at the reaction horizon, at the current size
     retention_bounded: bool = False  # the forecast is the retention bound, not the trend
 
 
@@ -389,11 +399,13 @@ def decide(
         )
         return decision(StorageAction.HOLD, severity, reason)
 
-    if driving.forecast_percent <= settings.grow_at_percent:
+    soon = max(broker.reaction_percent for broker in forecasts)
+    if soon <= settings.grow_at_percent:
         return decision(
             StorageAction.HOLD,
             Severity.INFO,
-            f"{outlook}: within the {settings.grow_at_percent:g} % at which it grows",
+            f"{outlook}; {soon:.1f} % in {settings.reaction_horizon_hours:g} h, when a later "
+            f"run could still grow it: within the {settings.grow_at_percent:g} % at which it grows",
         )
 
     limit = min(settings.max_gib, MAX_VOLUME_GIB)
@@ -461,14 +473,19 @@ def _forecast_brokers(
         growth = max(0.0, *known) if known else None
         acceleration = _acceleration(points)
         # The latest sample may be minutes old: forecast from its time, not from now.
+        # Acceleration sizes a step for a ramp over the cool-down; it does not trigger one, since
+        # over the reaction horizon a jump in ingest (a burst that may end) would look like it.
         ahead = horizon - latest_hours
         forecast_gib = latest_gib + (growth or 0.0) * ahead + acceleration * ahead**2 / 2
+        reaction_gib = latest_gib + (growth or 0.0) * (
+            settings.reaction_horizon_hours - latest_hours
+        )
         # Retention deletes what is older than the retention period, so at the current ingest
         # usage cannot pass ingest times retention (nor fall below what is already there).
-        bound = observation.retention_bound_gib
-        bounded = bound is not None and forecast_gib > max(bound, latest_gib)
-        if bounded:
-            forecast_gib = max(bound or 0.0, latest_gib)
+        ceiling = max(observation.retention_bound_gib or math.inf, latest_gib)
+        bounded = forecast_gib > ceiling
+        forecast_gib = min(forecast_gib, ceiling)
+        reaction_gib = min(reaction_gib, ceiling)
         forecasts.append(
             BrokerForecast(
                 broker_id=broker_id,
@@ -478,6 +495,7 @@ def _forecast_brokers(
                 acceleration_gib_per_hour_squared=acceleration,
                 forecast_used_gib=forecast_gib,
                 forecast_percent=forecast_gib / gib_per_percent,
+                reaction_percent=reaction_gib / gib_per_percent,
                 retention_bounded=bounded,
             )
         )
