@@ -361,8 +361,7 @@ def sweep(grow_at_percents: Sequence[float], *, target_percent: float = 60.0) ->
         more_ops = sum(pair.operations[0] > pair.operations[1] for pair in pairs)
         full = sum(pair.minutes_full[0] for pair in pairs)
         lines.append(
-            f"| {grow_at:g} | {fmean(coping):.3f}x | {max(coping):.3f}x | {more_ops} "
-            f"| {full:,} |"
+            f"| {grow_at:g} | {fmean(coping):.3f}x | {max(coping):.3f}x | {more_ops} | {full:,} |"
         )
     return "\n".join(lines)
 
