@@ -160,10 +160,10 @@ class PolicySettings(msgspec.Struct, frozen=True, kw_only=True):
         problems = []
         if not 0 < self.target_percent < 100:
             problems.append(f"target_percent must be between 0 and 100, got {self.target_percent}")
-        if not self.target_percent <= self.grow_at_percent < self.trigger_percent:
+        if not self.target_percent <= self.grow_at_percent <= self.trigger_percent:
             problems.append(
                 f"grow_at_percent ({self.grow_at_percent:g}) must be at least target_percent "
-                f"({self.target_percent:g}) and below trigger_percent ({self.trigger_percent:g})"
+                f"({self.target_percent:g}) and at most trigger_percent ({self.trigger_percent:g})"
             )
         if not self.target_percent < self.trigger_percent <= 100:
             problems.append(

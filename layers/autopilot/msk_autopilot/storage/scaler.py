@@ -373,6 +373,8 @@ def build_storage_scaler(
     policy = PolicySettings(
         target_percent=settings.target_percent,
         trigger_percent=settings.alarm_threshold_percent,
+        # The disk alarm means "act": a lower alarm threshold grows at that threshold.
+        grow_at_percent=min(PolicySettings().grow_at_percent, settings.alarm_threshold_percent),
         cooldown_hours=settings.cooldown_hours,
         max_gib=settings.max_volume_gib,
         scale_throughput=settings.scale_throughput,
