@@ -12,7 +12,8 @@ from msk_autopilot_local.emulator import seed_fleet
 from msk_autopilot_local.local_aws import read_fleet
 
 ROOT = Path(__file__).resolve().parents[2]
-M5_LARGE_AT_21_CENTS = '{"regions": {"us-east-1": {"broker_hour": {"kafka.m5.large": 0.21}}}}'
+M5_LARGE_AT_19_CENTS = '{"regions": {"us-east-1": {"broker_hour": {"kafka.m5.large": 0.19}}}}'
+M5_LARGE_UNKNOWN = '{"regions": {"us-east-1": {"broker_hour": {"kafka.m5.large": null}}}}'
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def cost(capsys, *arguments: str) -> list[dict]:
     return json.loads(capsys.readouterr().out)
 
 
-def test_every_cluster_is_priced_part_by_part_and_unsourced_prices_are_unknown(demo_fleet, capsys):
+def test_every_cluster_is_priced_part_by_part_from_the_built_in_table(demo_fleet, capsys):
     rows = {row["cluster"]: row for row in cost(capsys)}
     assert set(rows) == {"orders", "clickstream", "legacy"}
     legacy = rows["legacy"]
@@ -33,29 +34,26 @@ def test_every_cluster_is_priced_part_by_part_and_unsourced_prices_are_unknown(d
     assert (legacy["instance_type"], legacy["broker_count"]) == ("kafka.m5.large", 2)
     assert legacy["cost"]["storage"] == 100.0  # 2 brokers x 500 GiB x $0.10
     assert legacy["cost"]["throughput"] == 0.0
-    assert legacy["cost"]["brokers"] is None  # kafka.m5.large is not in the built-in table
-    assert legacy["cost"]["total"] is None
-    assert legacy["cost"]["unknown"] == ["kafka.m5.large hour price in us-east-1"]
-    assert legacy["savings"] is None
-    assert rows["orders"]["cost"]["storage"] == 300.0
-
-
-def test_a_price_file_fills_in_the_missing_prices(demo_fleet, capsys, tmp_path):
-    prices = tmp_path / "prices.json"
-    prices.write_text(M5_LARGE_AT_21_CENTS)
-    rows = {row["cluster"]: row for row in cost(capsys, "--prices", str(prices))}
-    assert rows["orders"]["cost"]["brokers"] == pytest.approx(3 * 730 * 0.21)
+    assert legacy["cost"]["brokers"] == pytest.approx(2 * 730 * 0.21)
+    assert legacy["cost"]["total"] == pytest.approx(306.6 + 100.0)
+    assert legacy["cost"]["unknown"] == []
     assert rows["orders"]["cost"]["total"] == pytest.approx(459.9 + 300.0)
-    assert rows["legacy"]["cost"]["total"] == pytest.approx(306.6 + 100.0)
+
+
+def test_a_price_file_replaces_the_tables_prices(demo_fleet, capsys, tmp_path):
+    prices = tmp_path / "prices.json"
+    prices.write_text(M5_LARGE_AT_19_CENTS)
+    rows = {row["cluster"]: row for row in cost(capsys, "--prices", str(prices))}
+    assert rows["orders"]["cost"]["brokers"] == pytest.approx(3 * 730 * 0.19)
+    assert rows["orders"]["cost"]["total"] == pytest.approx(416.1 + 300.0)
+    assert rows["legacy"]["cost"]["total"] == pytest.approx(277.4 + 100.0)
     # right-sizing keeps every size until the broker policy is wired in: nothing saved
     assert rows["orders"]["right_sized"] == {"instance_type": "kafka.m5.large", "broker_count": 3}
     assert rows["orders"]["savings"] == 0.0
 
 
-def test_one_cluster_as_a_table(demo_fleet, capsys, tmp_path):
-    prices = tmp_path / "prices.json"
-    prices.write_text(M5_LARGE_AT_21_CENTS)
-    assert main(["cost", "--cluster", demo_fleet["legacy"], "--prices", str(prices)]) == 0
+def test_one_cluster_as_a_table(demo_fleet, capsys):
+    assert main(["cost", "--cluster", demo_fleet["legacy"]]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split()[:3] == ["cluster", "opted", "in"]
     (row,) = [line for line in lines if line.startswith("legacy")]
@@ -67,10 +65,13 @@ def test_one_cluster_as_a_table(demo_fleet, capsys, tmp_path):
     assert not any(line.startswith("Unknown:") for line in lines)
 
 
-def test_the_table_says_which_prices_are_unknown(demo_fleet, capsys):
-    assert main(["cost"]) == 0
+def test_the_table_says_which_prices_are_unknown(demo_fleet, capsys, tmp_path):
+    prices = tmp_path / "prices.json"
+    prices.write_text(M5_LARGE_UNKNOWN)
+    assert main(["cost", "--prices", str(prices)]) == 0
     out = capsys.readouterr().out
-    assert "unknown" in out
+    rows = [line for line in out.splitlines() if line.startswith("legacy")]
+    assert rows[0].split()[5:7] == ["unknown", "100.00"]
     assert "Unknown: kafka.m5.large hour price in us-east-1 (give them with --prices FILE)." in out
 
 
@@ -114,6 +115,6 @@ def test_the_readme_shows_the_demo_fleets_figures_as_the_command_prints_them(
     assert main(["cost"]) == 0
     assert f"```\n{capsys.readouterr().out}```" in readme
     prices = tmp_path / "prices.json"
-    prices.write_text(M5_LARGE_AT_21_CENTS)
+    prices.write_text(M5_LARGE_AT_19_CENTS)
     assert main(["cost", "--prices", str(prices)]) == 0
     assert f"```\n{capsys.readouterr().out}```" in readme

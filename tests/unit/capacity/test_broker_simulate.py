@@ -38,12 +38,13 @@ def suite():
 # --- the world -----------------------------------------------------------------------------------
 
 
-def test_cpu_is_demand_over_provisioned_vcpus_and_cost_is_vcpu_hours():
+def test_cpu_is_demand_over_provisioned_vcpus_and_cost_is_broker_hours_at_list_price():
     run = simulate_brokers(broker_trace(["0,6,1,1"]), "autopilot")  # 6 of 12 vCPUs
     assert run.peak_cpu_percent == 50.0
     assert run.actions == ()
     assert run.broker_hours == 72
-    assert run.cost == 72 * 4  # three xlarge brokers, 4 vCPUs each, 24 hours
+    # three xlarge brokers for 24 hours at us-east-1's $0.42 (capacity/prices.json)
+    assert run.cost == pytest.approx(72 * 0.42, abs=0.05)
     assert run.final_shape == "kafka.m5.xlarge x 3"
 
 
@@ -55,7 +56,7 @@ def test_demand_is_linear_between_rows_and_capped_at_the_vcpus():
     assert run.minutes_saturated > 0
 
 
-def test_a_price_function_replaces_relative_vcpu_hours():
+def test_a_price_function_replaces_the_list_price():
     run = simulate_brokers(broker_trace(["0,6,1,1"]), "autopilot", price=lambda _: 0.5)
     assert run.cost == 36
 
@@ -191,9 +192,10 @@ def test_express_growth_scales_out_with_rebalancing_while_the_cpu_rule_throttles
 def test_the_table_compares_cost_with_the_rule(suite):
     table = broker_comparison_table(list(suite.values())).splitlines()
     assert table[0].startswith("| trace | policy | actions | recommended | min > threshold")
+    assert "| cost USD |" in table[0]
     short = [line for line in table if line.startswith("| short_spike | autopilot")]
     assert short == [
-        "| short_spike | autopilot | 0 | 0 | 53 | 0 | 91.7 | 288 | 2,304 | -6.8 % "
+        "| short_spike | autopilot | 0 | 0 | 53 | 0 | 91.7 | 288 | 242 | -6.8 % "
         "| kafka.m5.2xlarge x 3 |"
     ]
 

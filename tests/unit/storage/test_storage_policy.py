@@ -3,6 +3,7 @@
 import json
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,13 +16,26 @@ from msk_autopilot.storage.policy import (
     StorageAction,
     StorageObservation,
     UsageSample,
-    decide,
     max_throughput_mibps,
     theil_sen_slope,
 )
+from msk_autopilot.storage.policy import (
+    decide as policy_decide,
+)
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
-EXACT = PolicySettings(min_step_percent=0)  # isolates the forecast-driven size from the floor
+# Growing as soon as the forecast at the cool-down horizon passes the target isolates how far a
+# step goes from when it is taken; the tests of when (grow late) use the defaults.
+EAGER = {"grow_at_percent": 60.0, "reaction_hours": 6.0}
+EXACT = PolicySettings(min_step_percent=0, **EAGER)  # isolates the forecast-driven size too
+
+
+def eager(**fields):
+    return PolicySettings(**{**EAGER, **fields})
+
+
+def decide(observation, settings=None):
+    return policy_decide(observation, settings or eager())
 
 
 def series(start_percent, percent_per_hour, hours=6.0, every_minutes=10, spikes=()):
@@ -168,18 +182,18 @@ def test_the_broker_with_the_highest_forecast_drives_the_decision():
 
 def test_the_target_is_a_setting():
     usage = {"1": series(44, 1.0)}  # forecast 58 %
-    assert decide(observe(usage=usage), PolicySettings(target_percent=50)).resizes
-    assert not decide(observe(usage=usage), PolicySettings(target_percent=60)).resizes
+    assert decide(observe(usage=usage), eager(target_percent=50, grow_at_percent=50)).resizes
+    assert not decide(observe(usage=usage), eager(target_percent=60)).resizes
 
 
 def test_a_slow_previous_operation_plans_for_a_longer_cool_down():
-    usage = {"1": series(38, 1.0)}  # 44 %, 10 GiB/h
-    quick = decide(observe(usage=usage, previous_operation_hours=0.5))
-    slow = decide(observe(usage=usage, previous_operation_hours=3))
+    usage = {"1": series(50, 1.0)}  # 56 %, 10 GiB/h
+    quick = decide(observe(usage=usage, previous_operation_hours=0.5), EXACT)
+    slow = decide(observe(usage=usage, previous_operation_hours=3), EXACT)
     assert quick.horizon_hours == 8.0
-    assert quick.action is StorageAction.HOLD  # 44 + 8 = 52 %
+    assert quick.new_gib == 1067  # 56 + 8 = 64 % of 1000 GiB, at 60 %
     assert slow.horizon_hours == 26.0  # 24 h cool-down + 2 h margin
-    assert slow.action is StorageAction.GROW  # 44 + 26 = 70 %
+    assert slow.new_gib == 1367  # 56 + 26 = 82 %
 
 
 def test_a_broker_already_over_the_alarm_threshold_makes_growth_a_warning():
@@ -193,7 +207,7 @@ def test_a_broker_already_over_the_alarm_threshold_makes_growth_a_warning():
 
 
 def test_the_cap_stops_growth_and_says_what_to_do_instead():
-    decision = decide(observe(usage={"1": series(90, 0.0)}), PolicySettings(max_gib=1200))
+    decision = decide(observe(usage={"1": series(90, 0.0)}), eager(max_gib=1200))
     assert decision.action is StorageAction.CAP_REACHED
     assert decision.severity is Severity.CRITICAL
     assert decision.new_gib == 1200  # as far as allowed
@@ -209,9 +223,7 @@ def test_no_growth_below_the_ten_gib_minimum_under_the_cap():
 
 
 def test_a_cap_below_the_current_size_never_shrinks():
-    decision = decide(
-        observe(volume_gib=2000, usage={"1": series(80, 0)}), PolicySettings(max_gib=1000)
-    )
+    decision = decide(observe(volume_gib=2000, usage={"1": series(80, 0)}), eager(max_gib=1000))
     assert decision.new_gib == 2000
     assert decision.action is StorageAction.CAP_REACHED
 
@@ -274,7 +286,7 @@ def test_throughput_rises_with_size_when_enabled(instance_type, current, expecte
         instance_type=instance_type,
         provisioned_throughput_mibps=current,
     )
-    decision = decide(observation, PolicySettings(scale_throughput=True))
+    decision = decide(observation, eager(scale_throughput=True))
     assert decision.new_gib == 1100
     assert decision.new_throughput_mibps == expected
 
@@ -284,7 +296,7 @@ def test_throughput_is_left_alone_unless_asked_or_growing():
     growing = observe(usage={"1": series(61, 0)}, **enabled)
     holding = observe(usage={"1": series(30, 0)}, **enabled)
     assert decide(growing).new_throughput_mibps is None
-    assert decide(holding, PolicySettings(scale_throughput=True)).new_throughput_mibps is None
+    assert decide(holding, eager(scale_throughput=True)).new_throughput_mibps is None
 
 
 # --- settings and output ----------------------------------------------------------------------
@@ -352,13 +364,17 @@ observations = st.builds(
     st.sampled_from([0.0, 0.0, 2.5]),
     st.none() | st.floats(0, 30),
 )
-policy_settings = st.builds(
-    PolicySettings,
-    target_percent=st.floats(10, 80),
-    cooldown_hours=st.floats(6, 30),
-    max_gib=st.integers(MIN_STEP_GIB, MAX_VOLUME_GIB),
-    min_step_percent=st.floats(0, 25),
-    scale_throughput=st.booleans(),
+policy_settings = st.floats(10, 80).flatmap(
+    lambda target: st.builds(
+        PolicySettings,
+        target_percent=st.just(target),
+        grow_at_percent=st.floats(target, 84),
+        reaction_hours=st.floats(0.25, 6),
+        cooldown_hours=st.floats(6, 30),
+        max_gib=st.integers(MIN_STEP_GIB, MAX_VOLUME_GIB),
+        min_step_percent=st.floats(0, 25),
+        scale_throughput=st.booleans(),
+    )
 )
 
 
@@ -401,12 +417,69 @@ def test_more_usage_never_means_a_smaller_size(observation, policy, extra_percen
 
 @settings(max_examples=200, deadline=None)
 @given(observations, policy_settings)
-def test_it_acts_whenever_the_forecast_exceeds_the_target(observation, policy):
+def test_it_acts_whenever_waiting_is_unsafe(observation, policy):
     decision = decide(observation, policy)
     driving = decision.driving_broker
     if driving is None or observation.hours_until_change_allowed > 0:
         assert decision.action is StorageAction.HOLD
-    elif driving.forecast_percent > policy.target_percent:
+    elif max(broker.reaction_percent for broker in decision.brokers) > policy.grow_at_percent:
         assert decision.action is not StorageAction.HOLD
     else:
         assert decision.action is StorageAction.HOLD
+
+
+# --- growing late, retention, ramps, the cap ---------------------------------------------------
+
+
+def test_by_default_it_grows_only_when_waiting_for_a_later_run_is_unsafe():
+    # 10 GiB/h: 8 h ahead (the cool-down horizon) is 78 %, but 3 h ahead is 73 %.
+    assert policy_decide(observe(usage={"1": series(64, 1.0)})).action is StorageAction.HOLD
+    grown = policy_decide(observe(usage={"1": series(67, 1.0)}))  # 76 % in 3 h
+    assert grown.action is StorageAction.GROW
+    assert grown.new_forecast_percent == pytest.approx(60, abs=0.1)  # sized for the cool-down
+
+
+def test_retention_bounds_the_forecast():
+    usage = {"1": series(50, 1.0)}  # 56 %, 10 GiB/h: 64 % in 8 h
+    bounded = decide(observe(usage=usage, retention_bound_gib=620.0), EXACT)
+    assert bounded.driving_broker.forecast_used_gib == pytest.approx(620)
+    assert bounded.driving_broker.retention_bounded
+    assert bounded.new_gib == 1034  # 620 GiB at 60 %, not 640
+    assert "retention lets it hold: 620 GiB" in bounded.reason
+    below_usage = decide(observe(usage=usage, retention_bound_gib=100.0), EXACT)
+    assert below_usage.driving_broker.forecast_used_gib == pytest.approx(560)  # what is there
+
+
+def test_a_ramp_is_forecast_with_its_acceleration():
+    # Growth rises from 0 to 12 GiB/h over six hours: 2 GiB/h more each hour.
+    samples = [
+        UsageSample(NOW - timedelta(minutes=10 * (36 - index)), 40 + (index / 6) ** 2 / 10)
+        for index in range(37)
+    ]
+    decision = decide(observe(usage={"1": samples}), EXACT)
+    assert decision.driving_broker.acceleration_gib_per_hour_squared == pytest.approx(2, rel=0.2)
+    assert "GiB/h each hour" in decision.reason
+
+
+@pytest.mark.parametrize(
+    ("version", "instance_type", "says"),
+    [
+        ("3.6.0", "kafka.m5.4xlarge", "this cluster supports it"),
+        ("2.8.2.tiered", "kafka.m5.4xlarge", "this cluster supports it"),
+        ("3.5.1", "kafka.m5.4xlarge", "upgrade to 3.6.0 or later first"),
+        ("3.6.0", "kafka.t3.small", "not available on kafka.t3.small"),
+    ],
+)
+def test_near_the_cap_the_decision_names_tiered_storage(version, instance_type, says):
+    near = observe(
+        volume_gib=13000,
+        usage={"1": series(80, 0.0)},
+        kafka_version=version,
+        instance_type=instance_type,
+    )
+    decision = decide(near)
+    assert "tiered storage is off" in decision.reason
+    assert says in decision.reason
+    assert decision.severity is not Severity.INFO
+    tiered = msgspec.structs.replace(near, storage_mode="TIERED")
+    assert "tiered storage" not in decide(tiered).reason.split("Act instead")[0]

@@ -1,8 +1,9 @@
 """The storage simulator: its world model, both policies, the shipped suite and the command."""
 
+import dataclasses
 import json
-from collections import defaultdict
 from datetime import timedelta
+from statistics import fmean
 
 import msgspec
 import pytest
@@ -13,10 +14,17 @@ from msk_autopilot_local.simulate import simulator
 from msk_autopilot_local.simulate.simulator import (
     SimulationResult,
     comparison_table,
+    efficiency,
+    efficiency_table,
     run_suite,
     simulate,
 )
-from msk_autopilot_local.simulate.trace import TraceError, load_trace, parse_trace
+from msk_autopilot_local.simulate.trace import (
+    TraceError,
+    load_trace,
+    parse_trace,
+    shipped_traces,
+)
 
 
 def one_broker_trace(volume_gib, rate, *, hours, retention=100, history=0):
@@ -119,27 +127,53 @@ def test_after_a_resize_the_autopilot_is_told_when_and_how_long_it_took(monkeypa
 
 
 @pytest.fixture(scope="module")
-def suite():
-    by_trace = defaultdict(dict)
-    for result in run_suite():
-        by_trace[result.trace][result.policy] = result
-    return by_trace
+def runs():
+    return run_suite()
 
 
-def test_autopilot_never_fills_a_disk_where_msk_fills_one(suite):
-    msk_fills = {t for t, runs in suite.items() if runs["msk-native"].minutes_full > 0}
-    assert {"burst_10x", "ramp_to_cap_fast"} <= msk_fills
-    for trace in msk_fills:
-        assert suite[trace]["autopilot"].minutes_full == 0, trace
+@pytest.fixture(scope="module")
+def suite(runs):
+    return efficiency(runs)
 
 
-def test_autopilot_costs_at_most_15_percent_more_where_msk_copes(suite):
-    msk_copes = {t for t, runs in suite.items() if runs["msk-native"].minutes_full == 0}
-    assert {"steady_growth", "retention_plateau"} <= msk_copes
-    for trace in msk_copes:
-        runs = suite[trace]
-        assert runs["autopilot"].minutes_full == 0, trace
-        assert runs["autopilot"].gib_hours <= 1.15 * runs["msk-native"].gib_hours, trace
+def test_the_suite_runs_every_trace_with_both_cool_downs_some_held_out(suite):
+    assert {(pair.trace, pair.cooldown_hours) for pair in suite} == {
+        (trace.name, cooldown) for trace in shipped_traces() for cooldown in (6.0, 24.0)
+    }
+    assert sum(trace.held_out for trace in shipped_traces()) >= 3
+    assert any(pair.msk_fills for pair in suite if pair.cooldown_hours == 24)
+
+
+def test_the_autopilot_never_fills_a_disk(suite):
+    assert [pair for pair in suite if pair.minutes_full[0]] == []
+
+
+def test_the_autopilot_never_makes_more_operations_than_msk(suite):
+    assert [pair for pair in suite if pair.operations[0] > pair.operations[1]] == []
+
+
+def test_where_msk_copes_the_autopilot_wastes_at_most_5_percent_on_average_20_at_most(suite):
+    coping = [pair for pair in suite if not pair.msk_fills]
+    assert len(coping) >= 10
+    assert fmean(pair.gib_hours_ratio for pair in coping) <= 1.05
+    assert [pair for pair in coping if pair.gib_hours_ratio > 1.20] == []
+
+
+def test_the_efficiency_table_gives_ratios_to_msk():
+    results = [
+        SimulationResult(
+            "t", "autopilot", 10, 0, 59.0, 0, 1100.0, 2, 110, cooldown_hours=24.0, held_out=True
+        ),
+        SimulationResult(
+            "t", "msk-native", 10, 5, 100.0, 30, 1000.0, 3, 100, cooldown_hours=24.0, held_out=True
+        ),
+        SimulationResult("u", "autopilot", 10, 0, 59.0, 0, 900.0, 1, 110, cooldown_hours=6.0),
+        SimulationResult("u", "msk-native", 10, 0, 60.0, 0, 1000.0, 3, 100, cooldown_hours=6.0),
+    ]
+    lines = efficiency_table(efficiency(results)).splitlines()
+    assert lines[2] == "| t (held out) | 24 h | 1.100x | 2 / 3 | 0 / 5 |"
+    assert lines[3] == "| u | 6 h | 0.900x | 1 / 3 | 0 / 0 |"
+    assert lines[-1].startswith("Where MSK's policy never fills (1 run): GiB-hours 0.900x")
 
 
 def test_the_comparison_table_is_markdown_with_the_cost_difference():
@@ -153,11 +187,11 @@ def test_the_comparison_table_is_markdown_with_the_cost_difference():
     assert lines[3] == "| t | msk-native | 5 | 100.0 | 30 | 1,000 | unknown |  | 3 | 100 |"
 
 
-def test_storage_cost_is_the_gib_hours_at_the_tables_storage_price(suite):
+def test_storage_cost_is_the_gib_hours_at_the_tables_storage_price(runs):
     # us-east-1: $0.10 per GiB-month of 730 hours (capacity/prices.json)
-    for runs in suite.values():
-        for run in runs.values():
-            assert run.storage_cost == pytest.approx(run.gib_hours * 0.10 / 730, abs=0.01)
+    assert runs
+    for run in runs:
+        assert run.storage_cost == pytest.approx(run.gib_hours * 0.10 / 730, abs=0.01)
 
 
 # --- the command ------------------------------------------------------------------------------
@@ -195,9 +229,15 @@ def test_command_runs_one_policy_with_its_options(trace_file, capsys):
 
 def test_command_suite_prints_every_shipped_trace(monkeypatch, trace_file, capsys):
     small = load_trace(trace_file)
-    monkeypatch.setattr(simulator, "shipped_traces", lambda: [small, small])
-    assert run_command("--suite", "--cooldown-hours", "8") == 0
-    assert capsys.readouterr().out.count("| small |") == 4
+    other = dataclasses.replace(small, name="other")
+    monkeypatch.setattr(simulator, "shipped_traces", lambda: [small, other])
+    assert run_command("--suite") == 0
+    table = capsys.readouterr().out
+    for trace in ("small", "other"):  # one row per cool-down
+        assert [line.split(" | ")[1] for line in table.splitlines() if f"| {trace} |" in line] == [
+            "6 h",
+            "24 h",
+        ]
 
 
 @pytest.mark.parametrize(

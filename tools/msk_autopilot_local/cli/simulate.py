@@ -3,7 +3,11 @@ CPU and throughput trace through the broker policy.
 
     msk-autopilot simulate --trace FILE [--policy autopilot|msk-native] [--target PCT]
                            [--cooldown-hours H] [--json] [--plot FILE]
-    msk-autopilot simulate --suite [...]     every shipped trace, both policies, one table
+    msk-autopilot simulate --suite [--target PCT] [--json] [--plot FILE]
+                           every shipped trace, both policies, 6 h and 24 h cool-downs: the
+                           autopilot's GiB-hours, operations and full minutes against MSK's
+    msk-autopilot simulate --sweep [--target PCT]
+                           the suite for each grow-at threshold: the trade-off the default takes
     msk-autopilot simulate --broker-trace FILE [--cooldown-hours H] [--json] [--plot FILE]
     msk-autopilot simulate --broker-suite [...]   every shipped broker trace, both policies
 
@@ -35,8 +39,11 @@ from msk_autopilot_local.simulate.simulator import (
     POLICIES,
     PolicyName,
     comparison_table,
+    efficiency,
+    efficiency_table,
     run_suite,
     simulate,
+    sweep,
 )
 from msk_autopilot_local.simulate.trace import Trace, load_trace, shipped_traces
 
@@ -46,9 +53,11 @@ __all__ = ["register"]
 _OPTIONS = {
     "target_percent": "--target",
     "cooldown_hours": "--cooldown-hours",
+    "grow_at_percent": "the grow-at threshold",
     "trigger_percent": "the disk alarm threshold",
 }
 _OPTION_NAMES = re.compile(r"\b(?:" + "|".join(_OPTIONS) + r")\b")
+_SWEEP_GROW_AT = (60.0, 65.0, 70.0, 75.0, 80.0)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -60,23 +69,33 @@ def _run(args: argparse.Namespace) -> int:
     if args.broker_trace or args.broker_suite:
         return _run_brokers(args)
     policies: tuple[PolicyName, ...] = (args.policy,) if args.policy else POLICIES
-    options = {"target_percent": args.target, "cooldown_hours": args.cooldown_hours}
     try:
+        if args.sweep:
+            print(sweep(_SWEEP_GROW_AT, target_percent=args.target))
+            return 0
         if args.suite:
-            results = run_suite(policies=policies, **options)
+            results = run_suite(policies=policies, target_percent=args.target)
         else:
             trace = load_trace(args.trace)
-            results = [simulate(trace, policy, **options) for policy in policies]
+            results = [
+                simulate(
+                    trace, policy, target_percent=args.target, cooldown_hours=args.cooldown_hours
+                )
+                for policy in policies
+            ]
     except LocalToolError:
         raise
     except ValueError as error:  # the policy's settings out of range, named as options here
         raise LocalToolError(_OPTION_NAMES.sub(lambda m: _OPTIONS[m[0]], str(error))) from None
     if args.json:
         print(json.dumps([asdict(result) for result in results], indent=2))
+    elif args.suite and len(policies) == len(POLICIES):
+        print(efficiency_table(efficiency(results)))
     else:
         print(comparison_table(results))
     if args.plot:
         traces = shipped_traces() if args.suite else [load_trace(args.trace)]
+        options = {"target_percent": args.target, "cooldown_hours": args.cooldown_hours}
         _plot_storage(args.plot, traces, policies, options)
     return 0
 
@@ -131,7 +150,14 @@ def register(subparsers: Subparsers) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--trace", type=Path, metavar="FILE", help="a trace CSV to replay")
     source.add_argument(
-        "--suite", action="store_true", help="replay every shipped trace and compare"
+        "--suite",
+        action="store_true",
+        help="replay every shipped trace with 6 h and 24 h cool-downs and compare",
+    )
+    source.add_argument(
+        "--sweep",
+        action="store_true",
+        help="the suite for each grow-at threshold (60-80 %%): GiB-hours against safety",
     )
     source.add_argument(
         "--broker-trace", type=Path, metavar="FILE", help="a CPU and throughput trace CSV"
@@ -150,7 +176,7 @@ def register(subparsers: Subparsers) -> None:
         type=float,
         default=6.0,
         metavar="H",
-        help="cool-down after each storage change, for both policies (6, at least 6)",
+        help="cool-down after each change, both policies, --trace or --broker-trace (6, >= 6)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument(

@@ -20,8 +20,8 @@ Policies:
 
 Figures per run: actions, recommendations, minutes over the CPU threshold, minutes saturated
 (CPU demand beyond the vCPUs, or throughput beyond the size's guidance or quota), broker-hours
-and cost. Cost prices a broker-hour by `price` (instance type -> price); the default is the
-type's vCPUs, i.e. relative vCPU-hours, until the pricing table is wired in.
+and cost in USD. Cost prices a broker-hour by `price` (instance type -> USD per hour); the default
+is the built-in price table's us-east-1 list price (`msk_autopilot.capacity.pricing`).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from msk_autopilot.capacity.policy import (
     ClusterShape,
     decide,
 )
+from msk_autopilot.capacity.pricing import PriceTable
 from msk_autopilot.capacity.sizes import is_express, larger, smaller, type_change_refusal, vcpus
 from msk_autopilot.health.limits import partition_limits
 from msk_autopilot_local.simulate.broker_trace import BrokerTrace, shipped_broker_traces
@@ -48,7 +49,7 @@ __all__ = [
     "BrokerPolicyName",
     "BrokerRun",
     "broker_comparison_table",
-    "relative_vcpu_price",
+    "list_price",
     "run_broker_suite",
     "simulate_brokers",
 ]
@@ -58,15 +59,19 @@ BROKER_POLICIES: tuple[BrokerPolicyName, ...] = get_args(BrokerPolicyName)
 
 OPERATION_MINUTES = 60  # a broker size or count change, start to new shape serving
 RULE_MINUTES = 15  # the threshold rule's "for 15 minutes"
+_PRICING_REGION = "us-east-1"
 _MB = 1_000_000
 # Called every simulated minute with a handful of distinct sizes.
 _guidance = cache(throughput_guidance)
 _vcpus = cache(vcpus)
 
 
-def relative_vcpu_price(instance_type: str) -> float:
-    """A broker-hour priced at its vCPUs: the placeholder until real prices are wired."""
-    return float(vcpus(instance_type))
+def list_price(instance_type: str) -> float:
+    """A broker-hour at the built-in table's us-east-1 price (every size has one there)."""
+    price = PriceTable.built_in().region(_PRICING_REGION).broker_hour.get(instance_type)
+    if price is None:
+        raise ValueError(f"the price table has no {_PRICING_REGION} price for {instance_type}")
+    return price
 
 
 @dataclass(frozen=True)
@@ -111,7 +116,7 @@ def simulate_brokers(
     *,
     cooldown_hours: float = 6.0,
     settings: BrokerPolicySettings | None = None,
-    price: Callable[[str], float] = relative_vcpu_price,
+    price: Callable[[str], float] = list_price,
 ) -> BrokerRun:
     """Replay `trace` minute by minute under `policy`; deterministic."""
     settings = settings or BrokerPolicySettings()
@@ -284,7 +289,7 @@ def broker_comparison_table(runs: list[BrokerRun]) -> str:
     rule_cost = {run.trace: run.cost for run in runs if run.policy == "threshold-rule"}
     lines = [
         "| trace | policy | actions | recommended | min > threshold | min saturated "
-        "| peak CPU % | broker-hours | cost | vs rule | final shape |",
+        "| peak CPU % | broker-hours | cost USD | vs rule | final shape |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for run in runs:

@@ -17,25 +17,32 @@ Policies:
   is: every 15 minutes and whenever the highest broker utilization crosses the alarm
   threshold (`PolicySettings.trigger_percent`) upwards, skipped while an operation runs or the
   cool-down lasts (the I/O layer's guards), given the KafkaDataLogsDiskUsed samples of its
-  look-back at a 10-minute period.
+  look-back at a 10-minute period and the retention bound the scaler computes: the highest
+  broker's peak ingest over the look-back times the current retention.
 - `msk-native`: MSK's documented auto scaling: every minute, when the highest broker utilization
   is at or above the target, add max(10 GiB, 10 % of the current size, rounded up).
 
 Figures per run: minutes at 100 % (some broker refused writes), peak utilization, minutes above
 85 %, provisioned GiB-hours over all brokers (what EBS bills), what they cost at the built-in
 table's us-east-1 storage price (`msk_autopilot.capacity.pricing`) and storage operations.
+
+`run_suite` replays every shipped trace with both cool-downs MSK may impose (6 h and 24 h),
+`efficiency_table` puts the autopilot's figures as ratios to MSK's, and `sweep` does so for a
+range of `grow_at_percent`: the trade-off between GiB-hours and headroom the default is chosen on.
 """
 
 from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from statistics import fmean
 from typing import Literal, get_args
 
 from msk_autopilot.capacity.pricing import HOURS_PER_MONTH, PriceTable
+from msk_autopilot.outcome import plural
 from msk_autopilot.storage.policy import (
     MAX_VOLUME_GIB,
     MIN_STEP_GIB,
@@ -52,12 +59,17 @@ from msk_autopilot_local.simulate.trace import (
 )
 
 __all__ = [
+    "COOLDOWNS_HOURS",
     "POLICIES",
+    "Efficiency",
     "PolicyName",
     "SimulationResult",
     "comparison_table",
+    "efficiency",
+    "efficiency_table",
     "run_suite",
     "simulate",
+    "sweep",
 ]
 
 PolicyName = Literal["autopilot", "msk-native"]
@@ -71,6 +83,8 @@ NATIVE_STEP_PERCENT = 10  # MSK auto scaling adds max(10 GiB, 10 % of current)
 _EPOCH = datetime(2025, 1, 1, tzinfo=UTC)  # simulated minute 0; only differences matter
 _INSTANCE_TYPE = "kafka.m5.2xlarge"  # throughput is not simulated
 _PRICING_REGION = "us-east-1"
+COOLDOWNS_HOURS = (6.0, 24.0)  # MSK's cool-down: at least 6 h, sometimes more than 24
+_DEFAULTS = PolicySettings()
 
 
 @dataclass(frozen=True)
@@ -85,6 +99,8 @@ class SimulationResult:
     operations: int  # storage changes started
     final_gib: int  # volume size per broker at the end
     storage_cost: float | None = None  # USD for the GiB-hours; None without a storage price
+    cooldown_hours: float = 6.0
+    held_out: bool = False  # the trace's
 
 
 def simulate(
@@ -93,11 +109,16 @@ def simulate(
     *,
     target_percent: float = 60.0,
     cooldown_hours: float = 6.0,
+    grow_at_percent: float = _DEFAULTS.grow_at_percent,
     observe: Callable[[int, float, int, bool], None] | None = None,
 ) -> SimulationResult:
     """Replay `trace` minute by minute under `policy`; deterministic. `observe` sees each scored
     minute: (minute, highest utilization %, volume GiB, some disk full)."""
-    settings = PolicySettings(target_percent=target_percent, cooldown_hours=cooldown_hours)
+    settings = PolicySettings(
+        target_percent=target_percent,
+        grow_at_percent=grow_at_percent,
+        cooldown_hours=cooldown_hours,
+    )
     cooldown_minutes = round(cooldown_hours * 60)
     disks = _Disks(trace)
     autopilot = _Autopilot(trace.broker_ids, settings) if policy == "autopilot" else None
@@ -123,7 +144,7 @@ def simulate(
         percents = [100.0 * used / volume for used in disks.used]
         highest = max(percents)
         if autopilot is not None:
-            autopilot.record(minute, percents)
+            autopilot.record(minute, percents, trace.segments[segment])
         if minute < 0:
             if refused:
                 raise TraceError(f"trace {trace.name}: the history overfills {volume} GiB volumes")
@@ -154,6 +175,8 @@ def simulate(
         operations=operations,
         final_gib=volume,
         storage_cost=_storage_cost(gib_minutes / 60),
+        cooldown_hours=cooldown_hours,
+        held_out=trace.held_out,
     )
 
 
@@ -210,14 +233,18 @@ class _Autopilot:
         self._settings = settings
         self._sample_minutes: list[int] = []
         self._samples: list[list[UsageSample]] = [[] for _ in broker_ids]
+        self._peak_ingest: list[float] = []  # highest broker's GiB/h, per sample
+        self._retention_hours = 0.0
         self._alarm_on = False
         self._alarm_fired = False  # went into ALARM since the last evaluation could act
         self._operations = 0
 
-    def record(self, minute: int, percents: list[float]) -> None:
+    def record(self, minute: int, percents: list[float], segment: TraceSegment) -> None:
+        self._retention_hours = segment.retention_minutes / 60
         if minute % METRIC_PERIOD_MINUTES == 0:
             at = _EPOCH + timedelta(minutes=minute)
             self._sample_minutes.append(minute)
+            self._peak_ingest.append(max(segment.ingest_gib_per_hour))
             for samples, percent in zip(self._samples, percents, strict=True):
                 samples.append(UsageSample(at, percent))
         alarm_on = max(percents) >= self._settings.trigger_percent
@@ -240,6 +267,7 @@ class _Autopilot:
             instance_type=_INSTANCE_TYPE,
             resized_at=None if resized_at is None else _EPOCH + timedelta(minutes=resized_at),
             previous_operation_hours=OPERATION_MINUTES / 60 if self._operations else None,
+            retention_bound_gib=max(self._peak_ingest[first:]) * self._retention_hours,
         )
         decision = decide(observation, self._settings)
         if not decision.resizes:
@@ -252,14 +280,105 @@ def run_suite(
     *,
     policies: tuple[PolicyName, ...] = POLICIES,
     target_percent: float = 60.0,
-    cooldown_hours: float = 6.0,
+    cooldowns_hours: Sequence[float] = COOLDOWNS_HOURS,
+    grow_at_percent: float = _DEFAULTS.grow_at_percent,
 ) -> list[SimulationResult]:
-    """Every shipped trace under every policy in `policies`."""
+    """Every shipped trace under every policy in `policies`, with each cool-down."""
     return [
-        simulate(trace, policy, target_percent=target_percent, cooldown_hours=cooldown_hours)
+        simulate(
+            trace,
+            policy,
+            target_percent=target_percent,
+            cooldown_hours=cooldown,
+            grow_at_percent=grow_at_percent,
+        )
+        for cooldown in cooldowns_hours
         for trace in shipped_traces()
         for policy in policies
     ]
+
+
+@dataclass(frozen=True)
+class Efficiency:
+    """The autopilot against MSK's policy on one trace and cool-down."""
+
+    trace: str
+    held_out: bool
+    cooldown_hours: float
+    gib_hours_ratio: float  # autopilot / msk-native
+    operations: tuple[int, int]  # autopilot, msk-native
+    minutes_full: tuple[int, int]  # autopilot, msk-native
+
+    @property
+    def msk_fills(self) -> bool:
+        return self.minutes_full[1] > 0
+
+
+def efficiency(results: Iterable[SimulationResult]) -> list[Efficiency]:
+    """Pair each autopilot run with MSK's run of the same trace and cool-down."""
+    runs = {(r.trace, r.cooldown_hours, r.policy): r for r in results}
+    pairs = []
+    for (trace, cooldown, policy), ours in runs.items():
+        theirs = runs.get((trace, cooldown, "msk-native"))
+        if policy != "autopilot" or theirs is None:
+            continue
+        pairs.append(
+            Efficiency(
+                trace=trace,
+                held_out=ours.held_out,
+                cooldown_hours=cooldown,
+                gib_hours_ratio=ours.gib_hours / theirs.gib_hours,
+                operations=(ours.operations, theirs.operations),
+                minutes_full=(ours.minutes_full, theirs.minutes_full),
+            )
+        )
+    return pairs
+
+
+def efficiency_table(pairs: Sequence[Efficiency]) -> str:
+    """Markdown: per trace and cool-down, the autopilot's figures as ratios to MSK's policy."""
+    lines = [
+        "| trace | cool-down | GiB-hours vs MSK | ops (autopilot / MSK) "
+        "| min at 100 % (autopilot / MSK) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for pair in pairs:
+        name = f"{pair.trace} (held out)" if pair.held_out else pair.trace
+        lines.append(
+            f"| {name} | {pair.cooldown_hours:g} h | {pair.gib_hours_ratio:.3f}x "
+            f"| {pair.operations[0]} / {pair.operations[1]} "
+            f"| {pair.minutes_full[0]:,} / {pair.minutes_full[1]:,} |"
+        )
+    coping = [pair.gib_hours_ratio for pair in pairs if not pair.msk_fills]
+    if coping:
+        lines.append("")
+        lines.append(
+            f"Where MSK's policy never fills ({plural(len(coping), 'run')}): GiB-hours "
+            f"{fmean(coping):.3f}x MSK's on average, {max(coping):.3f}x at most."
+        )
+    return "\n".join(lines)
+
+
+def sweep(grow_at_percents: Sequence[float], *, target_percent: float = 60.0) -> str:
+    """The trade-off over `grow_at_percent`: a Markdown row per value, on the whole suite."""
+    native = run_suite(policies=("msk-native",), target_percent=target_percent)
+    lines = [
+        "| grow at % | mean GiB-hours vs MSK | max | runs with more ops than MSK "
+        "| min at 100 % (all runs) |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for grow_at in grow_at_percents:
+        ours = run_suite(
+            policies=("autopilot",), target_percent=target_percent, grow_at_percent=grow_at
+        )
+        pairs = efficiency([*ours, *native])
+        coping = [pair.gib_hours_ratio for pair in pairs if not pair.msk_fills]
+        more_ops = sum(pair.operations[0] > pair.operations[1] for pair in pairs)
+        full = sum(pair.minutes_full[0] for pair in pairs)
+        lines.append(
+            f"| {grow_at:g} | {fmean(coping):.3f}x | {max(coping):.3f}x | {more_ops} | {full:,} |"
+        )
+    return "\n".join(lines)
 
 
 def comparison_table(results: list[SimulationResult]) -> str:

@@ -11,6 +11,7 @@ Format: `#` header lines (`# key: value`), then CSV with a header row.
     # duration_hours: 240       length of the simulation (required)
     # history_hours: 72         how long the first row's ingest had been running before hour 0
     #                           (optional; default: its retention, i.e. a steady state)
+    # held_out: true            the policy's defaults were not tuned on this trace (optional)
     hour,retention_hours,broker_1,broker_2,broker_3
     0,72,5.0,5.0,5.5
     48,72,50.0,50.0,55.0
@@ -62,6 +63,7 @@ class Trace:
     history_minutes: int
     broker_ids: tuple[str, ...]
     segments: tuple[TraceSegment, ...]
+    held_out: bool = False  # kept out of tuning, to check the policy on loads it was not fit to
 
 
 def load_trace(path: Path) -> Trace:
@@ -105,6 +107,9 @@ def parse_trace(text: str, name: str) -> Trace:
     if segments[-1].start_minute >= duration:
         raise TraceError(f"trace {name}: every row must start before duration_hours")
     history = header.get("history_hours")
+    held_out = header.get("held_out", "false")
+    if held_out not in {"true", "false"}:
+        raise TraceError(f"trace {name}: held_out must be true or false, got {held_out!r}")
     return Trace(
         name=name,
         description=header.get("description", ""),
@@ -117,6 +122,7 @@ def parse_trace(text: str, name: str) -> Trace:
         ),
         broker_ids=tuple(c.removeprefix(_BROKER_PREFIX) for c in columns[2:]),
         segments=tuple(segments),
+        held_out=held_out == "true",
     )
 
 

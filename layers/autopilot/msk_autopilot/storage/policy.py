@@ -16,12 +16,18 @@ This policy sizes each step for the growth expected until the *next* step can ta
 2. Horizon: the cool-down a change made now would start (longer after a slow previous operation)
    plus a safety margin for the operation's own run time, the scaler's schedule and the next
    operation.
-3. Each broker is forecast at the horizon from its latest sample. All brokers share one size, so
-   the broker with the highest forecast drives the decision.
-4. Grow only when that forecast exceeds the target, to the smallest whole size that keeps it at
-   the target, but by at least max(10 GiB, `min_step_percent`) because every change locks storage
-   for a cool-down, and never above the cap (`max_gib`, at most 16384 GiB). When the target cannot
-   be met within the cap the decision is CRITICAL and says what to do instead.
+3. Each broker is forecast at the horizon from its latest sample, but never above what retention
+   lets it hold (`retention_bound_gib`: ingest over the retention period) when the caller knows
+   it. All brokers share one size, so the broker with the highest forecast drives the decision.
+4. Grow only when waiting is no longer safe: when the forecast at the *reaction* horizon (the
+   scaler's next run and an operation's run time, `reaction_hours`, plus the margin) exceeds
+   `grow_at_percent`. Storage never shrinks, so every GiB added early is paid for as long as the
+   cluster lives, and a burst that ends before the disk needs more costs nothing. Then grow to
+   the smallest whole size that keeps the forecast at the (cool-down) horizon at the target, by
+   at least max(10 GiB, `min_step_percent`) because every change locks storage for a cool-down,
+   and never above the cap (`max_gib`, at most 16384 GiB). When the target cannot be met within
+   the cap the decision is CRITICAL and says what to do instead; near the cap it names tiered
+   storage and whether the cluster can use it.
 
 Guards (cluster ACTIVE, no operation in flight) belong to the caller; a cool-down still running is
 an input (`hours_until_change_allowed`) so the decision can warn when the disk would fill first.
@@ -42,6 +48,7 @@ from msk_autopilot.outcome import Severity
 __all__ = [
     "MAX_VOLUME_GIB",
     "MIN_STEP_GIB",
+    "NEAR_CAP_GIB",
     "BrokerForecast",
     "PolicySettings",
     "StorageAction",
@@ -51,11 +58,14 @@ __all__ = [
     "decide",
     "max_throughput_mibps",
     "theil_sen_slope",
+    "tiered_storage_refusal",
 ]
 
 MAX_VOLUME_GIB = 16384  # per broker (UpdateBrokerStorage)
 MIN_STEP_GIB = 10  # "you must increase it by at least 10 GiB"
 MIN_COOLDOWN_HOURS = 6.0  # MSK's cool-down after any storage change is at least this long
+SLOPE_POINTS = 20  # the most points a slope is estimated from
+NEAR_CAP_GIB = MAX_VOLUME_GIB * 3 // 4  # from here on, decisions name tiered storage
 
 # Provisioned storage throughput: supported broker types and their maximum MiB/s
 # (msk-provision-throughput.html). Other types cannot provision throughput.
@@ -112,6 +122,11 @@ class StorageObservation(msgspec.Struct, frozen=True, kw_only=True):
     hours_until_change_allowed: float = 0.0  # cool-down still running, 0 when a change is allowed
     previous_operation_hours: float | None = None  # run time of the last storage operation
     provisioned_throughput_mibps: int | None = None  # None: provisioned throughput is off
+    # The most any broker's data logs can hold: its ingest rate times the retention period (the
+    # highest broker). None: unknown, or retention is unlimited.
+    retention_bound_gib: float | None = None
+    storage_mode: str = "LOCAL"  # LOCAL or TIERED
+    kafka_version: str | None = None
 
     def __post_init__(self) -> None:
         if self.volume_gib < 1:
@@ -123,7 +138,11 @@ class StorageObservation(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class PolicySettings(msgspec.Struct, frozen=True, kw_only=True):
-    target_percent: float = 60.0  # highest utilization allowed until the next step can land
+    target_percent: float = 60.0  # a step sizes the volume for this utilization at the horizon
+    # Grow when the forecast at the reaction horizon exceeds this (at least the target): the
+    # trade-off between GiB-hours and headroom, chosen on the simulator's sweep (see the README).
+    grow_at_percent: float = 75.0
+    reaction_hours: float = 1.0  # the scaler's next run (15 min) + an operation's run time
     # The scaler's CloudWatch alarm threshold (crossing it invokes the scaler off schedule). A
     # broker already at or above it when the policy grows storage makes the decision a WARNING.
     trigger_percent: float = 85.0
@@ -141,6 +160,11 @@ class PolicySettings(msgspec.Struct, frozen=True, kw_only=True):
         problems = []
         if not 0 < self.target_percent < 100:
             problems.append(f"target_percent must be between 0 and 100, got {self.target_percent}")
+        if not self.target_percent <= self.grow_at_percent <= self.trigger_percent:
+            problems.append(
+                f"grow_at_percent ({self.grow_at_percent:g}) must be at least target_percent "
+                f"({self.target_percent:g}) and at most trigger_percent ({self.trigger_percent:g})"
+            )
         if not self.target_percent < self.trigger_percent <= 100:
             problems.append(
                 f"target_percent ({self.target_percent:g}) must be below trigger_percent "
@@ -153,6 +177,8 @@ class PolicySettings(msgspec.Struct, frozen=True, kw_only=True):
             )
         if self.slow_operation_hours <= 0 or self.slow_operation_cooldown_hours <= 0:
             problems.append("slow_operation_hours and slow_operation_cooldown_hours must be > 0")
+        if self.reaction_hours <= 0:
+            problems.append("reaction_hours must be > 0")
         if self.safety_margin_hours < 0 or self.min_step_percent < 0:
             problems.append("safety_margin_hours and min_step_percent must not be negative")
         if not 0 < self.burst_window_hours <= self.look_back_hours:
@@ -163,6 +189,11 @@ class PolicySettings(msgspec.Struct, frozen=True, kw_only=True):
             )
         if problems:
             raise ValueError("; ".join(problems))
+
+    @property
+    def reaction_horizon_hours(self) -> float:
+        """How far ahead holding now must stay safe: a later run can still grow the volume."""
+        return self.reaction_hours + self.safety_margin_hours
 
     def planned_cooldown_hours(self, previous_operation_hours: float | None) -> float:
         """The cool-down to plan for after the next change."""
@@ -180,8 +211,13 @@ class BrokerForecast(msgspec.Struct, frozen=True):
     samples: int  # samples used: at the current size and within the look-back
     used_percent: float  # latest sample
     growth_gib_per_hour: float | None  # None: fewer than two samples at the current size
+    # How fast growth itself grows (a ramp), 0 unless it does: a linear forecast over a 24-hour
+    # cool-down misses a ramp by half the acceleration times the horizon squared.
+    acceleration_gib_per_hour_squared: float
     forecast_used_gib: float  # at the horizon
     forecast_percent: float  # at the horizon, at the current size
+    reaction_percent: float  # at the reaction horizon, at the current size
+    retention_bounded: bool = False  # the forecast is the retention bound, not the trend
 
 
 class StorageDecision(msgspec.Struct, frozen=True, kw_only=True):
@@ -235,12 +271,18 @@ def theil_sen_slope(points: Sequence[tuple[float, float]]) -> float | None:
     """Median of the slopes between every pair of (x, y) points with distinct x.
 
     Up to about 29 % of the points can be arbitrary outliers without moving the result much.
-    None when no two points have distinct x. Quadratic: meant for tens of points, not thousands.
+    None when no two points have distinct x. Quadratic, so more than `SLOPE_POINTS` points are
+    thinned evenly (the latest kept): the scaler decides for every broker every 15 minutes, and
+    the simulator replays thousands of such decisions per trace.
     """
+    ordered = sorted(points)
+    stride = math.ceil(len(ordered) / SLOPE_POINTS)
+    if stride > 1:
+        ordered = ordered[::-1][::stride][::-1]
     slopes = sorted(
         (y2 - y1) / (x2 - x1)
-        for index, (x1, y1) in enumerate(points)
-        for x2, y2 in points[index + 1 :]
+        for index, (x1, y1) in enumerate(ordered)
+        for x2, y2 in ordered[index + 1 :]
         if x2 != x1
     )
     if not slopes:
@@ -248,6 +290,28 @@ def theil_sen_slope(points: Sequence[tuple[float, float]]) -> float | None:
     middle = len(slopes) // 2
     # statistics.median would cost a few milliseconds of cold-start imports (fractions, decimal).
     return slopes[middle] if len(slopes) % 2 else (slopes[middle - 1] + slopes[middle]) / 2
+
+
+def tiered_storage_refusal(kafka_version: str | None, instance_type: str) -> str | None:
+    """Why a Standard cluster cannot use tiered storage as it is; None when it can.
+
+    MSK supports tiered storage from Apache Kafka 3.6.0 (and on 2.8.2.tiered), not on
+    kafka.t3.small brokers (msk-tiered-storage.html, msk-enable-cluster-tiered-storage-cli.html).
+    """
+    if instance_type == "kafka.t3.small":
+        return "tiered storage is not available on kafka.t3.small brokers"
+    if kafka_version is None:
+        return "the Kafka version is unknown"
+    if kafka_version == "2.8.2.tiered":
+        return None
+    numbers = []
+    for part in kafka_version.split(".")[:3]:
+        if not part.isdigit():
+            break
+        numbers.append(int(part))
+    if tuple(numbers) < (3, 6, 0):
+        return f"Kafka {kafka_version} cannot use it: upgrade to 3.6.0 or later first"
+    return None
 
 
 def max_throughput_mibps(instance_type: str) -> float | None:
@@ -282,10 +346,12 @@ def decide(
                 f"{throughput} MiB/s (in proportion to size, within the "
                 f"{observation.instance_type} maximum)"
             )
+        tiered = _tiered_storage_note(observation, new_gib)
+        attention = [*notes, tiered] if tiered else notes
         return StorageDecision(
             action=action,
-            severity=_worst(severity, Severity.WARNING) if notes else severity,
-            reason="; ".join([reason, *notes]),
+            severity=_worst(severity, Severity.WARNING) if attention else severity,
+            reason="; ".join([reason, *attention]),
             current_gib=current,
             new_gib=new_gib,
             target_percent=target,
@@ -306,9 +372,14 @@ def decide(
         )
     outlook = (
         f"broker {driving.broker_id} at {driving.used_percent:.1f} % of {current} GiB, "
-        f"growing {driving.growth_gib_per_hour or 0.0:.2f} GiB/h, "
+        f"growing {driving.growth_gib_per_hour or 0.0:.2f} GiB/h"
+        f"{_accelerating(driving.acceleration_gib_per_hour_squared)}, "
         f"forecast {driving.forecast_percent:.1f} % in {horizon:.1f} h"
     )
+    if driving.retention_bounded:
+        outlook += (
+            f" (no more than retention lets it hold: {observation.retention_bound_gib:.0f} GiB)"
+        )
 
     if waiting:
         reason = (
@@ -328,9 +399,13 @@ def decide(
         )
         return decision(StorageAction.HOLD, severity, reason)
 
-    if driving.forecast_percent <= target:
+    soon = max(broker.reaction_percent for broker in forecasts)
+    if soon <= settings.grow_at_percent:
         return decision(
-            StorageAction.HOLD, Severity.INFO, f"{outlook}: within the {target:g} % target"
+            StorageAction.HOLD,
+            Severity.INFO,
+            f"{outlook}; {soon:.1f} % in {settings.reaction_horizon_hours:g} h, when a later "
+            f"run could still grow it: within the {settings.grow_at_percent:g} % at which it grows",
         )
 
     limit = min(settings.max_gib, MAX_VOLUME_GIB)
@@ -396,19 +471,49 @@ def _forecast_brokers(
         ]
         known = [slope for slope in slopes if slope is not None]
         growth = max(0.0, *known) if known else None
+        acceleration = _acceleration(points)
         # The latest sample may be minutes old: forecast from its time, not from now.
-        forecast_gib = latest_gib + (growth or 0.0) * (horizon - latest_hours)
+        # Acceleration sizes a step for a ramp over the cool-down; it does not trigger one, since
+        # over the reaction horizon a jump in ingest (a burst that may end) would look like it.
+        ahead = horizon - latest_hours
+        forecast_gib = latest_gib + (growth or 0.0) * ahead + acceleration * ahead**2 / 2
+        reaction_gib = latest_gib + (growth or 0.0) * (
+            settings.reaction_horizon_hours - latest_hours
+        )
+        # Retention deletes what is older than the retention period, so at the current ingest
+        # usage cannot pass ingest times retention (nor fall below what is already there).
+        ceiling = max(observation.retention_bound_gib or math.inf, latest_gib)
+        bounded = forecast_gib > ceiling
+        forecast_gib = min(forecast_gib, ceiling)
+        reaction_gib = min(reaction_gib, ceiling)
         forecasts.append(
             BrokerForecast(
                 broker_id=broker_id,
                 samples=len(points),
                 used_percent=latest_gib / gib_per_percent,
                 growth_gib_per_hour=growth,
+                acceleration_gib_per_hour_squared=acceleration,
                 forecast_used_gib=forecast_gib,
                 forecast_percent=forecast_gib / gib_per_percent,
+                reaction_percent=reaction_gib / gib_per_percent,
+                retention_bounded=bounded,
             )
         )
     return tuple(forecasts)
+
+
+def _accelerating(acceleration: float) -> str:
+    return f" (+{acceleration:.2f} GiB/h each hour)" if acceleration > 0 else ""
+
+
+def _acceleration(points: Sequence[tuple[float, float]]) -> float:
+    """Growth of the newer half of `points` over the older half's, per hour; 0 when not rising."""
+    middle = (points[0][0] + points[-1][0]) / 2
+    older = theil_sen_slope([p for p in points if p[0] < middle])
+    newer = theil_sen_slope([p for p in points if p[0] >= middle])
+    if older is None or newer is None:
+        return 0.0
+    return max(0.0, (newer - older) / (middle - points[0][0]))
 
 
 def _data_gaps(observation: StorageObservation, forecasts: Sequence[BrokerForecast]) -> list[str]:
@@ -424,6 +529,20 @@ def _data_gaps(observation: StorageObservation, forecasts: Sequence[BrokerForeca
             f"{', '.join(unknown)}"
         )
     return notes
+
+
+def _tiered_storage_note(observation: StorageObservation, new_gib: int) -> str | None:
+    """Near the 16 TiB cap, what tiered storage would take, unless the cluster already has it."""
+    if new_gib < NEAR_CAP_GIB or observation.storage_mode == "TIERED":
+        return None
+    note = f"{new_gib} GiB per broker nears the {MAX_VOLUME_GIB} GiB cap and tiered storage is off"
+    refusal = tiered_storage_refusal(observation.kafka_version, observation.instance_type)
+    if refusal is None:
+        return (
+            f"{note}: this cluster supports it (UpdateStorage StorageMode=TIERED, with "
+            "log.cleanup.policy=delete), which moves older segments off the broker volumes"
+        )
+    return f"{note}, and {refusal}"
 
 
 def _scaled_throughput(

@@ -28,6 +28,7 @@ from msk_autopilot.events import AlarmStateChange, ScaleRequest, ScheduledEvent
 from msk_autopilot.health.alarms import cluster_arn_of_alarm
 from msk_autopilot.health.change import ChangeKind
 from msk_autopilot.health.gatekeeper import guarded_msk
+from msk_autopilot.health.limits import is_express
 from msk_autopilot.msk import (
     ClusterNotFoundError,
     ClusterSnapshot,
@@ -161,8 +162,15 @@ class StorageScaler(msgspec.Struct):
         return self.plan_cluster(cluster, now=now)
 
     def plan_cluster(self, cluster: ClusterSnapshot, *, now: datetime) -> Plan:
-        if cluster.provisioned is None or cluster.volume_gib is None:
-            return Plan(cluster, None, "serverless clusters have no broker storage to grow")
+        provisioned = cluster.provisioned
+        no_ebs = None
+        if provisioned is not None and is_express(provisioned.broker_node_group_info.instance_type):
+            no_ebs = "Express brokers have no EBS volumes to grow (MSK manages their storage)"
+        elif provisioned is None or cluster.volume_gib is None:
+            no_ebs = "serverless clusters have no broker storage to grow"
+        if no_ebs is not None or provisioned is None or cluster.volume_gib is None:
+            logger.info(no_ebs, extra={"cluster": cluster.cluster_arn})
+            return Plan(cluster, None, no_ebs)
         if not cluster.opted_in(self.settings.opt_in_tag_key):
             return Plan(
                 cluster, None, f"not opted in (tag {self.settings.opt_in_tag_key}=true missing)"
@@ -192,20 +200,22 @@ class StorageScaler(msgspec.Struct):
             elapsed = (now - last_change.end_time).total_seconds() / 3600
             cooldown = self.policy.planned_cooldown_hours(previous_hours)
             wait_hours = max(0.0, cooldown - elapsed)
-        ebs = cluster.provisioned.broker_node_group_info.storage_info.ebs_storage_info
+        ebs = provisioned.broker_node_group_info.storage_info.ebs_storage_info
         throughput = ebs.provisioned_throughput
         observation = StorageObservation(
             now=now,
             volume_gib=cluster.volume_gib,
-            broker_count=cluster.provisioned.number_of_broker_nodes,
+            broker_count=provisioned.number_of_broker_nodes,
             usage=usage,
-            instance_type=cluster.provisioned.broker_node_group_info.instance_type,
+            instance_type=provisioned.broker_node_group_info.instance_type,
             resized_at=resized_at,
             hours_until_change_allowed=wait_hours,
             previous_operation_hours=previous_hours,
             provisioned_throughput_mibps=throughput.volume_throughput
             if throughput.enabled
             else None,
+            storage_mode=provisioned.storage_mode,
+            kafka_version=provisioned.current_broker_software_info.kafka_version,
         )
         return Plan(cluster, decide(observation, self.policy), None, wait_hours)
 
@@ -380,6 +390,8 @@ def build_storage_scaler(
     policy = PolicySettings(
         target_percent=settings.target_percent,
         trigger_percent=settings.alarm_threshold_percent,
+        # The disk alarm means "act": a lower alarm threshold grows at that threshold.
+        grow_at_percent=min(PolicySettings().grow_at_percent, settings.alarm_threshold_percent),
         cooldown_hours=settings.cooldown_hours,
         max_gib=settings.max_volume_gib,
         scale_throughput=settings.scale_throughput,
