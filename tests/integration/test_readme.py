@@ -104,7 +104,7 @@ class Shown:
 
 def _plan_shows_clickstream_growing(shown: Shown) -> None:
     assert shown.code == 0, shown.err
-    assert re.match(r"clickstream\s+grow\s+1000\s+3321\s", shown.row("clickstream"))
+    assert re.match(r"clickstream\s+grow\s+1000\s+3342\s", shown.row("clickstream"))
     assert re.match(r"orders\s+hold\s", shown.row("orders"))
     assert re.match(r"legacy\s+hold\s", shown.row("legacy"))
 
@@ -120,14 +120,14 @@ def _scale_request_in_dry_run(shown: Shown) -> None:
     assert shown.code == 0, shown.err
     result = shown.result()
     assert result["status"] == "dry_run"
-    assert "growing to 3321 GiB" in result["reason"]
+    assert "growing to 3342 GiB" in result["reason"]
 
 
 def _alarm_grows_clickstream(shown: Shown) -> None:
     assert shown.code == 0, shown.err
     result = shown.result()
     assert result["status"] == "acted"
-    assert "growing to 3321 GiB" in result["reason"]
+    assert "growing to 3342 GiB" in result["reason"]
 
 
 def _plan_while_clickstream_grows(shown: Shown) -> None:

@@ -141,7 +141,9 @@ def invoke_function(
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         }
     )
-    lead = _emulated_clock_lead(function_environment.get("AWS_ENDPOINT_URL"))
+    # The endpoint the function will talk to: its own setting, else the one it inherits.
+    endpoint = function_environment.get("AWS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL")
+    lead = _emulated_clock_lead(endpoint)
     if lead is not None:
         function_environment[OFFSET_VARIABLE] = f"{lead:.3f}"
     function_environment.update(env_overrides or {})

@@ -15,7 +15,6 @@ import argparse
 import json
 import sys
 import traceback
-from datetime import UTC, datetime
 from pathlib import Path
 
 from msk_autopilot_local.cli.options import (
@@ -26,16 +25,17 @@ from msk_autopilot_local.cli.options import (
 )
 from msk_autopilot_local.documents import read_document
 from msk_autopilot_local.errors import LocalToolError, unreachable_aws
-from msk_autopilot_local.local_lambda import invoke_function, read_env_vars_file
+from msk_autopilot_local.local_lambda import emulated_now, invoke_function, read_env_vars_file
 
 __all__ = ["register"]
 
 
 def _delivered_now(event: object) -> object:
-    """The event with its `time` set to now, as if EventBridge delivered it this minute."""
+    """The event with its `time` set to now (the emulated account's, when AWS_ENDPOINT_URL points
+    at one), as if EventBridge delivered it this minute."""
     if not isinstance(event, dict) or "time" not in event:
         raise LocalToolError("--now: this event has no 'time' (only EventBridge events have one)")
-    return {**event, "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    return {**event, "time": emulated_now().strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 def _run(args: argparse.Namespace) -> int:
