@@ -26,15 +26,14 @@ Format: `#` header lines (`# key: value`), then CSV with a header row.
 
 from __future__ import annotations
 
-import csv
 import itertools
 from bisect import bisect_right
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 
 from msk_autopilot.capacity.sizes import INSTANCE_TYPES, is_express
 from msk_autopilot_local.errors import LocalToolError
+from msk_autopilot_local.simulate import trace_file
 
 __all__ = [
     "BrokerTrace",
@@ -91,38 +90,16 @@ class BrokerTrace:
 
 
 def load_broker_trace(path: Path) -> BrokerTrace:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise BrokerTraceError(f"cannot read broker trace {path}: {error.strerror}") from None
-    return parse_broker_trace(text, name=path.stem)
+    return trace_file.load(path, "broker trace", BrokerTraceError, parse_broker_trace)
 
 
 def shipped_broker_traces() -> list[BrokerTrace]:
     """The repository's CPU and throughput traces, by name."""
-    folder = files("msk_autopilot_local.simulate") / "broker_traces"
-    return sorted(
-        (
-            parse_broker_trace(entry.read_text(encoding="utf-8"), entry.name.removesuffix(".csv"))
-            for entry in folder.iterdir()
-            if entry.name.endswith(".csv")
-        ),
-        key=lambda trace: trace.name,
-    )
+    return trace_file.shipped("broker_traces", parse_broker_trace, key=lambda trace: trace.name)
 
 
 def parse_broker_trace(text: str, name: str) -> BrokerTrace:
-    header: dict[str, str] = {}
-    lines: list[str] = []
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("#"):
-            key, colon, value = stripped.lstrip("#").partition(":")
-            if colon and not lines:
-                header[key.strip()] = value.strip()
-        elif stripped:
-            lines.append(stripped)
-    rows = list(csv.reader(lines))
+    header, rows = trace_file.read_sections(text)
     if not rows or [column.strip() for column in rows[0]] != _COLUMNS or len(rows) < 2:
         raise BrokerTraceError(
             f"broker trace {name}: needs the header row {','.join(_COLUMNS)} and data rows"
@@ -178,18 +155,8 @@ def _point(name: str, number: int, row: list[str]) -> tuple[int, Demand]:
 
 
 def _number(name: str, what: str, raw: str | None) -> float:
-    if raw is None:
-        raise BrokerTraceError(f"broker trace {name}: {what} is missing")
-    try:
-        return float(raw)
-    except ValueError:
-        raise BrokerTraceError(
-            f"broker trace {name}: {what} must be a number, got {raw!r}"
-        ) from None
+    return trace_file.TraceFields("broker trace", name, BrokerTraceError).number(what, raw)
 
 
 def _whole(name: str, what: str, raw: str | None) -> int:
-    value = _number(name, what, raw)
-    if not value.is_integer() or value < 0:
-        raise BrokerTraceError(f"broker trace {name}: {what} must be a whole number, got {raw!r}")
-    return int(value)
+    return trace_file.TraceFields("broker trace", name, BrokerTraceError).whole(what, raw)

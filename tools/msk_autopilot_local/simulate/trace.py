@@ -28,13 +28,12 @@ size: when the disk is full, writes are refused (and never stored).
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 
 from msk_autopilot.storage.policy import MAX_VOLUME_GIB
 from msk_autopilot_local.errors import LocalToolError
+from msk_autopilot_local.simulate import trace_file
 
 __all__ = ["Trace", "TraceError", "TraceSegment", "load_trace", "parse_trace", "shipped_traces"]
 
@@ -67,24 +66,12 @@ class Trace:
 
 
 def load_trace(path: Path) -> Trace:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise TraceError(f"cannot read trace {path}: {error.strerror}") from None
-    return parse_trace(text, name=path.stem)
+    return trace_file.load(path, "trace", TraceError, parse_trace)
 
 
 def shipped_traces() -> list[Trace]:
     """The traces in the repository's suite, by name."""
-    folder = files("msk_autopilot_local.simulate") / "traces"
-    return sorted(
-        (
-            parse_trace(entry.read_text(encoding="utf-8"), name=entry.name.removesuffix(".csv"))
-            for entry in folder.iterdir()
-            if entry.name.endswith(".csv")
-        ),
-        key=lambda trace: trace.name,
-    )
+    return trace_file.shipped("traces", parse_trace, key=lambda trace: trace.name)
 
 
 def parse_trace(text: str, name: str) -> Trace:
@@ -127,20 +114,10 @@ def parse_trace(text: str, name: str) -> Trace:
 
 
 def _read(text: str, name: str) -> tuple[dict[str, str], list[list[str]]]:
-    """The `# key: value` header lines before the table, and the table's rows."""
-    header: dict[str, str] = {}
-    rows: list[str] = []
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("#"):
-            key, colon, value = stripped.lstrip("#").partition(":")
-            if colon and not rows:
-                header[key.strip()] = value.strip()
-        elif stripped:
-            rows.append(stripped)
+    header, rows = trace_file.read_sections(text)
     if len(rows) < 2:
         raise TraceError(f"trace {name}: needs a header row and at least one data row")
-    return header, list(csv.reader(rows))
+    return header, rows
 
 
 def _segment(name: str, number: int, columns: list[str], row: list[str]) -> TraceSegment:
@@ -162,19 +139,11 @@ def _segment(name: str, number: int, columns: list[str], row: list[str]) -> Trac
 
 
 def _number(trace: str, what: str, raw: str | None) -> float:
-    if raw is None:
-        raise TraceError(f"trace {trace}: {what} is missing")
-    try:
-        return float(raw)
-    except ValueError:
-        raise TraceError(f"trace {trace}: {what} must be a number, got {raw!r}") from None
+    return trace_file.TraceFields("trace", trace, TraceError).number(what, raw)
 
 
 def _whole(trace: str, what: str, raw: str | None) -> int:
-    value = _number(trace, what, raw)
-    if not value.is_integer():
-        raise TraceError(f"trace {trace}: {what} must be a whole number, got {raw!r}")
-    return int(value)
+    return trace_file.TraceFields("trace", trace, TraceError).whole(what, raw)
 
 
 def _minutes(trace: str, what: str, raw: str | None, *, allow_zero: bool = False) -> int:
