@@ -86,7 +86,9 @@ def scale_request(cluster_arn: str) -> dict[str, Any]:
 
 def capacity_operations(aws, cluster_arn: str) -> list[dict[str, Any]]:
     kafka = aws.client("kafka")
-    operations = kafka.list_cluster_operations_v2(ClusterArn=cluster_arn)["ClusterOperationInfoList"]
+    operations = kafka.list_cluster_operations_v2(ClusterArn=cluster_arn)[
+        "ClusterOperationInfoList"
+    ]
     return [op for op in operations if op["OperationType"] in CAPACITY_CALLS]
 
 
@@ -95,3 +97,35 @@ def described(aws, cluster_arn: str) -> dict[str, Any]:
         "ClusterInfo"
     ]
     return info
+
+
+def load_alarm(cluster_arn: str, cluster_name: str, now, *, unit: str = "cpu") -> dict[str, Any]:
+    """The state change to ALARM of the health monitor's `unit` alarm of broker 1, as the
+    monitor names and describes it (msk_autopilot.health.alarms)."""
+    from msk_autopilot.health.alarms import ALARMS, HEALTH_ALARM_MARKER  # noqa: PLC0415
+    from msk_autopilot_local.emulator.events import (  # noqa: PLC0415
+        alarm_state_change,
+        metric_stat_entry,
+    )
+
+    (alarm,) = [candidate for candidate in ALARMS if candidate.id == unit]
+    region, account = cluster_arn.split(":")[3:5]
+    dimensions = {"Cluster Name": cluster_name, "Broker ID": "1"}
+    return alarm_state_change(
+        alarm_arn=f"arn:aws:cloudwatch:{region}:{account}:alarm:"
+        f"msk-autopilot-health-{cluster_name}-broker-1-{unit}",
+        state="ALARM",
+        time=now,
+        metrics=[
+            metric_stat_entry(
+                namespace="AWS/Kafka",
+                metric_name=metric,
+                dimensions=dimensions,
+                period=alarm.period_seconds,
+                statistic=alarm.statistic,
+                query_id=f"m{index}",
+            )
+            for index, metric in enumerate(alarm.metrics, start=1)
+        ],
+        description=f"{HEALTH_ALARM_MARKER}: {unit} of broker 1 of {cluster_name} ({cluster_arn})",
+    )
