@@ -227,9 +227,9 @@ class BrokerScalerSettings(CommonSettings, frozen=True, kw_only=True):
     cpu_threshold_percent: Annotated[
         float, _env("BROKER_CPU_THRESHOLD_PERCENT", _number(1, 100))
     ] = 60.0
-    express_out_percent: Annotated[
-        float, _env("BROKER_EXPRESS_OUT_PERCENT", _number(1, 100))
-    ] = 80.0
+    express_out_percent: Annotated[float, _env("BROKER_EXPRESS_OUT_PERCENT", _number(1, 100))] = (
+        80.0
+    )
     quiet_days: Annotated[float, _env("BROKER_QUIET_DAYS", _number(1, 14))] = 14.0
     quiet_cpu_percent: Annotated[float, _env("BROKER_QUIET_CPU_PERCENT", _number(1, 99))] = 30.0
     quiet_throughput_percent: Annotated[
