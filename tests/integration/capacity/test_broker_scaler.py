@@ -5,7 +5,7 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-from conftest import (
+from broker_world import (
     capacity_operations,
     described,
     load_alarm,

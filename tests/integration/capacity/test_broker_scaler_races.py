@@ -5,7 +5,7 @@ import threading
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
-from conftest import capacity_operations, scale_request, spec
+from broker_world import capacity_operations, scale_request, spec
 
 from msk_autopilot.aws import ClientFactory
 from msk_autopilot.capacity.scaler import build_broker_scaler

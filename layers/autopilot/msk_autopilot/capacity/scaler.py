@@ -25,6 +25,7 @@ is high now: decide at once), and by `{"action": "scale", "clusterArn": ...}`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -65,6 +66,7 @@ from msk_autopilot.msk import (
     ClusterNotFoundError,
     ClusterSnapshot,
     MskPort,
+    MskReader,
     Operation,
     UpdateStatus,
 )
@@ -81,6 +83,7 @@ __all__ = [
     "NAMESPACE",
     "BrokerEvent",
     "BrokerPlan",
+    "BrokerPlanner",
     "BrokerScaler",
     "build_broker_scaler",
 ]
@@ -145,14 +148,110 @@ def _leaving_brokers(brokers: list[Broker], zones: list[str]) -> list[int]:
     ]
 
 
-class BrokerScaler(msgspec.Struct):
-    msk: MskPort
+class BrokerPlanner(msgspec.Struct):
+    """The read-only half: what the scaler reads of a cluster and what the policy decides."""
+
+    reader: MskReader
     cloudwatch: Any
+    policy: BrokerPolicySettings
+    scale_out_tag_key: str
+    # Hours after the last size or count change before an action of each kind.
+    cooldown_hours: Mapping[ChangeKind, float] = {}
+
+    def plan(self, cluster_arn: str, *, now: datetime) -> BrokerPlan:
+        try:
+            cluster = self.reader.cluster(cluster_arn)
+        except ClusterNotFoundError:
+            return BrokerPlan(cluster=None, skipped="cluster not found (deleted?)")
+        return self.plan_cluster(cluster, now=now)
+
+    def plan_cluster(self, cluster: ClusterSnapshot, *, now: datetime) -> BrokerPlan:
+        """The policy's decision for one cluster (no opt-in check: `msk-autopilot cost`
+        right-sizes every cluster)."""
+        if cluster.provisioned is None:
+            return BrokerPlan(
+                cluster=cluster, skipped="serverless clusters have no brokers to size"
+            )
+        operations = self.reader.operations(cluster.cluster_arn)
+        not_ready = self.reader.not_ready_reason(cluster, operations)
+        if not_ready is not None:
+            return BrokerPlan(cluster=cluster, skipped=not_ready)
+        group = cluster.provisioned.broker_node_group_info
+        kafka = self.reader.kafka
+        brokers = read_brokers(kafka, cluster.cluster_arn)
+        start = now - timedelta(hours=MAX_HISTORY_HOURS)
+        last = _last_capacity_change(operations)
+        if last is not None and last.end_time is not None and last.end_time > start:
+            start = last.end_time
+        history = broker_history(
+            self.cloudwatch,
+            cluster.cluster_name,
+            [broker.broker_id for broker in brokers],
+            start=start,
+            end=now,
+            express=is_express(group.instance_type),
+        )
+        placement = read_placement(
+            kafka,
+            self.cloudwatch,
+            cluster.cluster_arn,
+            cluster.cluster_name,
+            [broker.broker_id for broker in brokers],
+            now=now,
+            volume_gib=None if is_express(group.instance_type) else cluster.volume_gib,
+        )
+        shape = ClusterShape(
+            instance_type=group.instance_type,
+            broker_count=cluster.provisioned.number_of_broker_nodes,
+            zone_count=len(group.client_subnets),
+            partitions_per_broker=placement.partitions_per_broker,
+            rebalancing_active=cluster.provisioned.rebalancing.status == "ACTIVE",
+            scale_out_opted_in=cluster.opted_in(self.scale_out_tag_key),
+        )
+        decision = decide(shape, history, self.policy)
+        wait = 0.0
+        if decision.change is not None and last is not None and last.end_time is not None:
+            elapsed = (now - last.end_time).total_seconds() / 3600
+            wait = max(0.0, self.cooldown_hours.get(decision.change, 0.0) - elapsed)
+        return BrokerPlan(
+            cluster=cluster,
+            decision=decision,
+            reassignment=self._reassignment(
+                decision, shape, brokers, group.client_subnets, placement
+            ),
+            partitions_source=placement.source,
+            history_hours=min((len(samples) for samples in history.values()), default=0),
+            change_allowed_in_hours=wait,
+        )
+
+    @staticmethod
+    def _reassignment(
+        decision: BrokerDecision,
+        shape: ClusterShape,
+        brokers: list[Broker],
+        zones: list[str],
+        placement: ClusterPlacement,
+    ) -> ReassignmentPlan | None:
+        """The partition moves a count change needs when MSK does not place them (Standard, or
+        Express without intelligent rebalancing ACTIVE); None without the topic APIs."""
+        if placement.partitions is None or shape.rebalancing_active:
+            return None
+        partitions = list(placement.partitions)
+        if decision.action is BrokerAction.COUNT_UP:
+            added = _new_brokers(brokers, zones, decision.target_count - decision.current_count)
+            return plan_reassignment(partitions, [*brokers, *added])
+        if decision.action is BrokerAction.COUNT_DOWN:
+            return plan_drain(partitions, brokers, _leaving_brokers(brokers, zones))
+        return None
+
+
+class BrokerScaler(msgspec.Struct):
+    planner: BrokerPlanner
+    msk: MskPort
     notifier: Notifier
     ledger: NoticeLedger
     dynamodb: Any
     settings: BrokerScalerSettings
-    policy: BrokerPolicySettings
 
     def handle(self, event: BrokerEvent, context: LambdaContext) -> Outcome:
         dry_run = self.settings.dry_run
@@ -194,102 +293,6 @@ class BrokerScaler(msgspec.Struct):
             )
         return self.scale(cluster_arn, now=event.time, dry_run=dry_run)
 
-    # --- reading -------------------------------------------------------------------------------
-
-    def plan(self, cluster_arn: str, *, now: datetime) -> BrokerPlan:
-        try:
-            cluster = self.msk.cluster(cluster_arn)
-        except ClusterNotFoundError:
-            return BrokerPlan(cluster=None, skipped="cluster not found (deleted?)")
-        return self.plan_cluster(cluster, now=now)
-
-    def plan_cluster(self, cluster: ClusterSnapshot, *, now: datetime) -> BrokerPlan:
-        """The policy's decision for one cluster, read as the scaler reads it (no opt-in check:
-        `msk-autopilot cost` right-sizes every cluster)."""
-        if cluster.provisioned is None:
-            return BrokerPlan(
-                cluster=cluster, skipped="serverless clusters have no brokers to size"
-            )
-        operations = self.msk.operations(cluster.cluster_arn)
-        not_ready = self.msk.not_ready_reason(cluster, operations)
-        if not_ready is not None:
-            return BrokerPlan(cluster=cluster, skipped=not_ready)
-        group = cluster.provisioned.broker_node_group_info
-        kafka = self.msk.kafka
-        brokers = read_brokers(kafka, cluster.cluster_arn)
-        start = now - timedelta(hours=MAX_HISTORY_HOURS)
-        last = _last_capacity_change(operations)
-        if last is not None and last.end_time is not None and last.end_time > start:
-            start = last.end_time
-        history = broker_history(
-            self.cloudwatch,
-            cluster.cluster_name,
-            [broker.broker_id for broker in brokers],
-            start=start,
-            end=now,
-            express=is_express(group.instance_type),
-        )
-        placement = read_placement(
-            kafka,
-            self.cloudwatch,
-            cluster.cluster_arn,
-            cluster.cluster_name,
-            [broker.broker_id for broker in brokers],
-            now=now,
-            volume_gib=None if is_express(group.instance_type) else cluster.volume_gib,
-        )
-        shape = ClusterShape(
-            instance_type=group.instance_type,
-            broker_count=cluster.provisioned.number_of_broker_nodes,
-            zone_count=len(group.client_subnets),
-            partitions_per_broker=placement.partitions_per_broker,
-            rebalancing_active=cluster.provisioned.rebalancing.status == "ACTIVE",
-            scale_out_opted_in=cluster.opted_in(self.settings.scale_out_tag_key),
-        )
-        decision = decide(shape, history, self.policy)
-        wait = 0.0
-        if decision.change is not None and last is not None and last.end_time is not None:
-            elapsed = (now - last.end_time).total_seconds() / 3600
-            wait = max(0.0, self._cooldown_hours(decision.change) - elapsed)
-        return BrokerPlan(
-            cluster=cluster,
-            decision=decision,
-            reassignment=self._reassignment(
-                decision, shape, brokers, group.client_subnets, placement
-            ),
-            partitions_source=placement.source,
-            history_hours=min((len(samples) for samples in history.values()), default=0),
-            change_allowed_in_hours=wait,
-        )
-
-    def _cooldown_hours(self, change: ChangeKind) -> float:
-        return {
-            ChangeKind.BROKER_TYPE_LARGER: self.settings.larger_cooldown_hours,
-            ChangeKind.BROKER_TYPE_SMALLER: self.settings.smaller_cooldown_hours,
-            ChangeKind.BROKER_COUNT_UP: self.settings.count_up_cooldown_hours,
-            ChangeKind.BROKER_COUNT_DOWN: self.settings.count_down_cooldown_hours,
-        }[change]
-
-    @staticmethod
-    def _reassignment(
-        decision: BrokerDecision,
-        shape: ClusterShape,
-        brokers: list[Broker],
-        zones: list[str],
-        placement: ClusterPlacement,
-    ) -> ReassignmentPlan | None:
-        """The partition moves a count change needs when MSK does not place them (Standard, or
-        Express without intelligent rebalancing ACTIVE); None without the topic APIs."""
-        if placement.partitions is None or shape.rebalancing_active:
-            return None
-        partitions = list(placement.partitions)
-        if decision.action is BrokerAction.COUNT_UP:
-            added = _new_brokers(brokers, zones, decision.target_count - decision.current_count)
-            return plan_reassignment(partitions, [*brokers, *added])
-        if decision.action is BrokerAction.COUNT_DOWN:
-            return plan_drain(partitions, brokers, _leaving_brokers(brokers, zones))
-        return None
-
     # --- acting --------------------------------------------------------------------------------
 
     def scale(self, cluster_arn: str, *, now: datetime, dry_run: bool) -> Outcome:
@@ -313,7 +316,7 @@ class BrokerScaler(msgspec.Struct):
             lease.release()
 
     def _decide_and_act(self, cluster_arn: str, *, now: datetime, dry_run: bool) -> Outcome:
-        plan = self.plan(cluster_arn, now=now)
+        plan = self.planner.plan(cluster_arn, now=now)
         cluster, decision = plan.cluster, plan.decision
         if cluster is not None and not cluster.opted_in(self.settings.opt_in_tag_key):
             reason = f"not opted in (tag {self.settings.opt_in_tag_key}=true missing)"
@@ -510,12 +513,24 @@ def _subject(cluster: ClusterSnapshot, decision: BrokerDecision, details: dict[s
 def build_broker_scaler(settings: BrokerScalerSettings, clients: ClientFactory) -> BrokerScaler:
     dynamodb = clients.client("dynamodb")
     notifier = Notifier(clients.client("sns"), settings.notification_topic_arn)
-    return BrokerScaler(
-        msk=guarded_msk(clients, idempotency_table=settings.idempotency_table, notifier=notifier),
+    msk = guarded_msk(clients, idempotency_table=settings.idempotency_table, notifier=notifier)
+    planner = BrokerPlanner(
+        reader=msk,
         cloudwatch=clients.client("cloudwatch"),
+        policy=settings.policy(),
+        scale_out_tag_key=settings.scale_out_tag_key,
+        cooldown_hours={
+            ChangeKind.BROKER_TYPE_LARGER: settings.larger_cooldown_hours,
+            ChangeKind.BROKER_TYPE_SMALLER: settings.smaller_cooldown_hours,
+            ChangeKind.BROKER_COUNT_UP: settings.count_up_cooldown_hours,
+            ChangeKind.BROKER_COUNT_DOWN: settings.count_down_cooldown_hours,
+        },
+    )
+    return BrokerScaler(
+        planner=planner,
+        msk=msk,
         notifier=notifier,
         ledger=NoticeLedger(dynamodb, settings.idempotency_table, NAMESPACE),
         dynamodb=dynamodb,
         settings=settings,
-        policy=settings.policy(),
     )
