@@ -86,7 +86,7 @@ def _schedule(world: FuzzWorld) -> st.SearchStrategy[dict[str, Any]]:
 def _valid_events(world: FuzzWorld, function: str) -> st.SearchStrategy[Any]:
     arns = _cluster_arns(world)
     changes = st.sampled_from(["UpdateConnectivity", "UpdateMonitoring", "UpdateSecurity"])
-    if function == "storage_scaler":
+    if function in {"storage_scaler", "broker_scaler"}:
         request = st.fixed_dictionaries(
             {"action": st.just("scale"), "clusterArn": arns, "dryRun": st.booleans()}
         )

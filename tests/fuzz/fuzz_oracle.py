@@ -38,6 +38,7 @@ STATUSES = {"acted", "dry_run", "unchanged", "skipped", "deferred", "rejected"}
 # The errors each function raises on purpose, for Lambda to retry or (a rotation step) to fail.
 RAISED_ON_PURPOSE: dict[str, set[type[Exception]]] = {
     "storage_scaler": {SweepIncompleteError},
+    "broker_scaler": {SweepIncompleteError},
     "config_rotator": {ReconcileError},
     "scram_rotator": {RotationRejected, RotationFailed},
     "security_auditor": {ReportConflict},
@@ -49,6 +50,7 @@ RAISED_ON_PURPOSE: dict[str, set[type[Exception]]] = {
 # the config rotator reconciles every configuration whatever woke it (rollout.py).
 SWEEPS: dict[str, tuple[type, ...]] = {
     "storage_scaler": (ScheduledEvent,),
+    "broker_scaler": (ScheduledEvent,),
     "security_auditor": (ScheduledEvent,),
     "config_rotator": (ScheduledEvent, ParameterStoreChange, CloudTrailApiCall),
     # the version upgrader plans the whole fleet whatever woke it (versions/upgrader.py)

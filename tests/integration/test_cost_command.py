@@ -47,7 +47,7 @@ def test_a_price_file_replaces_the_tables_prices(demo_fleet, capsys, tmp_path):
     assert rows["orders"]["cost"]["brokers"] == pytest.approx(3 * 730 * 0.19)
     assert rows["orders"]["cost"]["total"] == pytest.approx(416.1 + 300.0)
     assert rows["legacy"]["cost"]["total"] == pytest.approx(277.4 + 100.0)
-    # right-sizing keeps every size until the broker policy is wired in: nothing saved
+    # the demo fleet has no load history, so the broker policy keeps every size: nothing saved
     assert rows["orders"]["right_sized"] == {"instance_type": "kafka.m5.large", "broker_count": 3}
     assert rows["orders"]["savings"] == 0.0
 
@@ -118,3 +118,20 @@ def test_the_readme_shows_the_demo_fleets_figures_as_the_command_prints_them(
     prices.write_text(M5_LARGE_AT_19_CENTS)
     assert main(["cost", "--prices", str(prices)]) == 0
     assert f"```\n{capsys.readouterr().out}```" in readme
+
+
+def test_right_sizing_is_the_broker_policys_decision_on_the_clusters_load(
+    aws, msk_emulator, capsys, tmp_path
+):
+    prices = tmp_path / "prices.json"
+    prices.write_text(
+        '{"regions": {"us-east-1": {"broker_hour": '
+        '{"kafka.m7g.large": 0.2, "kafka.m7g.xlarge": 0.4}}}}'
+    )
+    idle = {"name": "idle", "brokers": 3, "instanceType": "kafka.m7g.xlarge"}
+    idle |= {"volumeSizeGiB": 100, "subnets": ["a", "b", "c"]}  # not opted in: priced all the same
+    arn = seed_fleet(aws, {"clusters": [idle]}).clusters["idle"]
+    msk_emulator.set_broker_load(arn, cpu_user=6.0, cpu_system=3.0, bytes_in=50_000.0)
+    (row,) = cost(capsys, "--prices", str(prices))
+    assert row["right_sized"] == {"instance_type": "kafka.m7g.large", "broker_count": 3}
+    assert row["savings"] == pytest.approx(3 * 730 * (0.4 - 0.2))

@@ -17,6 +17,12 @@ from msk_autopilot_local.template.resources import create_app_resources
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = {
     "storage_scaler": ["alarm_state_change", "scheduled_event", "scheduler_event", "scale_request"],
+    "broker_scaler": [
+        "load_alarm_state_change",
+        "scheduled_event",
+        "scheduler_event",
+        "scale_request",
+    ],
     "config_rotator": ["scheduled_event", "parameter_store_change", "cloudtrail_update_monitoring"],
     "scram_rotator": ["secret_rotation_create"],
     "security_auditor": ["scheduled_event", "cloudtrail_update_monitoring"],

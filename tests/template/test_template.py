@@ -17,6 +17,7 @@ TEMPLATE = ROOT / "template.yaml"
 
 FUNCTIONS = {
     "StorageScalerFunction": "storage_scaler",
+    "BrokerScalerFunction": "broker_scaler",
     "ConfigRotatorFunction": "config_rotator",
     "ScramRotatorFunction": "scram_rotator",
     "SecurityAuditorFunction": "security_auditor",
@@ -27,6 +28,7 @@ FUNCTIONS = {
 # Functions that change clusters (each has its opted-in policy)
 CHANGING_FUNCTIONS = [
     "StorageScalerFunction",
+    "BrokerScalerFunction",
     "ConfigRotatorFunction",
     "ScramRotatorFunction",
     "SecurityAuditorFunction",
@@ -180,6 +182,8 @@ def test_mutating_kafka_actions_need_the_opt_in_tag(transformed):
     # the functions do change clusters: the check above is not vacuous
     assert {
         "kafka:UpdateBrokerStorage",
+        "kafka:UpdateBrokerType",
+        "kafka:UpdateBrokerCount",
         "kafka:UpdateClusterConfiguration",
         "kafka:UpdateClusterKafkaVersion",
     } <= granted
@@ -266,7 +270,28 @@ def test_schedules_come_from_parameters(transformed):
         "AuditSchedule",
         "HealthSweepSchedule",
         "VersionSweepSchedule",
+        "BrokerSweepSchedule",
     }
+
+
+def test_the_broker_scaler_wakes_on_the_health_monitors_load_alarms_only(sam_template):
+    """Its rule's name patterns match the names health.alarms gives the CPU, throughput and
+    throttle alarms of any cluster and broker, and no other alarm of ours."""
+    from msk_autopilot.capacity.scaler import LOAD_ALARM_METRICS  # noqa: PLC0415
+    from msk_autopilot.health.alarms import ALARMS  # noqa: PLC0415
+
+    events = sam_template["Resources"]["BrokerScalerFunction"]["Properties"]["Events"]
+    detail = events["LoadAlarm"]["Properties"]["Pattern"]["detail"]
+    assert detail["state"] == {"value": ["ALARM"]}
+    patterns = [
+        entry["wildcard"]["Fn::Sub"].replace("${AWS::StackName}", "msk-autopilot")
+        for entry in detail["alarmName"]
+    ]
+    for unit in ALARMS:
+        name = f"msk-autopilot-health-orders-eu-broker-12-{unit.id}"
+        wakes = any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+        assert wakes == (set(unit.metrics) <= LOAD_ALARM_METRICS), unit.id
+    assert not any(fnmatch.fnmatchcase("msk-autopilot-disk-orders-broker-1", p) for p in patterns)
 
 
 def test_every_parameter_is_documented_in_the_readme(sam_template):

@@ -142,6 +142,10 @@ class _SoftwareInfo(_Shape, frozen=True, kw_only=True):
     configuration_revision: int | None = None
 
 
+class _Rebalancing(_Shape, frozen=True, kw_only=True):
+    status: str | None = None  # Express intelligent rebalancing: ACTIVE or PAUSED
+
+
 class Provisioned(_Shape, frozen=True, kw_only=True):
     broker_node_group_info: BrokerNodeGroup
     number_of_broker_nodes: int
@@ -151,6 +155,7 @@ class Provisioned(_Shape, frozen=True, kw_only=True):
     enhanced_monitoring: str = "DEFAULT"
     logging_info: LoggingInfo = LoggingInfo()
     storage_mode: str = "LOCAL"
+    rebalancing: _Rebalancing = _Rebalancing()
 
 
 class _VpcConfig(_Shape, frozen=True, kw_only=True):

@@ -15,10 +15,12 @@ from typing import Annotated, Any, Literal, cast, get_args
 
 import msgspec
 
+from msk_autopilot.capacity.policy import BrokerPolicySettings
 from msk_autopilot.capacity.pricing import PriceTable
 from msk_autopilot.versions.catalogue import Catalogue
 
 __all__ = [
+    "BrokerScalerSettings",
     "CommonSettings",
     "ConfigRotatorSettings",
     "HealthMonitorSettings",
@@ -214,6 +216,61 @@ class StorageScalerSettings(CommonSettings, frozen=True, kw_only=True):
                     f"{threshold} ({self.alarm_threshold_percent:g})"
                 ]
             )
+
+
+class BrokerScalerSettings(CommonSettings, frozen=True, kw_only=True):
+    """The broker scaler: the broker policy's thresholds, cool-downs and the scale-out opt-in."""
+
+    # The per-cluster lease and the notices of recommendations sent once a day.
+    idempotency_table: Annotated[str, _env("IDEMPOTENCY_TABLE_NAME", _text)]
+    # The health monitor's CPU alarm threshold: the alarm wakes the scaler where the policy acts.
+    cpu_threshold_percent: Annotated[
+        float, _env("BROKER_CPU_THRESHOLD_PERCENT", _number(1, 100))
+    ] = 60.0
+    express_out_percent: Annotated[float, _env("BROKER_EXPRESS_OUT_PERCENT", _number(1, 100))] = (
+        80.0
+    )
+    quiet_days: Annotated[float, _env("BROKER_QUIET_DAYS", _number(1, 14))] = 14.0
+    quiet_cpu_percent: Annotated[float, _env("BROKER_QUIET_CPU_PERCENT", _number(1, 99))] = 30.0
+    quiet_throughput_percent: Annotated[
+        float, _env("BROKER_QUIET_THROUGHPUT_PERCENT", _number(1, 99))
+    ] = 30.0
+    # Hours after the last size or count change before an action of each kind.
+    larger_cooldown_hours: Annotated[
+        float, _env("BROKER_LARGER_COOLDOWN_HOURS", _number(0, 336))
+    ] = 6.0
+    smaller_cooldown_hours: Annotated[
+        float, _env("BROKER_SMALLER_COOLDOWN_HOURS", _number(0, 336))
+    ] = 24.0
+    count_up_cooldown_hours: Annotated[
+        float, _env("BROKER_COUNT_UP_COOLDOWN_HOURS", _number(0, 336))
+    ] = 6.0
+    count_down_cooldown_hours: Annotated[
+        float, _env("BROKER_COUNT_DOWN_COOLDOWN_HOURS", _number(0, 336))
+    ] = 24.0
+    # Standard clusters tagged <key>=true get brokers added, not only recommended.
+    scale_out_tag_key: Annotated[str, _env("BROKER_SCALE_OUT_TAG_KEY", _text)] = (
+        "msk-autopilot:broker-scale-out"
+    )
+    # Prices for the monthly cost change every decision's notice carries.
+    prices: Annotated[PriceTable, _env("PRICING_FILE", _price_table)] = msgspec.field(
+        default_factory=PriceTable.built_in
+    )
+
+    def __post_init__(self) -> None:
+        try:
+            self.policy()
+        except ValueError as error:
+            raise SettingsError([f"broker policy: {error}"]) from None
+
+    def policy(self) -> BrokerPolicySettings:
+        return BrokerPolicySettings(
+            cpu_threshold_percent=self.cpu_threshold_percent,
+            quiet_days=self.quiet_days,
+            quiet_cpu_percent=self.quiet_cpu_percent,
+            quiet_throughput_percent=self.quiet_throughput_percent,
+            express_out_percent=self.express_out_percent,
+        )
 
 
 class HealthMonitorSettings(CommonSettings, frozen=True, kw_only=True):

@@ -91,7 +91,11 @@ def test_a_standard_cluster_gets_every_standard_unit_per_broker_or_per_cluster()
     assert len(wanted) == 3 * len(per_broker) + len(per_cluster)
     assert f"{PREFIX}orders-broker-3-heap" in wanted
     assert f"{PREFIX}orders-offline-partitions" in wanted
-    assert not [n for n in wanted if "throttle" in n or "bytes" in n]
+    assert not [n for n in wanted if "throttle" in n]  # Express only
+    # Standard throughput alarms at the size's guidance (m5.large: 4.8 MB/s in, twice out):
+    # they wake the broker scaler where its policy sizes up
+    assert wanted[f"{PREFIX}orders-broker-1-bytes-in"]["Threshold"] == 4_800_000.0
+    assert wanted[f"{PREFIX}orders-broker-1-bytes-out"]["Threshold"] == 9_600_000.0
     request = wanted[f"{PREFIX}orders-broker-2-disk"]
     assert request["Threshold"] == 85.0
     assert request["Dimensions"] == [

@@ -4,7 +4,9 @@
 
 Every provisioned cluster of the account the environment points at (AWS, or `msk-autopilot
 local-aws` via AWS_ENDPOINT_URL), opted in or not: broker-hours, storage and provisioned
-throughput for Standard brokers; broker-hours, storage used and data for Express brokers. Prices
+throughput for Standard brokers; broker-hours, storage used and data for Express brokers.
+Right-sized is the size the broker policy would take the cluster to now, from the same hourly
+load, partitions and zones the broker scaler reads; it saves what that size costs less. Prices
 come from the table shipped in msk_autopilot/capacity/prices.json (its sources are named there);
 a price it lacks shows as unknown, and `--prices FILE` (the same JSON shape) fills it in or
 replaces it. A month is 730 hours.
@@ -23,7 +25,7 @@ from msk_autopilot_local.cli.options import Subparsers, add_command, aws_region,
 from msk_autopilot_local.errors import LocalToolError
 
 if TYPE_CHECKING:
-    from msk_autopilot.capacity.pricing import PriceTable, RightSizing
+    from msk_autopilot.capacity.pricing import ClusterShape, PriceTable, RightSizing
     from msk_autopilot.msk import ClusterSnapshot
 
 __all__ = ["register"]
@@ -43,12 +45,36 @@ _HEADERS = (
 )
 
 
-def _right_sizing() -> RightSizing:
-    """What the broker policy would size each cluster to; every cluster stays as it is until the
-    policy (msk_autopilot.capacity) is wired in here."""
-    from msk_autopilot.capacity.pricing import keep_size  # noqa: PLC0415  keeps --help fast
+def _right_sizing(region: str) -> RightSizing:
+    """What the broker policy would size each cluster to now: the broker scaler's own reading
+    (hourly load since the last size or count change, partitions, zones) and decision, whether
+    it would carry the change out or only recommend it, and whether the cluster opted in or not.
+    A cluster the policy cannot judge (too little history, busy) keeps its size."""
+    from msk_autopilot.aws import ClientFactory  # noqa: PLC0415  keeps --help fast
+    from msk_autopilot.capacity.policy import BrokerPolicySettings  # noqa: PLC0415
+    from msk_autopilot.capacity.pricing import SizeRecommendation, keep_size  # noqa: PLC0415
+    from msk_autopilot.capacity.scaler import BrokerPlanner  # noqa: PLC0415
+    from msk_autopilot.msk import MskReader  # noqa: PLC0415
+    from msk_autopilot_local.local_lambda import emulated_now  # noqa: PLC0415
 
-    return keep_size
+    clients = ClientFactory(region)
+    planner = BrokerPlanner(
+        reader=MskReader(clients.client("kafka")),
+        cloudwatch=clients.client("cloudwatch"),
+        policy=BrokerPolicySettings(),
+        scale_out_tag_key=_setting("BROKER_SCALE_OUT_TAG_KEY", "scale_out_tag_key"),
+    )
+    now = emulated_now()
+
+    def right_size(cluster: ClusterSnapshot, shape: ClusterShape) -> SizeRecommendation:
+        decision = planner.plan_cluster(cluster, now=now).decision
+        if decision is None or decision.change is None:
+            return keep_size(cluster, shape)
+        return SizeRecommendation(
+            instance_type=decision.target_type, broker_count=decision.target_count
+        )
+
+    return right_size
 
 
 def _prices(path: Path | None) -> PriceTable:
@@ -86,13 +112,14 @@ def _clusters(args: argparse.Namespace, region: str) -> list[ClusterSnapshot]:
         ) from None
 
 
-def _opt_in_tag_key() -> str:
+def _setting(variable: str, field: str) -> str:
+    """A tag key as the functions read it: the environment, else the settings' default."""
     import msgspec  # noqa: PLC0415
 
-    from msk_autopilot.settings import CommonSettings  # noqa: PLC0415
+    from msk_autopilot.settings import BrokerScalerSettings  # noqa: PLC0415
 
-    default = {f.name: f.default for f in msgspec.structs.fields(CommonSettings)}
-    return os.environ.get("OPT_IN_TAG_KEY") or str(default["opt_in_tag_key"])
+    default = {f.name: f.default for f in msgspec.structs.fields(BrokerScalerSettings)}
+    return os.environ.get(variable) or str(default[field])
 
 
 def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -104,8 +131,8 @@ def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
 
     region = _region(args)
     prices = _prices(args.prices)
-    right_sizing = _right_sizing()
-    tag_key = _opt_in_tag_key()
+    right_sizing = _right_sizing(region)
+    tag_key = _setting("OPT_IN_TAG_KEY", "opt_in_tag_key")
     rows = []
     for cluster in _clusters(args, region):
         row: dict[str, Any] = {

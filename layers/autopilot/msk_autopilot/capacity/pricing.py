@@ -329,7 +329,7 @@ class RightSizing(Protocol):
 
 
 def keep_size(cluster: ClusterSnapshot, shape: ClusterShape) -> SizeRecommendation:
-    """Right-sizing until the broker policy is wired in: every cluster stays as it is."""
+    """The size a cluster keeps when the broker policy has no change for it."""
     return SizeRecommendation(instance_type=shape.instance_type, broker_count=shape.broker_count)
 
 

@@ -5,7 +5,9 @@ threshold comes from, which broker kinds publish what it reads, why it matters a
 (AWS's guidance: bestpractices.html, the aws-msk-mcp-server's constants and the agent toolkit's
 monitor-and-alarm guide). `health_alarm_requests` turns the catalogue into PutMetricAlarm requests
 for one cluster; `disk_trigger_requests` does the same for the storage scaler's per-broker disk
-alarms, whose state changes EventBridge routes to the scaler.
+alarms, whose state changes EventBridge routes to the scaler. The CPU, throughput and throttle
+alarms (ids cpu, bytes-in, bytes-out, produce-throttle, fetch-throttle, per broker of every
+cluster) wake the broker scaler the same way: its rule matches their names' endings.
 
 Ownership: every alarm of ours has a name under one of our prefixes *and* a description that
 starts with one of our markers and ends with the cluster's ARN in parentheses. Only alarms with
@@ -23,7 +25,8 @@ from typing import Any
 
 import msgspec
 
-from msk_autopilot.health.limits import express_ingress_quota_mbps, is_express, partition_limits
+from msk_autopilot.capacity.guidance import throughput_guidance
+from msk_autopilot.health.limits import is_express, partition_limits
 from msk_autopilot.msk import ClusterSnapshot
 from msk_autopilot.storage.metrics import DISK_METRIC, KAFKA_NAMESPACE
 
@@ -155,13 +158,18 @@ def _iam_connections(thresholds: AlarmThresholds, cluster: ClusterSnapshot) -> f
     return float(thresholds.connections_per_broker)
 
 
-def _express_bytes(egress_factor: float) -> Threshold:
+def _throughput_bytes(egress_factor: float) -> Threshold:
+    """Bytes per second per broker: on Express the share of the size's sustained quota
+    (`express_throughput_percent`), on Standard the size's throughput guidance itself; the broker
+    scaler sizes up above either, so its alarm wakes the scaler where the policy acts."""
+
     def threshold(thresholds: AlarmThresholds, cluster: ClusterSnapshot) -> float | None:
-        quota = express_ingress_quota_mbps(_instance_type(cluster))
-        if quota is None:
+        instance_type = _instance_type(cluster)
+        guidance = throughput_guidance(instance_type)
+        if guidance is None:
             return None
-        share = thresholds.express_throughput_percent / 100
-        return round(quota * egress_factor * share * _BYTES_PER_MB, 1)
+        share = thresholds.express_throughput_percent / 100 if is_express(instance_type) else 1.0
+        return round(guidance.ingress_mbps * egress_factor * share * _BYTES_PER_MB, 1)
 
     return threshold
 
@@ -336,13 +344,14 @@ ALARMS: tuple[AlarmUnit, ...] = (
         period_seconds=300,
         evaluation_periods=3,
         comparison="GreaterThanThreshold",
-        threshold=_express_bytes(1.0),
-        threshold_text="> `ExpressThroughputAlarmPercent` (80 %) of the size's ingress quota "
-        "for 15 minutes",
+        threshold=_throughput_bytes(1.0),
+        threshold_text="Express: > `ExpressThroughputAlarmPercent` (80 %) of the size's ingress "
+        "quota; Standard: > the size's ingress guidance; for 15 minutes",
         scope=Scope.BROKER,
-        kinds=_EXPRESS,
-        why="near the sustained ingress quota, throttling is next: add brokers or a larger size",
-        source="MSK Express brokers (quotas)",
+        kinds=_PROVISIONED,
+        why="near the sustained ingress quota (Express throttles next) or past the size's "
+        "guidance: the broker scaler adds brokers or a larger size",
+        source="MSK Express brokers (quotas); aws-msk-mcp-server (Standard guidance)",
     ),
     AlarmUnit(
         id="bytes-out",
@@ -351,13 +360,13 @@ ALARMS: tuple[AlarmUnit, ...] = (
         period_seconds=300,
         evaluation_periods=3,
         comparison="GreaterThanThreshold",
-        threshold=_express_bytes(2.0),
-        threshold_text="> `ExpressThroughputAlarmPercent` (80 %) of the egress quota (twice "
-        "ingress) for 15 minutes",
+        threshold=_throughput_bytes(2.0),
+        threshold_text="as bytes-in, against egress (twice ingress); for 15 minutes",
         scope=Scope.BROKER,
-        kinds=_EXPRESS,
-        why="near the sustained egress quota, throttling is next: add brokers or a larger size",
-        source="MSK Express brokers (quotas)",
+        kinds=_PROVISIONED,
+        why="near the sustained egress quota (Express throttles next) or past the size's "
+        "guidance: the broker scaler adds brokers or a larger size",
+        source="MSK Express brokers (quotas); aws-msk-mcp-server (Standard guidance)",
     ),
 )
 
