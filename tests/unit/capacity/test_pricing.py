@@ -7,7 +7,7 @@ import pytest
 
 from msk_autopilot.capacity.pricing import (
     HOURS_PER_MONTH,
-    ClusterShape,
+    BilledShape,
     PriceTable,
     PricingError,
     SizeRecommendation,
@@ -89,7 +89,7 @@ def test_an_unsourced_price_is_unknown_not_guessed(price_file):
         price_file({"regions": {REGION: {"broker_hour": {"kafka.m5.large": None}}}})
     )
     cost = monthly_cost(
-        ClusterShape(instance_type="kafka.m5.large", broker_count=3, volume_gib=1000), table, REGION
+        BilledShape(instance_type="kafka.m5.large", broker_count=3, volume_gib=1000), table, REGION
     )
     assert cost.brokers is None
     assert cost.storage == 300.0
@@ -101,7 +101,7 @@ def test_an_unsourced_price_is_unknown_not_guessed(price_file):
 
 
 def test_a_standard_cluster_pays_broker_hours_storage_and_throughput_per_broker(table):
-    shape = ClusterShape(
+    shape = BilledShape(
         instance_type="kafka.m5.large",
         broker_count=3,
         volume_gib=1000,
@@ -117,7 +117,7 @@ def test_a_standard_cluster_pays_broker_hours_storage_and_throughput_per_broker(
 
 
 def test_an_express_cluster_pays_storage_used_and_data_written(table):
-    shape = ClusterShape(
+    shape = BilledShape(
         instance_type="express.m7g.large",
         broker_count=3,
         express_storage_gib=2500.0,
@@ -134,7 +134,7 @@ def test_an_express_cluster_pays_storage_used_and_data_written(table):
 
 def test_express_usage_not_measured_leaves_its_parts_unknown(table):
     cost = monthly_cost(
-        ClusterShape(instance_type="express.m7g.large", broker_count=3), table, REGION
+        BilledShape(instance_type="express.m7g.large", broker_count=3), table, REGION
     )
     assert cost.brokers == pytest.approx(1095.0)
     assert (cost.express_storage, cost.express_data, cost.total) == (None, None, None)
@@ -146,7 +146,7 @@ def test_express_usage_not_measured_leaves_its_parts_unknown(table):
 
 def test_a_region_without_prices_is_unknown_throughout(table):
     cost = monthly_cost(
-        ClusterShape(instance_type="kafka.m5.large", broker_count=3, volume_gib=100),
+        BilledShape(instance_type="kafka.m5.large", broker_count=3, volume_gib=100),
         table,
         "eu-west-1",
     )
@@ -158,8 +158,8 @@ def test_a_region_without_prices_is_unknown_throughout(table):
 
 
 def test_a_cost_change_says_before_after_and_the_difference(table):
-    before = ClusterShape(instance_type="kafka.m5.large", broker_count=3, volume_gib=1000)
-    after = ClusterShape(instance_type="kafka.m5.large", broker_count=3, volume_gib=1100)
+    before = BilledShape(instance_type="kafka.m5.large", broker_count=3, volume_gib=1000)
+    after = BilledShape(instance_type="kafka.m5.large", broker_count=3, volume_gib=1100)
     change = cost_change(monthly_cost(before, table, REGION), monthly_cost(after, table, REGION))
     assert (change.before, change.after, change.delta) == (738.0, 768.0, 30.0)
     assert change.describe() == "monthly cost 738.00 -> 768.00 USD (+30.00)"
@@ -170,8 +170,8 @@ def test_a_cost_change_with_an_unknown_side_has_no_difference(price_file):
     table = PriceTable.with_overrides(
         price_file({"regions": {REGION: {"broker_hour": {"kafka.m5.large": None}}}})
     )
-    known = ClusterShape(instance_type="kafka.t3.small", broker_count=3, volume_gib=100)
-    unknown = ClusterShape(instance_type="kafka.m5.large", broker_count=3, volume_gib=100)
+    known = BilledShape(instance_type="kafka.t3.small", broker_count=3, volume_gib=100)
+    unknown = BilledShape(instance_type="kafka.m5.large", broker_count=3, volume_gib=100)
     change = cost_change(monthly_cost(known, table, REGION), monthly_cost(unknown, table, REGION))
     assert change.delta is None
     assert change.describe() == "monthly cost 129.86 -> unknown USD"
@@ -198,15 +198,15 @@ def _cluster(instance_type: str = "kafka.m5.large", **provisioned) -> ClusterSna
 
 def test_a_clusters_shape_is_read_from_its_description():
     throughput = {"ProvisionedThroughput": {"Enabled": True, "VolumeThroughput": 300}}
-    shape = ClusterShape.of(_cluster("kafka.m5.4xlarge", ebs=throughput))
-    assert shape == ClusterShape(
+    shape = BilledShape.of(_cluster("kafka.m5.4xlarge", ebs=throughput))
+    assert shape == BilledShape(
         instance_type="kafka.m5.4xlarge",
         broker_count=6,
         volume_gib=1000,
         provisioned_throughput_mibps=300,
     )
     disabled = {"ProvisionedThroughput": {"Enabled": False, "VolumeThroughput": 300}}
-    assert ClusterShape.of(_cluster(ebs=disabled)).provisioned_throughput_mibps is None
+    assert BilledShape.of(_cluster(ebs=disabled)).provisioned_throughput_mibps is None
     serverless = ClusterSnapshot.from_api(
         {
             "ClusterArn": "arn:aws:kafka:us-east-1:123456789012:cluster/s/abc-2",
@@ -216,12 +216,12 @@ def test_a_clusters_shape_is_read_from_its_description():
             "Serverless": {},
         }
     )
-    assert ClusterShape.of(serverless) is None
+    assert BilledShape.of(serverless) is None
 
 
 def test_right_sizing_savings_price_the_recommended_size(table):
     cluster = _cluster()
-    shape = ClusterShape.of(cluster)
+    shape = BilledShape.of(cluster)
     assert shape is not None
 
     def three_brokers(cluster, shape):

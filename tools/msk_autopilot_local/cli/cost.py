@@ -25,7 +25,7 @@ from msk_autopilot_local.cli.options import Subparsers, add_command, aws_region,
 from msk_autopilot_local.errors import LocalToolError
 
 if TYPE_CHECKING:
-    from msk_autopilot.capacity.pricing import ClusterShape, PriceTable, RightSizing
+    from msk_autopilot.capacity.pricing import BilledShape, PriceTable, RightSizing
     from msk_autopilot.msk import ClusterSnapshot
 
 __all__ = ["register"]
@@ -66,7 +66,7 @@ def _right_sizing(region: str) -> RightSizing:
     )
     now = emulated_now()
 
-    def right_size(cluster: ClusterSnapshot, shape: ClusterShape) -> SizeRecommendation:
+    def right_size(cluster: ClusterSnapshot, shape: BilledShape) -> SizeRecommendation:
         decision = planner.plan_cluster(cluster, now=now).decision
         if decision is None or decision.change is None:
             return keep_size(cluster, shape)
@@ -124,7 +124,7 @@ def _setting(variable: str, field: str) -> str:
 
 def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     from msk_autopilot.capacity.pricing import (  # noqa: PLC0415
-        ClusterShape,
+        BilledShape,
         monthly_cost,
         right_sizing_savings,
     )
@@ -140,7 +140,7 @@ def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
             "cluster_arn": cluster.cluster_arn,
             "opted_in": cluster.opted_in(tag_key),
         }
-        shape = ClusterShape.of(cluster)
+        shape = BilledShape.of(cluster)
         if shape is None:
             rows.append({**row, "skipped": "serverless clusters are not priced by this table"})
             continue

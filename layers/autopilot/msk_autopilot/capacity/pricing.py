@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # settings reads price files; msk (through aws) reads setting
 
 __all__ = [
     "HOURS_PER_MONTH",
-    "ClusterShape",
+    "BilledShape",
     "CostBreakdown",
     "CostChange",
     "PriceSource",
@@ -158,7 +158,7 @@ def _merged(table: PriceTable, text: bytes, name: str) -> PriceTable:
     )
 
 
-class ClusterShape(msgspec.Struct, frozen=True, kw_only=True):
+class BilledShape(msgspec.Struct, frozen=True, kw_only=True):
     """What a provisioned cluster is billed by. Express usage is None where not measured."""
 
     instance_type: str
@@ -170,7 +170,7 @@ class ClusterShape(msgspec.Struct, frozen=True, kw_only=True):
     express_data_out_gb_month: float | None = None  # BytesOut over a month
 
     @classmethod
-    def of(cls, cluster: ClusterSnapshot) -> ClusterShape | None:
+    def of(cls, cluster: ClusterSnapshot) -> BilledShape | None:
         """The shape of a provisioned cluster; None for a serverless one."""
         if cluster.provisioned is None:
             return None
@@ -216,7 +216,7 @@ class CostBreakdown(msgspec.Struct, frozen=True, kw_only=True):
         return {**msgspec.to_builtins(self), "total": self.total}
 
 
-def monthly_cost(shape: ClusterShape, table: PriceTable, region: str) -> CostBreakdown:
+def monthly_cost(shape: BilledShape, table: PriceTable, region: str) -> CostBreakdown:
     prices = table.region(region)
     unknown: list[str] = []
 
@@ -270,7 +270,7 @@ def monthly_cost(shape: ClusterShape, table: PriceTable, region: str) -> CostBre
 
 
 def _express_data(
-    shape: ClusterShape, prices: RegionPrices, region: str, unknown: list[str]
+    shape: BilledShape, prices: RegionPrices, region: str, unknown: list[str]
 ) -> float | None:
     total = 0.0
     for amount, price, what in (
@@ -325,17 +325,17 @@ class SizeRecommendation(msgspec.Struct, frozen=True, kw_only=True):
 class RightSizing(Protocol):
     """What the broker policy would size a cluster to (instance type and broker count)."""
 
-    def __call__(self, cluster: ClusterSnapshot, shape: ClusterShape) -> SizeRecommendation: ...
+    def __call__(self, cluster: ClusterSnapshot, shape: BilledShape) -> SizeRecommendation: ...
 
 
-def keep_size(cluster: ClusterSnapshot, shape: ClusterShape) -> SizeRecommendation:
+def keep_size(cluster: ClusterSnapshot, shape: BilledShape) -> SizeRecommendation:
     """The size a cluster keeps when the broker policy has no change for it."""
     return SizeRecommendation(instance_type=shape.instance_type, broker_count=shape.broker_count)
 
 
 def right_sizing_savings(
     cluster: ClusterSnapshot,
-    shape: ClusterShape,
+    shape: BilledShape,
     table: PriceTable,
     region: str,
     right_sizing: RightSizing = keep_size,

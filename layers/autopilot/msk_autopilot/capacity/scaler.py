@@ -41,8 +41,7 @@ from msk_autopilot.capacity.policy import (
     ClusterShape,
     decide,
 )
-from msk_autopilot.capacity.pricing import ClusterShape as PricedShape
-from msk_autopilot.capacity.pricing import CostChange, cost_change, monthly_cost
+from msk_autopilot.capacity.pricing import BilledShape, CostChange, cost_change, monthly_cost
 from msk_autopilot.capacity.reading import (
     ClusterPlacement,
     broker_history,
@@ -431,7 +430,7 @@ class BrokerScaler(msgspec.Struct):
             )
 
     def _cost_change(self, cluster: ClusterSnapshot, decision: BrokerDecision) -> CostChange | None:
-        shape = PricedShape.of(cluster)
+        shape = BilledShape.of(cluster)
         if shape is None:
             return None
         resized = msgspec.structs.replace(

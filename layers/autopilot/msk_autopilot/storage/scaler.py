@@ -23,7 +23,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from msk_autopilot import clock
 from msk_autopilot.aws import ClientFactory
-from msk_autopilot.capacity.pricing import ClusterShape, CostChange, cost_change, monthly_cost
+from msk_autopilot.capacity.pricing import BilledShape, CostChange, cost_change, monthly_cost
 from msk_autopilot.events import AlarmStateChange, ScaleRequest, ScheduledEvent
 from msk_autopilot.health.alarms import cluster_arn_of_alarm
 from msk_autopilot.health.change import ChangeKind
@@ -343,7 +343,7 @@ class StorageScaler(msgspec.Struct):
     def _cost_change(
         self, cluster: ClusterSnapshot | None, decision: StorageDecision
     ) -> CostChange | None:
-        shape = ClusterShape.of(cluster) if cluster is not None else None
+        shape = BilledShape.of(cluster) if cluster is not None else None
         if shape is None:
             return None
         grown = msgspec.structs.replace(
