@@ -32,7 +32,7 @@ from msk_autopilot.events import (
     ScheduledEvent,
 )
 from msk_autopilot.scram.rotation import RotationFailed, RotationRejected
-from msk_autopilot.storage.scaler import SweepIncompleteError
+from msk_autopilot.sweep import SweepIncompleteError
 
 STATUSES = {"acted", "dry_run", "unchanged", "skipped", "deferred", "rejected"}
 # The errors each function raises on purpose, for Lambda to retry or (a rotation step) to fail.

@@ -5,6 +5,7 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from broker_world import (
     capacity_operations,
     described,
@@ -12,6 +13,10 @@ from broker_world import (
     scale_request,
     spec,
 )
+
+from msk_autopilot.sweep import SweepIncompleteError
+from msk_autopilot_local.emulator.exceptions import MskError
+from msk_autopilot_local.emulator.models.nodes import NodesMixin
 
 ROOT = Path(__file__).resolve().parents[3]
 SCHEDULE = json.loads((ROOT / "events/scheduled_event.json").read_text())
@@ -319,3 +324,48 @@ def test_alarms_other_than_load_alarms_are_ignored(aws, fleet, hot, invoke, msk_
     assert result["status"] == "skipped"
     assert "not a CPU or throughput alarm" in result["reason"]
     assert capacity_operations(aws, arn) == []
+
+
+def test_an_express_cluster_at_the_largest_size_without_rebalancing_gets_a_recommendation(
+    aws, fleet, hot, invoke, msk_emulator
+):
+    arn = fleet(spec("top", instance_type="express.m7g.16xlarge"))["top"]
+    kafka = aws.client("kafka")
+    version = described(aws, arn)["CurrentVersion"]
+    kafka.update_rebalancing(
+        ClusterArn=arn, CurrentVersion=version, Rebalancing={"Status": "PAUSED"}
+    )
+    msk_emulator.complete_operations()
+    hot(arn, cpu_user=20.0, cpu_system=5.0, produce_throttle_ms=40.0)
+    result = invoke(scale_request(arn))
+    assert result["status"] == "unchanged", result
+    assert result["reason"].startswith("recommended: ")
+    assert result["details"]["decision"]["action"] == "count_up"
+    assert capacity_operations(aws, arn) == []
+    assert described(aws, arn)["Provisioned"]["Rebalancing"] == {"Status": "PAUSED"}
+
+
+def test_a_cluster_that_cannot_be_read_fails_the_sweep_after_the_others_had_their_turn(
+    aws, fleet, hot, invoke, msk_emulator, monkeypatch
+):
+    clusters = fleet(spec("broken"), spec("orders"))
+    for arn in clusters.values():
+        hot(arn, **HOT_CPU)
+    listed = NodesMixin.list_nodes
+
+    def refuse_broken(backend, cluster_arn):
+        if cluster_arn == clusters["broken"]:
+            raise ServiceUnavailable("The MSK service is unavailable.")
+        return listed(backend, cluster_arn)
+
+    monkeypatch.setattr(NodesMixin, "list_nodes", refuse_broken)
+    with pytest.raises(SweepIncompleteError) as failed:
+        invoke(sweep(msk_emulator.clock.now()))
+    assert failed.value.cluster_arns == [clusters["broken"]]
+    assert len(capacity_operations(aws, clusters["orders"])) == 1  # it had its turn
+    assert capacity_operations(aws, clusters["broken"]) == []
+
+
+class ServiceUnavailable(MskError):
+    code = 503
+    error_type = "ServiceUnavailableException"

@@ -90,11 +90,14 @@ def test_the_growth_notice_carries_the_monthly_cost_change(
 
 
 def test_a_growth_priced_without_the_broker_price_says_the_cost_is_unknown(
-    aws, cluster_spec, fleet, disk, invoke, msk_emulator, notifications
+    aws, cluster_spec, fleet, disk, invoke, msk_emulator, notifications, tmp_path
 ):
-    arn = fleet(cluster_spec("orders"))["orders"]  # kafka.m5.large: unpriced in the table
+    prices = tmp_path / "prices.json"  # a price file that takes kafka.m5.large's price away
+    prices.write_text('{"regions": {"us-east-1": {"broker_hour": {"kafka.m5.large": null}}}}')
+    arn = fleet(cluster_spec("orders"))["orders"]  # kafka.m5.large
     disk("orders", 40, 70)
-    assert invoke(alarm_event(arn, "orders", msk_emulator.clock.now()))["status"] == "acted"
+    event = alarm_event(arn, "orders", msk_emulator.clock.now())
+    assert invoke(event, PRICING_FILE=str(prices))["status"] == "acted"
     (message,) = notifications()
     assert message["monthly_cost"]["before"] is None
     assert message["subject"].endswith("monthly cost unknown -> unknown USD")

@@ -74,7 +74,7 @@ from msk_autopilot.observability import MetricUnit, logger, metrics
 from msk_autopilot.outcome import Outcome, Severity, Status, plural
 from msk_autopilot.runtime import LambdaContext
 from msk_autopilot.settings import BrokerScalerSettings
-from msk_autopilot.storage.scaler import SweepIncompleteError
+from msk_autopilot.sweep import sweep_clusters
 
 __all__ = [
     "CAPACITY_OPERATION_TYPES",
@@ -442,32 +442,14 @@ class BrokerScaler(msgspec.Struct):
         )
 
     def sweep(self, *, now: datetime, dry_run: bool) -> Outcome:
-        """Decide for every opted-in cluster; one cluster's failure does not stop the others."""
-        clusters = list(self.msk.clusters())
-        opted_in = [c for c in clusters if c.opted_in(self.settings.opt_in_tag_key)]
-        statuses: dict[str, str] = {}
-        reasons: dict[str, str] = {}
-        for cluster in opted_in:
-            try:
-                outcome = self.scale(cluster.cluster_arn, now=now, dry_run=dry_run)
-            except Exception:  # noqa: BLE001  one cluster's failure must not stop the sweep
-                logger.exception("broker scaling failed", extra={"cluster": cluster.cluster_arn})
-                metrics.add_metric(name="ClusterErrors", unit=MetricUnit.Count, value=1)
-                statuses[cluster.cluster_arn] = "error"
-                continue
-            statuses[cluster.cluster_arn] = outcome.status.value
-            reasons[cluster.cluster_arn] = outcome.reason
-        failed = sorted(arn for arn, status in statuses.items() if status == "error")
-        if failed:
-            # After every other cluster had its turn: Lambda retries the sweep, and a cluster
-            # already changed is busy with its operation then, so it is not changed twice.
-            raise SweepIncompleteError(failed)
-        acted = sum(status == Status.ACTED.value for status in statuses.values())
-        details = {"clusters": statuses, "reasons": reasons, "seen": len(clusters)}
-        reason = (
-            f"swept {len(opted_in)} opted-in of {plural(len(clusters), 'cluster')}, changed {acted}"
+        """Decide for every opted-in cluster; one cluster's failure does not stop the others (a
+        cluster already changed is busy with its operation on the retry, so not changed twice)."""
+        return sweep_clusters(
+            self.msk.clusters(),
+            opt_in_tag_key=self.settings.opt_in_tag_key,
+            act=lambda arn: self.scale(arn, now=now, dry_run=dry_run),
+            acted_verb="changed",
         )
-        return Outcome(Status.ACTED if acted else Status.UNCHANGED, reason, details)
 
 
 def _update_request(decision: BrokerDecision) -> tuple[str, dict[str, Any]]:

@@ -38,7 +38,7 @@ from msk_autopilot.msk import (
 )
 from msk_autopilot.notify import Notifier
 from msk_autopilot.observability import MetricUnit, logger, metrics
-from msk_autopilot.outcome import Outcome, Severity, Status, plural
+from msk_autopilot.outcome import Outcome, Severity, Status
 from msk_autopilot.runtime import LambdaContext
 from msk_autopilot.settings import StorageScalerSettings
 from msk_autopilot.storage.metrics import DISK_METRIC, read_disk_usage
@@ -49,13 +49,13 @@ from msk_autopilot.storage.policy import (
     StorageObservation,
     decide,
 )
+from msk_autopilot.sweep import sweep_clusters
 
 __all__ = [
     "STORAGE_OPERATION_TYPES",
     "Plan",
     "StorageEvent",
     "StorageScaler",
-    "SweepIncompleteError",
     "build_storage_scaler",
     "decision_window",
 ]
@@ -72,16 +72,6 @@ def decision_window(now: datetime) -> str:
         now.timestamp() // _WINDOW.total_seconds() * _WINDOW.total_seconds(), tz=UTC
     )
     return start.isoformat()
-
-
-class SweepIncompleteError(RuntimeError):
-    """Scaling failed for some clusters of a sweep; the others were handled."""
-
-    def __init__(self, cluster_arns: list[str]) -> None:
-        self.cluster_arns = cluster_arns
-        super().__init__(
-            f"scaling failed for {plural(len(cluster_arns), 'cluster')}: {cluster_arns}"
-        )
 
 
 class Plan(msgspec.Struct, frozen=True):
@@ -296,31 +286,14 @@ class StorageScaler(msgspec.Struct):
         return Outcome(Status.ACTED, decision.reason, details)
 
     def sweep(self, *, now: datetime, dry_run: bool) -> Outcome:
-        """Scale every opted-in cluster (its disk alarms are the health monitor's to keep)."""
-        clusters = list(self.msk.clusters())
-        opted_in = [c for c in clusters if c.opted_in(self.settings.opt_in_tag_key)]
-        statuses: dict[str, str] = {}
-        for cluster in opted_in:
-            try:
-                statuses[cluster.cluster_arn] = self.scale(
-                    cluster.cluster_arn, now=now, dry_run=dry_run
-                ).status.value
-            except Exception:  # noqa: BLE001  one cluster's failure must not stop the sweep
-                logger.exception("scaling failed", extra={"cluster": cluster.cluster_arn})
-                metrics.add_metric(name="ClusterErrors", unit=MetricUnit.Count, value=1)
-                statuses[cluster.cluster_arn] = "error"
-        failed = sorted(arn for arn, status in statuses.items() if status == "error")
-        if failed:
-            # Raised after every other cluster had its turn: Lambda retries the sweep, and the
-            # clusters already decided replay their recorded outcome instead of acting again.
-            raise SweepIncompleteError(failed)
-        acted = sum(status == Status.ACTED.value for status in statuses.values())
-        details = {"clusters": statuses, "seen": len(clusters)}
-        status = Status.ACTED if acted else Status.UNCHANGED
-        reason = (
-            f"swept {len(opted_in)} opted-in of {plural(len(clusters), 'cluster')}, grew {acted}"
+        """Scale every opted-in cluster (its disk alarms are the health monitor's to keep); on a
+        retry after a failure, the clusters already decided replay their recorded outcome."""
+        return sweep_clusters(
+            self.msk.clusters(),
+            opt_in_tag_key=self.settings.opt_in_tag_key,
+            act=lambda arn: self.scale(arn, now=now, dry_run=dry_run),
+            acted_verb="grew",
         )
-        return Outcome(status, reason, details)
 
     # --- helpers -------------------------------------------------------------------------------
 
