@@ -51,7 +51,7 @@ from msk_autopilot.msk import ClusterSnapshot, MskReader
 from msk_autopilot.storage.metrics import KAFKA_NAMESPACE
 from msk_autopilot.topics import TopicApisUnavailableError, TopicInfo, read_topics
 
-__all__ = ["RetentionBound", "read_retention_bound"]
+__all__ = ["RetentionBound", "broker_retention_ms", "read_retention_bound"]
 
 GIB = 1024**3
 HOUR_MS = 3_600_000
@@ -154,7 +154,7 @@ def read_retention_bound(
 def _topic_limits(topic: TopicInfo, defaults: Mapping[str, str]) -> _TopicLimits:
     configs = topic.configs
     policy = configs.get("cleanup.policy", defaults.get("log.cleanup.policy", "delete"))
-    retention_ms = int(configs.get("retention.ms", _default_retention_ms(defaults)))
+    retention_ms = int(configs.get("retention.ms", broker_retention_ms(defaults)))
     retention_bytes = int(configs.get("retention.bytes", defaults.get("log.retention.bytes", -1)))
     segment = int(
         configs.get("segment.bytes", defaults.get("log.segment.bytes", KAFKA_DEFAULT_SEGMENT_BYTES))
@@ -167,7 +167,7 @@ def _topic_limits(topic: TopicInfo, defaults: Mapping[str, str]) -> _TopicLimits
     )
 
 
-def _default_retention_ms(defaults: Mapping[str, str]) -> int:
+def broker_retention_ms(defaults: Mapping[str, str]) -> int:
     """The broker's retention: log.retention.ms, else .minutes, else .hours, else 168 h."""
     if "log.retention.ms" in defaults:
         return int(defaults["log.retention.ms"])
