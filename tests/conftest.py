@@ -43,11 +43,23 @@ _OUTPUT: list[tuple[str, str]] = []  # (where, text) of everything output in the
 _LOCK = threading.Lock()
 # botocore signing names whose IAM prefix differs
 _IAM_PREFIX = {"monitoring": "cloudwatch"}
-# API operations authorised by an IAM action of another name
+# API operations authorised by IAM actions of other names
 _IAM_ACTION = {
-    "s3:HeadObject": "s3:GetObject",
-    "s3:HeadBucket": "s3:ListBucket",
-    "s3:ListObjectsV2": "s3:ListBucket",
+    "s3:HeadObject": ("s3:GetObject",),
+    "s3:HeadBucket": ("s3:ListBucket",),
+    "s3:ListObjectsV2": ("s3:ListBucket",),
+    # MSK's topic APIs (msk-topic-operations-information.html)
+    "kafka:ListTopics": ("kafka-cluster:Connect", "kafka-cluster:DescribeTopic"),
+    "kafka:DescribeTopic": (
+        "kafka-cluster:Connect",
+        "kafka-cluster:DescribeTopic",
+        "kafka-cluster:DescribeTopicDynamicConfiguration",
+    ),
+    "kafka:DescribeTopicPartitions": (
+        "kafka-cluster:Connect",
+        "kafka-cluster:DescribeTopic",
+        "kafka-cluster:DescribeTopicDynamicConfiguration",
+    ),
 }
 _SECRET_KEYS = {"SecretString", "RandomPassword", "password", "Password"}
 _SECRET_MIN_LENGTH = 8  # shorter values would match innocent text
@@ -99,11 +111,13 @@ def _record_call(client: Any, operation: str) -> None:
         return
     model = client.meta.service_model
     prefix = _IAM_PREFIX.get(model.signing_name, model.signing_name)
-    action = _IAM_ACTION.get(f"{prefix}:{operation}", f"{prefix}:{operation}")
+    actions = _IAM_ACTION.get(f"{prefix}:{operation}", (f"{prefix}:{operation}",))
     CALL_LOG_DIR.mkdir(exist_ok=True)
-    line = json.dumps({"function": function, "action": action})
+    lines = "".join(
+        json.dumps({"function": function, "action": action}) + "\n" for action in actions
+    )
     with _LOCK, (CALL_LOG_DIR / f"calls-{os.getpid()}.jsonl").open("a") as log:
-        log.write(line + "\n")
+        log.write(lines)
 
 
 _make_api_call = botocore.client.BaseClient._make_api_call

@@ -148,3 +148,36 @@ def test_load_and_partition_bytes_over_http(http_kit):
     assert sized.status_code == 200
     assert bad.status_code == 400
     assert "cpu" in bad.json()["message"]
+
+
+def test_replication_bytes_in_is_published_only_from_per_broker_monitoring(kit, msk_emulator):
+    detailed = ready(kit, msk_emulator, "detailed", EnhancedMonitoring="PER_BROKER")
+    plain = ready(kit, msk_emulator, "plain")
+    cloudwatch = kit.client("cloudwatch")
+
+    msk_emulator.set_broker_load(
+        detailed, since=timedelta(days=1), bytes_in=1_000_000, replication_bytes_in=2_500_000
+    )
+    msk_emulator.set_cluster_health(plain)
+    with pytest.raises(ValueError, match="PER_BROKER"):
+        msk_emulator.set_broker_load(plain, replication_bytes_in=1)
+
+    follower = hourly(
+        cloudwatch,
+        msk_emulator.clock,
+        "ReplicationBytesInPerSec",
+        broker=2,
+        days=1,
+        cluster="detailed",
+    )
+    assert follower == [2.5e6] * 24
+
+    def published(cluster: str) -> set[str]:
+        pages = cloudwatch.get_paginator("list_metrics").paginate(
+            Namespace="AWS/Kafka", Dimensions=[{"Name": "Cluster Name", "Value": cluster}]
+        )
+        return {metric["MetricName"] for page in pages for metric in page["Metrics"]}
+
+    assert "ReplicationBytesInPerSec" in published("detailed")
+    assert "BytesInPerSec" in published("plain")
+    assert "ReplicationBytesInPerSec" not in published("plain")

@@ -275,7 +275,8 @@ def test_dry_run_decides_the_same_without_changing_anything(
         ("no-metrics", "no KafkaDataLogsDiskUsed samples"),
         ("not-opted-in", "not opted in"),
         ("creating", "not ACTIVE"),
-        ("serverless", "serverless"),
+        ("serverless", "serverless clusters have no broker storage to grow"),
+        ("express", "Express brokers have no EBS volumes to grow"),
     ],
 )
 def test_clusters_that_cannot_be_scaled_are_skipped_with_a_reason(
@@ -308,6 +309,16 @@ def test_clusters_that_cannot_be_scaled_are_skipped_with_a_reason(
         arn = fleet(
             {"name": "lite", "serverless": True, "subnets": ["a", "b"], "tags": {TAG: "true"}}
         )["lite"]
+    elif setup == "express":
+        arn = fleet(
+            {
+                "name": "fast",
+                "instanceType": "express.m7g.large",
+                "brokers": 3,
+                "subnets": ["subnet-a", "subnet-b", "subnet-c"],
+                "tags": {TAG: "true"},
+            }
+        )["fast"]
     result = invoke({"action": "scale", "clusterArn": arn})
     assert result["status"] == "skipped", result
     assert reason in result["reason"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +59,17 @@ def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    rows = _rows(args)
+    from msk_autopilot.observability import logger  # noqa: PLC0415  keeps --help fast
+
+    # The scaler logs what it reads (a missing retention bound, a skip) as the function would;
+    # here stdout is the report, so its log lines go to stderr.
+    handler = logger.registered_handler
+    stream = handler.setStream(sys.stderr) if isinstance(handler, logging.StreamHandler) else None
+    try:
+        rows = _rows(args)
+    finally:
+        if isinstance(handler, logging.StreamHandler) and stream is not None:
+            handler.setStream(stream)
     if args.json:
         print(json.dumps(rows, indent=2, default=str))
         return 0

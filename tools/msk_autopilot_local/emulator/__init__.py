@@ -85,7 +85,8 @@ accepted, then ends UPDATE_FAILED with that ErrorInfo and the cluster keeps its 
 ``control.set_cluster_health(cluster_arn, broker=None, **values)`` (see Health metrics);
 ``control.set_broker_load(cluster_arn, broker=None, since=timedelta(days=14),
 step=timedelta(hours=1), cpu_user=..., cpu_system=..., bytes_in=..., bytes_out=...,
-produce_throttle_ms=..., fetch_throttle_ms=...)`` (each a number or one number per step, oldest
+replication_bytes_in=... (PER_BROKER monitoring or finer), produce_throttle_ms=...,
+fetch_throttle_ms=...)`` (each a number or one number per step, oldest
 first; a past of hourly points, the last values becoming the health profile's; see ``load``);
 ``control.set_partition_bytes(cluster_arn, topic, bytes_per_partition)`` and
 ``control.partition_bytes(cluster_arn)`` (topic -> bytes per partition, which MSK's API never
@@ -116,7 +117,7 @@ transitions' actions and events (see Alarms)
 "underReplicatedPartitions": 4}`` (broker optional) -> ``{"health": the whole profile}``
 ``POST /_msk_emulator/clusters/load``          ``{"clusterArn": "...", "broker": 2,
 "sinceHours": 336, "stepMinutes": 60, "cpuUser": 70 or [...], "cpuSystem", "bytesIn",
-"bytesOut", "produceThrottleMs", "fetchThrottleMs"}`` -> ``{"points": N}``
+"bytesOut", "replicationBytesIn", "produceThrottleMs", "fetchThrottleMs"}`` -> ``{"points": N}``
 ``POST /_msk_emulator/topics/bytes``           ``{"clusterArn": "...", "topic": "...",
 "bytesPerPartition": N}``
 ``POST /_msk_emulator/clusters/maintenance``   ``{"clusterArn": "...", "seconds": 1800}``

@@ -129,8 +129,9 @@ class EmulatorControl:
         **values: float | Sequence[float],
     ) -> int:
         """Give every broker (or ``broker``) a past of load from ``since`` ago until now, one
-        point per ``step``: ``cpu_user``, ``cpu_system`` (percent), ``bytes_in``, ``bytes_out``
-        (bytes per second), and on Express ``produce_throttle_ms``, ``fetch_throttle_ms``; each a
+        point per ``step``: ``cpu_user``, ``cpu_system`` (percent), ``bytes_in``, ``bytes_out``,
+        ``replication_bytes_in`` (bytes per second; the last only on clusters monitored at
+        PER_BROKER or finer), and on Express ``produce_throttle_ms``, ``fetch_throttle_ms``; each a
         number, or a list of one number per step, oldest first. The last values become the
         health profile's, published a point a minute from then on (see ``load``). Returns the
         points written before the last 15 minutes."""

@@ -8,8 +8,9 @@ cluster's account and Region, one point a minute per metric, as MSK does (namesp
 
 - per broker, dimensions "Cluster Name" and "Broker ID": CpuUser, CpuSystem,
   UnderReplicatedPartitions, UnderMinIsrPartitionCount, PartitionCount, HeapMemoryAfterGC,
-  BytesInPerSec, BytesOutPerSec, ConnectionCount, and on Express brokers ProduceThrottleTime and
-  FetchThrottleTime;
+  BytesInPerSec, BytesOutPerSec, ConnectionCount, on clusters monitored at PER_BROKER or finer
+  ReplicationBytesInPerSec (MSK lists it at that level), and on Express brokers
+  ProduceThrottleTime and FetchThrottleTime;
 - per cluster, dimension "Cluster Name": OfflinePartitionsCount, ActiveControllerCount as
   one datum per broker (1 on a controller, 0 elsewhere), so its Sum per minute is the number of
   active controllers, and on Express clusters StorageUsed (bytes: its topics' partitions times
@@ -77,6 +78,8 @@ class BrokerHealth(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, ren
     heap_memory_after_gc: Amount = 30.0
     bytes_in_per_sec: Amount = 1_000_000.0
     bytes_out_per_sec: Amount = 2_000_000.0
+    # Follower writes: with replication factor 3 a broker follows twice what it leads.
+    replication_bytes_in_per_sec: Amount = 2_000_000.0
     connection_count: Amount = 50.0
     produce_throttle_time: Amount = 0.0
     fetch_throttle_time: Amount = 0.0
@@ -106,6 +109,7 @@ _BROKER_METRICS = {
     "HeapMemoryAfterGC": "heap_memory_after_gc",
     "BytesInPerSec": "bytes_in_per_sec",
     "BytesOutPerSec": "bytes_out_per_sec",
+    "ReplicationBytesInPerSec": "replication_bytes_in_per_sec",
     "ConnectionCount": "connection_count",
     "ProduceThrottleTime": "produce_throttle_time",
     "FetchThrottleTime": "fetch_throttle_time",
@@ -113,12 +117,15 @@ _BROKER_METRICS = {
 _STANDARD_ONLY = {"UnderReplicatedPartitions", "HeapMemoryAfterGC", "OfflinePartitionsCount"}
 _EXPRESS_ONLY = {"ProduceThrottleTime", "FetchThrottleTime", "StorageUsed"}
 _CLUSTER_METRICS = ("OfflinePartitionsCount", "ActiveControllerCount", "StorageUsed")
+# Metrics MSK publishes only from the PER_BROKER monitoring level on (metrics-details.html).
+PER_BROKER_LEVEL = {"ReplicationBytesInPerSec"}
 _UNITS = {
     "CpuUser": "Percent",
     "CpuSystem": "Percent",
     "HeapMemoryAfterGC": "Percent",
     "BytesInPerSec": "Bytes/Second",
     "BytesOutPerSec": "Bytes/Second",
+    "ReplicationBytesInPerSec": "Bytes/Second",
     "ProduceThrottleTime": "Milliseconds",
     "FetchThrottleTime": "Milliseconds",
     "StorageUsed": "Bytes",
@@ -126,10 +133,12 @@ _UNITS = {
 _CAMEL = camel_names(BrokerHealth)
 
 
-def health_metric_names(instance_type: str) -> list[str]:
-    """The health metrics a cluster of this broker type publishes."""
+def health_metric_names(instance_type: str, monitoring: str = "DEFAULT") -> list[str]:
+    """The health metrics a cluster of this broker type and monitoring level publishes."""
     express = catalog.is_express(instance_type)
     skipped = _STANDARD_ONLY if express else _EXPRESS_ONLY
+    if monitoring == "DEFAULT":
+        skipped = skipped | PER_BROKER_LEVEL
     return [name for name in (*_BROKER_METRICS, *_CLUSTER_METRICS) if name not in skipped]
 
 
@@ -221,7 +230,9 @@ def publish_due() -> None:
 def _publish(
     cloudwatch: CloudWatchBackend, cluster: MskCluster, profile: HealthProfile, now: datetime
 ) -> None:
-    names = health_metric_names(cluster.settings["InstanceType"])
+    names = health_metric_names(
+        cluster.settings["InstanceType"], cluster.settings["EnhancedMonitoring"]
+    )
     data = []
     if profile.published_until is None:
         first = now - WINDOW + MINUTE

@@ -29,6 +29,7 @@ LOAD_METRICS = {
     "cpu_system": ("CpuSystem", "cpuSystem"),
     "bytes_in": ("BytesInPerSec", "bytesInPerSec"),
     "bytes_out": ("BytesOutPerSec", "bytesOutPerSec"),
+    "replication_bytes_in": ("ReplicationBytesInPerSec", "replicationBytesInPerSec"),
     "produce_throttle_ms": ("ProduceThrottleTime", "produceThrottleTime"),
     "fetch_throttle_ms": ("FetchThrottleTime", "fetchThrottleTime"),
 }
@@ -38,6 +39,7 @@ _UNITS = {
     "CpuSystem": "Percent",
     "BytesInPerSec": "Bytes/Second",
     "BytesOutPerSec": "Bytes/Second",
+    "ReplicationBytesInPerSec": "Bytes/Second",
     "ProduceThrottleTime": "Milliseconds",
     "FetchThrottleTime": "Milliseconds",
 }
@@ -79,6 +81,11 @@ def set_broker_load(
         if not express and set(values) & _EXPRESS_ONLY:
             raise ValueError(
                 "Only Express brokers publish ProduceThrottleTime and FetchThrottleTime."
+            )
+        if cluster.settings["EnhancedMonitoring"] == "DEFAULT" and "replication_bytes_in" in values:
+            raise ValueError(
+                "ReplicationBytesInPerSec is a PER_BROKER-level metric: this cluster is "
+                "monitored at DEFAULT."
             )
         brokers = [b.broker_id for b in cluster.brokers]
         if broker is not None and broker not in brokers:

@@ -38,6 +38,7 @@ LOAD_VALUE_NAMES = {
     "cpuSystem": "cpu_system",
     "bytesIn": "bytes_in",
     "bytesOut": "bytes_out",
+    "replicationBytesIn": "replication_bytes_in",
     "produceThrottleMs": "produce_throttle_ms",
     "fetchThrottleMs": "fetch_throttle_ms",
 }

@@ -49,6 +49,7 @@ from msk_autopilot.storage.policy import (
     StorageObservation,
     decide,
 )
+from msk_autopilot.storage.retention import RetentionBound, read_retention_bound
 from msk_autopilot.sweep import sweep_clusters
 
 __all__ = [
@@ -81,6 +82,7 @@ class Plan(msgspec.Struct, frozen=True):
     decision: StorageDecision | None
     skipped: str | None = None
     change_allowed_in_hours: float = 0.0
+    retention: RetentionBound | None = None  # read only when the decision would act or warn
 
 
 def _last_storage_change(operations: Sequence[Operation]) -> Operation | None:
@@ -207,7 +209,28 @@ class StorageScaler(msgspec.Struct):
             storage_mode=provisioned.storage_mode,
             kafka_version=provisioned.current_broker_software_info.kafka_version,
         )
-        return Plan(cluster, decide(observation, self.policy), None, wait_hours)
+        decision = decide(observation, self.policy)
+        if decision.action is StorageAction.HOLD and decision.severity is Severity.INFO:
+            # The bound only lowers forecasts: it cannot change a quiet hold, so the topic APIs
+            # (one DescribeTopic per topic) are read only when the decision would act or warn.
+            return Plan(cluster, decision, None, wait_hours)
+        retention = read_retention_bound(self.msk, self.cloudwatch, cluster, now=now)
+        if retention.gib is None:
+            logger.info(
+                "no retention bound",
+                extra={"cluster": cluster.cluster_arn, "reason": retention.reason},
+            )
+        else:
+            bounded = decide(
+                msgspec.structs.replace(observation, retention_bound_gib=retention.gib),
+                self.policy,
+            )
+            decision = msgspec.structs.replace(
+                bounded,
+                reason=f"{bounded.reason}; retention bound {retention.gib:.1f} GiB per broker "
+                f"({retention.reason})",
+            )
+        return Plan(cluster, decision, None, wait_hours, retention)
 
     # --- acting --------------------------------------------------------------------------------
 
@@ -240,6 +263,8 @@ class StorageScaler(msgspec.Struct):
             return Outcome(Status.SKIPPED, plan.skipped or "no decision", {"cluster": cluster_arn})
         decision = plan.decision
         details: dict[str, Any] = {"cluster": cluster_arn, "decision": decision.to_dict()}
+        if plan.retention is not None:
+            details["retention_bound"] = plan.retention.to_dict()
         self._count(decision)
         if decision.severity is not Severity.INFO:
             self._notify_attention(cluster_arn, decision)

@@ -5,7 +5,8 @@ MSK offers them on provisioned clusters on Apache Kafka 3.6 or later while ACTIV
 serverless ones (msk-topic-operations-information.html). Configs travel as base64 of a JSON
 object of strings. Replicas are placed as Kafka places them (``placement``). A topic's
 retention.ms is its own setting, or the cluster's default: ``log.retention.ms`` or
-``log.retention.hours`` of the cluster's configuration revision, else Kafka's 168 hours.
+``log.retention.minutes`` or ``log.retention.hours`` (Kafka's precedence) of the cluster's
+configuration revision, else Kafka's 168 hours.
 """
 
 import base64
@@ -90,6 +91,8 @@ class TopicsMixin(ConfigurationsMixin):
                     properties[key.strip()] = value.strip()
         if "log.retention.ms" in properties:
             return int(properties["log.retention.ms"])
+        if "log.retention.minutes" in properties:  # Kafka reads it before the hours
+            return int(properties["log.retention.minutes"]) * 60_000
         hours = properties.get("log.retention.hours", KAFKA_DEFAULT_RETENTION_HOURS)
         return int(hours) * HOUR_MS
 
