@@ -172,3 +172,20 @@ def test_a_quiet_hold_reads_no_topics(aws, cluster_spec, fleet, disk, invoke):
 
     assert result["status"] == "unchanged", result
     assert "retention_bound" not in result["details"]
+
+
+def test_kafkas_compacted_internal_topics_do_not_void_the_bound(aws, filling, invoke):
+    arn = filling("with-offsets", {"retention.ms": str(DAY_MS)})
+    aws.client("kafka").create_topic(
+        ClusterArn=arn,
+        TopicName="__consumer_offsets",
+        PartitionCount=3,
+        ReplicationFactor=3,
+        Configs=encoded({"cleanup.policy": "compact", "segment.bytes": str(SEGMENT)}),
+    )
+
+    result = invoke({"action": "scale", "clusterArn": arn})
+
+    bound = result["details"]["retention_bound"]
+    assert bound["gib"] is not None, bound
+    assert "24 h retention" in bound["reason"]

@@ -21,7 +21,11 @@ Where each rule comes from:
   log.retention.minutes, which overrides log.retention.hours (default 168); -1 means no time
   limit. The broker values are read from the cluster's current configuration revision.
 - cleanup.policy (broker log.cleanup.policy, default delete) containing compact keeps the latest
-  record of every key for ever: no time bound.
+  record of every key for ever: no time bound. Kafka's and MSK's internal topics (names starting
+  with "__": __consumer_offsets, __transaction_state, __amazon_msk_canary) are left out of that
+  rule and of the longest retention: they are compacted bookkeeping over a small key space, whose
+  partitions the segment slack below counts (PartitionCount includes them). Whether MSK's
+  ListTopics lists them at all is not documented; either way they cannot void every bound.
 - retention.bytes (broker log.retention.bytes, default -1: none) limits each partition.
 - Retention deletes whole closed segments, those whose newest record is older than the
   retention period (or, for retention.bytes, while the partition stays above it without the
@@ -58,6 +62,7 @@ HOUR_MS = 3_600_000
 KAFKA_DEFAULT_RETENTION_HOURS = 168
 KAFKA_DEFAULT_SEGMENT_BYTES = GIB
 KAFKA_DEFAULT_CHECK_INTERVAL_MS = 300_000
+INTERNAL_TOPIC_PREFIX = "__"
 # Offset index (8 bytes) and time index (12 bytes) entries per index.interval.bytes (4096).
 INDEX_OVERHEAD = 1 + 20 / 4096
 WRITE_METRICS = ("BytesInPerSec", "ReplicationBytesInPerSec")
@@ -99,8 +104,9 @@ def read_retention_bound(
         topics = read_topics(msk.kafka, cluster.cluster_arn)
     except TopicApisUnavailableError as error:
         return RetentionBound(None, f"the topic APIs are not available ({error})")
+    topics = [topic for topic in topics if not topic.name.startswith(INTERNAL_TOPIC_PREFIX)]
     if not topics:
-        return RetentionBound(None, "the cluster lists no topics")
+        return RetentionBound(None, "the cluster lists no topics of its own")
     software = provisioned.current_broker_software_info
     defaults: Mapping[str, str] = {}
     if software.configuration_arn and software.configuration_revision:
