@@ -217,6 +217,39 @@ def test_standard_scale_out_is_recommended_with_its_reassignment_unless_opted_in
     assert "partitions to move" in notice["subject"]
 
 
+def test_after_a_standard_scale_out_the_empty_brokers_get_a_plan_naming_them_as_msk_does(
+    aws, fleet, hot, invoke, msk_emulator, notifications
+):
+    arn = fleet(spec("grown", instance_type="kafka.m7g.large", topics=CROWDED, scale_out=True))[
+        "grown"
+    ]
+    hot(arn, cpu_user=25.0, cpu_system=10.0)
+    assert invoke(scale_request(arn))["status"] == "acted"
+    msk_emulator.complete_operations()
+    new_ids = {
+        int(node["BrokerNodeInfo"]["BrokerId"])
+        for node in aws.client("kafka").list_nodes(ClusterArn=arn)["NodeInfoList"]
+    } - {1, 2, 3}
+    notifications()  # the scale-out's own notice
+    msk_emulator.clock.advance(7 * 3600)  # past the scale-out's cool-down
+    hot(arn, cpu_user=25.0, cpu_system=10.0)
+
+    result = invoke(scale_request(arn))
+
+    assert result["status"] == "unchanged", result
+    assert result["reason"].startswith(
+        f"recommended: brokers {', '.join(map(str, sorted(new_ids)))} hold no partitions"
+    )
+    assert result["details"]["decision"]["action"] == "no_change"  # not yet more brokers
+    plan = json.loads(result["details"]["reassignment"]["reassignment_json"])
+    targets = {broker for partition in plan["partitions"] for broker in partition["replicas"]}
+    assert new_ids <= targets
+    assert set(result["details"]["reassignment"]["replicas_per_broker"].values()) == {550}
+    assert len(capacity_operations(aws, arn)) == 1
+    (notice,) = notifications()
+    assert notice["subject"].startswith("Recommended: fill the empty brokers")
+
+
 def test_standard_scale_in_is_only_recommended_with_its_drain_plan(
     aws, fleet, quiet, invoke, notifications
 ):

@@ -25,6 +25,7 @@ is high now: decide at once), and by `{"action": "scale", "clusterArn": ...}`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -115,6 +116,7 @@ class BrokerPlan(msgspec.Struct, frozen=True, kw_only=True):
     decision: BrokerDecision | None = None
     skipped: str | None = None
     reassignment: ReassignmentPlan | None = None
+    empty_brokers: tuple[int, ...] = ()  # brokers holding no replica while others do
     partitions_source: str | None = None
     history_hours: int = 0
     change_allowed_in_hours: float = 0.0
@@ -199,11 +201,16 @@ class BrokerPlanner(msgspec.Struct):
             now=now,
             volume_gib=None if is_express(group.instance_type) else cluster.volume_gib,
         )
+        empty = _empty_brokers(placement, brokers)
         shape = ClusterShape(
             instance_type=group.instance_type,
             broker_count=cluster.provisioned.number_of_broker_nodes,
             zone_count=len(group.client_subnets),
-            partitions_per_broker=placement.partitions_per_broker,
+            # Empty brokers wait for a reassignment, not for more brokers: judge the spread the
+            # reassignment gives.
+            partitions_per_broker=_balanced_partitions(placement, brokers)
+            if empty
+            else placement.partitions_per_broker,
             rebalancing_active=cluster.provisioned.rebalancing.status == "ACTIVE",
             scale_out_opted_in=cluster.opted_in(self.scale_out_tag_key),
         )
@@ -218,6 +225,7 @@ class BrokerPlanner(msgspec.Struct):
             reassignment=self._reassignment(
                 decision, shape, brokers, group.client_subnets, placement
             ),
+            empty_brokers=empty,
             partitions_source=placement.source,
             history_hours=min((len(samples) for samples in history.values()), default=0),
             change_allowed_in_hours=wait,
@@ -232,7 +240,11 @@ class BrokerPlanner(msgspec.Struct):
         placement: ClusterPlacement,
     ) -> ReassignmentPlan | None:
         """The partition moves a count change needs when MSK does not place them (Standard, or
-        Express without intelligent rebalancing ACTIVE); None without the topic APIs."""
+        Express without intelligent rebalancing ACTIVE); None without the topic APIs.
+
+        A scale-out's plan names the brokers MSK will add by prediction (the next ids, zones in
+        turn); once they exist and still hold nothing, the plan to fill them names them as
+        ListNodes does (`_empty_brokers`)."""
         if placement.partitions is None or shape.rebalancing_active:
             return None
         partitions = list(placement.partitions)
@@ -241,6 +253,9 @@ class BrokerPlanner(msgspec.Struct):
             return plan_reassignment(partitions, [*brokers, *added])
         if decision.action is BrokerAction.COUNT_DOWN:
             return plan_drain(partitions, brokers, _leaving_brokers(brokers, zones))
+        if decision.change is None and _empty_brokers(placement, brokers):
+            plan = plan_reassignment(partitions, brokers)
+            return plan if plan.replicas_moved else None
         return None
 
 
@@ -328,6 +343,18 @@ class BrokerScaler(msgspec.Struct):
         )
         logger.info("broker decision", extra=details)
         change = decision.change
+        if change is None and plan.reassignment is not None:
+            reason = (
+                f"brokers {', '.join(map(str, plan.empty_brokers))} hold no partitions while "
+                f"others do: move {plural(plan.reassignment.partitions_moved, 'partition')} "
+                f"with the attached reassignment; {decision.reason}"
+            )
+            subject = (
+                f"fill the empty brokers {', '.join(map(str, plan.empty_brokers))} of "
+                f"{cluster.cluster_name}"
+            )
+            self._recommend(cluster, decision, details, now=now, subject=subject)
+            return Outcome(Status.UNCHANGED, f"recommended: {reason}", details)
         if change is None:
             return Outcome(Status.UNCHANGED, decision.reason, details)
         if not decision.carried_out:
@@ -400,7 +427,9 @@ class BrokerScaler(msgspec.Struct):
         details: dict[str, Any],
         *,
         now: datetime,
+        subject: str | None = None,
     ) -> None:
+        """Notify a recommendation once a day (the ledger); `subject` replaces the decision's."""
         key = f"recommend:{cluster.cluster_arn}:{decision.action.value}:{decision.target_count}"
         if self.ledger.first(key, now=now, window=_RECOMMENDATION_WINDOW):
             metrics.add_metric(
@@ -409,7 +438,9 @@ class BrokerScaler(msgspec.Struct):
                 value=1,
             )
             self.notifier.publish(
-                f"Recommended: {_subject(cluster, decision, details)}", details, Severity.WARNING
+                f"Recommended: {subject or _subject(cluster, decision, details)}",
+                details,
+                Severity.WARNING,
             )
 
     def _notify_refusal(
@@ -450,6 +481,21 @@ class BrokerScaler(msgspec.Struct):
             act=lambda arn: self.scale(arn, now=now, dry_run=dry_run),
             acted_verb="changed",
         )
+
+
+def _empty_brokers(placement: ClusterPlacement, brokers: list[Broker]) -> tuple[int, ...]:
+    """Brokers that hold no replica while others do: what a Standard scale-out leaves, since
+    MSK moves no partition onto new Standard brokers."""
+    if not placement.partitions:
+        return ()
+    held = {replica for partition in placement.partitions for replica in partition.replicas}
+    return tuple(sorted(broker.broker_id for broker in brokers if broker.broker_id not in held))
+
+
+def _balanced_partitions(placement: ClusterPlacement, brokers: list[Broker]) -> int:
+    """Replicas per broker once every broker holds its share."""
+    replicas = sum(len(partition.replicas) for partition in placement.partitions or ())
+    return math.ceil(replicas / max(1, len(brokers)))
 
 
 def _update_request(decision: BrokerDecision) -> tuple[str, dict[str, Any]]:
