@@ -47,7 +47,7 @@ class Disk:
 
 DISKS = (
     Disk("orders", 1000, used_gib=700, growth_gib_per_hour=50),  # fills within the cool-down
-    Disk("payments", 2000, used_gib=1300, growth_gib_per_hour=25),  # over target, slower
+    Disk("payments", 2000, used_gib=1450, growth_gib_per_hour=25),  # near the alarm, slower
     Disk("logs", 500, used_gib=110, growth_gib_per_hour=1),  # quiet
 )
 FLEET = {"clusters": [disk.spec() for disk in DISKS]}

@@ -186,6 +186,7 @@ def set_cluster_health(
                 f"Cluster {cluster.name} has topics: its PartitionCount is the replicas placed on "
                 "each broker, not a health value."
             )
+        published = cluster.health is not None
         profile = cluster.health or HealthProfile()
         document = msgspec.to_builtins(profile.values)
         if broker is None:
@@ -206,7 +207,9 @@ def set_cluster_health(
         cluster.health = profile
         now = _minute(emulator_state.clock.now())
         cloudwatch = cloudwatch_backends[backend.account_id][backend.region_name]
-        _drop_since(cloudwatch, cluster, now - WINDOW + MINUTE)
+        if published:  # a first profile has no points of its own to replace (and the scan of
+            # every datum, per cluster, made seeding a large fleet quadratic)
+            _drop_since(cloudwatch, cluster, now - WINDOW + MINUTE)
         profile.published_until = None
         _publish(cloudwatch, cluster, profile, now)
         return health
