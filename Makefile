@@ -79,7 +79,13 @@ build: $(SAMSTAMP)
 	PATH="$(dir $(PYTHON313)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) build --parallel --cached
 
 .PHONY: test
-test: lint pytest build
+# The three environments install side by side (mostly downloads), then the checks run in order.
+test: environments
+	$(MAKE) lint pytest build
+
+.PHONY: environments
+environments:
+	$(MAKE) -j3 $(STAMP) $(SAMSTAMP) $(CHECKOVSTAMP)
 
 .PHONY: bench
 # Both benchmarks always run; the target fails if either misses one of its targets.
