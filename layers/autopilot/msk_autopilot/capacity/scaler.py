@@ -57,7 +57,7 @@ from msk_autopilot.capacity.reassignment import (
 )
 from msk_autopilot.config.coordination import RunLease
 from msk_autopilot.events import AlarmStateChange, ScaleRequest, ScheduledEvent
-from msk_autopilot.health.alarms import HEALTH_ALARM_MARKER, cluster_arn_of_alarm
+from msk_autopilot.health.alarms import HEALTH_ALARM_MARKER, firing_alarm_cluster
 from msk_autopilot.health.change import ChangeKind
 from msk_autopilot.health.gatekeeper import guarded_msk
 from msk_autopilot.health.limits import is_express
@@ -280,32 +280,15 @@ class BrokerScaler(msgspec.Struct):
                 return self._on_alarm(event, dry_run=dry_run)
 
     def _on_alarm(self, event: AlarmStateChange, *, dry_run: bool) -> Outcome:
-        detail = event.detail
-        metric_names = {
-            metric.metric_stat.metric.name
-            for metric in detail.configuration.metrics
-            if metric.metric_stat is not None
-        }
-        description = detail.configuration.description or ""
-        cluster_arn = cluster_arn_of_alarm(description)
-        if (
-            cluster_arn is None
-            or not description.startswith(HEALTH_ALARM_MARKER)
-            or not metric_names
-            or not metric_names <= LOAD_ALARM_METRICS
-        ):
-            return Outcome(
-                Status.SKIPPED,
-                f"alarm {detail.alarm_name} is not a CPU or throughput alarm of msk-autopilot",
-                {"alarm": detail.alarm_name},
-            )
-        if detail.state.value != "ALARM":
-            return Outcome(
-                Status.SKIPPED,
-                f"alarm {detail.alarm_name} is {detail.state.value}, not ALARM",
-                {"alarm": detail.alarm_name},
-            )
-        return self.scale(cluster_arn, now=event.time, dry_run=dry_run)
+        target = firing_alarm_cluster(
+            event,
+            marker=HEALTH_ALARM_MARKER,
+            metrics=lambda names: bool(names) and names <= LOAD_ALARM_METRICS,
+            kind="CPU or throughput",
+        )
+        if isinstance(target, Outcome):
+            return target
+        return self.scale(target, now=event.time, dry_run=dry_run)
 
     # --- acting --------------------------------------------------------------------------------
 

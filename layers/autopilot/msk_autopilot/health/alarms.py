@@ -26,8 +26,10 @@ from typing import Any
 import msgspec
 
 from msk_autopilot.capacity.guidance import throughput_guidance
+from msk_autopilot.events import AlarmStateChange
 from msk_autopilot.health.limits import is_express, partition_limits
 from msk_autopilot.msk import ClusterSnapshot
+from msk_autopilot.outcome import Outcome, Status
 from msk_autopilot.storage.metrics import DISK_METRIC, KAFKA_NAMESPACE
 
 __all__ = [
@@ -382,6 +384,38 @@ def cluster_arn_of_alarm(description: str | None) -> str | None:
         return None
     match = _CLUSTER_ARN.search(description)
     return match.group(1) if match else None
+
+
+def firing_alarm_cluster(
+    event: AlarmStateChange,
+    *,
+    marker: str,
+    metrics: Callable[[frozenset[str]], bool],
+    kind: str,
+) -> str | Outcome:
+    """The cluster an alarm of ours (its description starts with `marker`, its metrics pass
+    `metrics`) watches, when the alarm entered ALARM; otherwise the SKIPPED outcome saying why."""
+    detail = event.detail
+    names = frozenset(
+        metric.metric_stat.metric.name
+        for metric in detail.configuration.metrics
+        if metric.metric_stat is not None
+    )
+    description = detail.configuration.description or ""
+    cluster_arn = cluster_arn_of_alarm(description)
+    if cluster_arn is None or not description.startswith(marker) or not metrics(names):
+        return Outcome(
+            Status.SKIPPED,
+            f"alarm {detail.alarm_name} is not a {kind} alarm of msk-autopilot",
+            {"alarm": detail.alarm_name},
+        )
+    if detail.state.value != "ALARM":
+        return Outcome(
+            Status.SKIPPED,
+            f"alarm {detail.alarm_name} is {detail.state.value}, not ALARM",
+            {"alarm": detail.alarm_name},
+        )
+    return cluster_arn
 
 
 def owned_alarm(alarm: dict[str, Any], marker: str) -> bool:

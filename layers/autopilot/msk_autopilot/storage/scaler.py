@@ -25,7 +25,7 @@ from msk_autopilot import clock
 from msk_autopilot.aws import ClientFactory
 from msk_autopilot.capacity.pricing import BilledShape, CostChange, cost_change, monthly_cost
 from msk_autopilot.events import AlarmStateChange, ScaleRequest, ScheduledEvent
-from msk_autopilot.health.alarms import cluster_arn_of_alarm
+from msk_autopilot.health.alarms import DISK_ALARM_MARKER, firing_alarm_cluster
 from msk_autopilot.health.change import ChangeKind
 from msk_autopilot.health.gatekeeper import guarded_msk
 from msk_autopilot.health.limits import is_express
@@ -123,26 +123,15 @@ class StorageScaler(msgspec.Struct):
                 return self._on_alarm(event, dry_run=dry_run)
 
     def _on_alarm(self, event: AlarmStateChange, *, dry_run: bool) -> Outcome:
-        detail = event.detail
-        metric_names = {
-            metric.metric_stat.metric.name
-            for metric in detail.configuration.metrics
-            if metric.metric_stat is not None
-        }
-        cluster_arn = cluster_arn_of_alarm(detail.configuration.description)
-        if cluster_arn is None or metric_names != {DISK_METRIC}:
-            return Outcome(
-                Status.SKIPPED,
-                f"alarm {detail.alarm_name} is not a disk alarm of msk-autopilot",
-                {"alarm": detail.alarm_name},
-            )
-        if detail.state.value != "ALARM":
-            return Outcome(
-                Status.SKIPPED,
-                f"alarm {detail.alarm_name} is {detail.state.value}, not ALARM",
-                {"alarm": detail.alarm_name},
-            )
-        return self.scale(cluster_arn, now=event.time, dry_run=dry_run)
+        target = firing_alarm_cluster(
+            event,
+            marker=DISK_ALARM_MARKER,
+            metrics=lambda names: names == {DISK_METRIC},
+            kind="disk",
+        )
+        if isinstance(target, Outcome):
+            return target
+        return self.scale(target, now=event.time, dry_run=dry_run)
 
     # --- reading -------------------------------------------------------------------------------
 
