@@ -56,6 +56,8 @@ tr.NOT_AVAILABLE td{background:#f6f0ff}tr.FAILED td{background:#fff5f5}
 .clean{color:#1a7f37}
 details summary{cursor:pointer;color:#57606a}
 #filter{margin:8px 0;padding:4px 8px;width:24em}
+.summary{display:flex;flex-wrap:wrap;gap:0 16px;align-items:flex-start}
+.summary table{width:auto;min-width:220px}
 """
 
 # Hides the clusters whose text does not contain what is typed; shown only where scripts run.
@@ -124,6 +126,7 @@ def _summary(report: AuditReport) -> list[str]:
         by_category[_category(finding.control)][finding.status] += 1
     parts = [
         "<h2>Summary</h2>",
+        '<div class="summary">',
         "<table><tr><th>Failed findings by severity</th><th>Count</th></tr>",
         *(
             f'<tr><td>{_severity(s)}</td><td class="n" id="failed-{s.value}">'
@@ -149,7 +152,7 @@ def _summary(report: AuditReport) -> list[str]:
             for s in _STATUS_ORDER
         )
         parts.append("</tr>")
-    parts.append("</table>")
+    parts.append("</table></div>")
     return parts
 
 
