@@ -74,9 +74,9 @@ def _text(value: object) -> str:
 
 
 def _category(control_id: str) -> str:
-    """The control's category: every declared control is a security control until the registry
-    declares categories (issue 18), and so is one a stored report names but the registry no
-    longer has."""
+    """The category of the control in the registry (`CONTROLS[control_id]`), "security" for one a
+    stored report names but the registry no longer has. Controls declare no category yet (issue
+    18 adds it): until they do, every one is a security control."""
     return "security"
 
 
