@@ -50,10 +50,3 @@ def test_the_auditor_writes_the_page_beside_its_json_report(
     page = stored["Body"].read().decode()
     assert page == render_html(AuditReport.from_dict(stored_report()))
     assert {s.text.split()[0] for s in Page(page).all("section", "cluster")} == set(fleet)
-
-
-def test_html_into_a_missing_folder_exits_2_before_auditing(aws, tmp_path, capsys):
-    code = main(["audit", "--region", REGION, "--html", str(tmp_path / "no" / "audit.html")])
-
-    assert code == 2
-    assert "cannot write --html" in capsys.readouterr().err
