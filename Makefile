@@ -62,9 +62,21 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+.PHONY: chromium
+# The audit's HTML report test opens the page in Debian's chromium, headless.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && apt-get install -y --no-install-recommends chromium; \
+	  else \
+	    echo "error: the HTML report test needs chromium: run 'sudo apt-get install -y --no-install-recommends chromium' and retry." >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+
 .PHONY: pytest
 # The least-privilege check reads the AWS calls the whole main run recorded, so it runs second.
-pytest: $(STAMP) $(SAMSTAMP) $(CHECKOVSTAMP)
+pytest: $(STAMP) $(SAMSTAMP) $(CHECKOVSTAMP) chromium
 	rm -rf .pytest-calls
 	PATH="$(dir $(PYTHON313)):$$PATH" SAM_CLI="$(abspath $(SAM))" \
 	  CHECKOV_CLI="$(abspath $(TOOLS)/checkov/bin/checkov)" $(PY) -m pytest -n 2 -q

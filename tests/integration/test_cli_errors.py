@@ -97,6 +97,11 @@ CASES = {
         _local_aws_not_started,
         "cannot write --output /missing/dir/x.json: /missing/dir is not a folder",
     ),
+    "audit --html into a missing folder": (
+        ["audit", "--html", "/missing/dir/x.html"],
+        _local_aws_not_started,
+        "cannot write --html /missing/dir/x.html: /missing/dir is not a folder",
+    ),
     "audit of an unknown Region": (
         ["audit", "--region", "mars-1"],
         _local_aws_not_started,

@@ -1,6 +1,7 @@
 """`msk-autopilot audit`: audit MSK clusters with the security auditor's own engine and controls.
 
-Read-only: it changes nothing, imports nothing into Security Hub and writes no report to S3. It
+Read-only: it changes nothing, imports nothing into Security Hub and writes no report to S3
+(--html writes the report as one self-contained HTML page, beside the chosen --format). It
 audits every cluster of each --region (default: the profile's Region) in the current
 credentials' account and in each --account-role's account (assumed through STS), or only
 --cluster. The storage-protection control reads the opt-in tag key from OPT_IN_TAG_KEY
@@ -90,14 +91,21 @@ def _render(report: AuditReport, output_format: str) -> str:
     return findings_table(report)
 
 
+def _write(option: str, path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise LocalToolError(f"cannot write {option} {path}: {error.strerror}") from None
+
+
 def _run(args: argparse.Namespace) -> int:
     from msk_autopilot.audit.controls import FindingSeverity, Status  # noqa: PLC0415
+    from msk_autopilot.audit.html_report import render_html  # noqa: PLC0415
     from msk_autopilot.audit.runner import audit  # noqa: PLC0415
 
-    if args.output and not args.output.parent.is_dir():
-        raise LocalToolError(
-            f"cannot write --output {args.output}: {args.output.parent} is not a folder"
-        )
+    for option, path in (("--output", args.output), ("--html", args.html)):
+        if path and not path.parent.is_dir():
+            raise LocalToolError(f"cannot write {option} {path}: {path.parent} is not a folder")
     targets = _targets(args)
     progress = ProgressBar(sys.stderr, "auditing")
     try:
@@ -112,12 +120,11 @@ def _run(args: argparse.Namespace) -> int:
     report = run.report
     text = _render(report, args.format)
     if args.output:
-        try:
-            args.output.write_text(text, encoding="utf-8")
-        except OSError as error:
-            raise LocalToolError(f"cannot write --output {args.output}: {error.strerror}") from None
+        _write("--output", args.output, text)
     else:
         sys.stdout.write(text)
+    if args.html:
+        _write("--html", args.html, render_html(report))
     for failure in report.errors:
         print(f"error: {failure.account}/{failure.region}: {failure.error}", file=sys.stderr)
     if args.cluster and not report.clusters:
@@ -163,6 +170,12 @@ def register(subparsers: Subparsers) -> None:
         "--format", choices=("table", "json", "asff"), default="table", help="output format"
     )
     parser.add_argument("--output", type=Path, metavar="FILE", help="write the output to FILE")
+    parser.add_argument(
+        "--html",
+        type=Path,
+        metavar="FILE",
+        help="also write the report as one self-contained HTML page to FILE",
+    )
     parser.add_argument(
         "--fail-on",
         choices=SEVERITIES,

@@ -11,7 +11,8 @@ One JSON shape serves the command line's `--format json` and the report in S3::
 
 The S3 object `latest.json` holds the newest known state of every audited cluster: a full run
 replaces the clusters of each account and Region it listed, an event run replaces one cluster.
-The bucket is versioned, so older reports stay available as object versions.
+`latest.html` beside it is the same report as a page for people (html_report.py). The bucket is
+versioned, so older reports stay available as object versions.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from pathlib import PurePosixPath
 from typing import Any
 
 import msgspec
 from botocore.exceptions import ClientError
 
 from msk_autopilot.audit.controls import FindingSeverity, Status
+from msk_autopilot.audit.html_report import render_html
 from msk_autopilot.aws import error_code
 from msk_autopilot.observability import logger
 
@@ -223,7 +226,20 @@ class ReportStore(msgspec.Struct):
             logger.warning("previous audit report unusable", extra={"reason": str(error)})
             return None, etag
 
+    @property
+    def html_key(self) -> str:
+        """The page's key: the report's, ending in .html."""
+        return str(PurePosixPath(self.key).with_suffix(".html"))
+
     def save(self, report: AuditReport, etag: str | None) -> None:
+        # The page goes first: a run whose JSON write then loses the race writes both again, so
+        # a page left from a report that lost is overwritten and the last page matches the JSON.
+        self.s3.put_object(
+            Bucket=self.bucket,
+            Key=self.html_key,
+            Body=render_html(report).encode(),
+            ContentType="text/html; charset=utf-8",
+        )
         condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
         try:
             self.s3.put_object(
