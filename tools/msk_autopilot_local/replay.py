@@ -261,7 +261,9 @@ def parse_line(line: bytes, key_format: PayloadFormat, value_format: PayloadForm
         topic=archived.topic,
         partition=archived.partition,
         offset=archived.offset,
-        timestamp=archived.timestamp if (archived.timestamp or -1) >= 0 else None,
+        timestamp=archived.timestamp
+        if archived.timestamp is not None and archived.timestamp >= 0
+        else None,
         key=_payload(archived.key, key_format, "key"),
         value=_payload(archived.value, value_format, "value"),
         headers=_headers(archived.headers),
@@ -297,8 +299,13 @@ class _Archive:
             if status == 404:
                 raise ReplayError(f"bucket {bucket!r} does not exist: check --bucket") from None
             raise ReplayError(f"bucket {bucket!r} cannot be read: {error}") from None
+        try:
+            pages = list(
+                self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            )
+        except ClientError as error:
+            raise ReplayError(f"cannot list s3://{bucket}/{prefix}: {error}") from None
         found: list[_Object] = []
-        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
         for page in pages:
             for item in page.get("Contents", []):
                 match = _OBJECT_KEY.search(item["Key"])
@@ -326,7 +333,12 @@ class _Archive:
 
     def records(self, item: _Object, unreadable: list[str]) -> Iterator[ReplayRecord]:
         body = self.s3.get_object(Bucket=self.options.bucket, Key=item.key)["Body"].read()
-        for number, line in enumerate(gzip.decompress(body).splitlines(), start=1):
+        try:
+            lines = gzip.decompress(body).splitlines()
+        except (OSError, EOFError) as error:  # not gzip, or cut short
+            unreadable.append(f"{item.key}: {error}")
+            return
+        for number, line in enumerate(lines, start=1):
             try:
                 yield parse_line(line, self.options.key_format, self.options.value_format)
             except (ValueError, TypeError, msgspec.ValidationError) as error:

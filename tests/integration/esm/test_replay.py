@@ -310,3 +310,26 @@ def test_errors_are_one_line_and_exit_2(kafka, aws, monkeypatch, tmp_path, capsy
     err = capsys.readouterr().err
     assert err.startswith(f"error: cannot reach Kafka at {closed} within 1 s: ")
     assert err.count("\n") == 1
+
+
+def test_unreadable_lines_are_named_and_the_rest_still_counted(aws, monkeypatch, tmp_path, capsys):
+    monkeypatch.chdir(tmp_path)
+    aws["s3"].create_bucket(Bucket="archive")
+    good = (
+        b'{"topic":"orders","partition":0,"offset":%d,"timestamp":1,"timestampType":"CREATE_TIME",'
+        b'"key":null,"value":"AA==","headers":[]}'
+    )
+    aws["s3"].put_object(
+        Bucket="archive",
+        Key=f"topic=orders/partition=0/date=unknown/hour=unknown/{0:020d}-{2:020d}.jsonl.gz",
+        Body=gzip.compress(b"\n".join([good % 0, b"{not json", good % 2])),
+    )
+
+    assert main(["replay", "--bucket", "archive", "--topic", "t", "--dry-run"]) == 1
+
+    captured = capsys.readouterr()
+    assert "would send 2 records to t" in captured.out
+    assert (
+        f"unreadable: topic=orders/partition=0/date=unknown/hour=unknown/{0:020d}-" in captured.err
+    )
+    assert ": line 2: " in captured.err
