@@ -13,7 +13,8 @@ response (`{"batchItemFailures": [{"itemIdentifier": {"partition": "t-0", "offse
 by committing what came before each partition's first failed offset and retrying from there;
 retries up to --max-retries (default: forever); bisects failing batches with --bisect; sends
 what still fails to the --on-failure destination (S3: the whole invocation record, SQS/SNS:
-metadata only) and then commits past it. One poller invokes one batch at a time, so a failing
+metadata only, kafka://TOPIC: each failed record with its key, its invocation record as the
+value) and then commits past it. One poller invokes one batch at a time, so a failing
 batch holds up every partition, where Lambda holds up only its own.
 
 Stops after --until-idle SECONDS without progress (no new record, nothing committed), after
@@ -180,7 +181,9 @@ def register(subparsers: Subparsers) -> None:
         help="ignore batchItemFailures (ReportBatchItemFailures not enabled)",
     )
     parser.add_argument(
-        "--on-failure", metavar="DEST", help="s3://bucket/prefix, SQS queue URL/ARN, SNS ARN"
+        "--on-failure",
+        metavar="DEST",
+        help="s3://bucket/prefix, SQS queue URL/ARN, SNS ARN, or kafka://TOPIC on the same Kafka",
     )
     parser.add_argument("--cluster-arn", help="send the MSK event shape with this ARN")
     stop_group = parser.add_mutually_exclusive_group()

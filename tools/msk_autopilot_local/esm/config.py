@@ -55,7 +55,9 @@ class PollerConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     max_retries: Annotated[int, msgspec.Meta(ge=-1, le=10_000)] = -1  # -1: until it succeeds
     bisect: bool = False
     report_batch_item_failures: bool = True
-    on_failure: str | None = None  # s3://bucket/prefix, arn:aws:s3:::bucket, SQS URL/ARN, SNS ARN
+    on_failure: str | None = (
+        None  # s3://bucket/prefix, S3 bucket ARN, SQS URL/ARN, SNS ARN, kafka://t
+    )
     cluster_arn: str | None = None  # MSK shape (aws:kafka + eventSourceArn) when given
     until_idle: Seconds | None = None  # stop after this long without progress
     max_batches: Annotated[int, msgspec.Meta(ge=1)] | None = None  # stop after this many

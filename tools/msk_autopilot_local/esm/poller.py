@@ -558,7 +558,7 @@ class _Poller:
             request_id=request_id,
         )
         try:
-            location = self.destination.send(document, records[0].partition_key, self.esm_uuid)
+            location = self.destination.send(records, document, self.esm_uuid)
         except Exception as error:  # noqa: BLE001  any AWS error stops the run before a commit
             raise _Fatal(
                 f"could not send {what} to {self.destination.description}: {error}; "
@@ -582,7 +582,7 @@ def run_poller(
     """
     config.validate()
     function = resolve_function(config)
-    destination = open_destination(config.on_failure) if config.on_failure else None
+    destination = open_destination(config.on_failure, config) if config.on_failure else None
     if destination is not None:
         destination.check()
     status = StatusLine(status_stream or sys.stderr, config.status_interval)

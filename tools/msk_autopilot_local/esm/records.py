@@ -20,6 +20,7 @@ __all__ = [
     "compact_json",
     "describe",
     "failure_record",
+    "iso_millis",
     "kafka_record",
     "record_from_message",
 ]
@@ -147,7 +148,7 @@ class EventSizer:
         self._groups.add(record.partition_key)
 
 
-def _iso_millis(epoch_ms: int) -> str:
+def iso_millis(epoch_ms: int) -> str:
     moment = datetime.fromtimestamp(max(epoch_ms, 0) / 1000, UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{max(epoch_ms, 0) % 1000:03d}Z"
 
@@ -177,12 +178,12 @@ def failure_record(
             {
                 "firstRecordOffset": str(record.offset),
                 "lastRecordOffset": str(record.offset),
-                "firstRecordTimestamp": _iso_millis(record.timestamp),
-                "lastRecordTimestamp": _iso_millis(record.timestamp),
+                "firstRecordTimestamp": iso_millis(record.timestamp),
+                "lastRecordTimestamp": iso_millis(record.timestamp),
             },
         )
         info["lastRecordOffset"] = str(record.offset)
-        info["lastRecordTimestamp"] = _iso_millis(record.timestamp)
+        info["lastRecordTimestamp"] = iso_millis(record.timestamp)
     response_context: dict[str, Any] | None = None
     if condition != "MaximumPayloadSizeExceeded":
         response_context = {"statusCode": 200, "executedVersion": "$LATEST"}
@@ -203,7 +204,7 @@ def failure_record(
         },
         "responseContext": response_context,
         "version": "1.0",
-        "timestamp": _iso_millis(int(time.time() * 1000)),
+        "timestamp": iso_millis(int(time.time() * 1000)),
         "KafkaBatchInfo": batch_info,
     }
     if with_payload:
