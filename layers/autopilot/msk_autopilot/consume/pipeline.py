@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import msgspec
 
 from msk_autopilot.consume.batch import KafkaBatch, split_partition_key
-from msk_autopilot.consume.errors import PoisonRecordError, TransientDecodeError
+from msk_autopilot.consume.errors import PoisonRecordError
 from msk_autopilot.consume.formats import PayloadDecoder
 from msk_autopilot.consume.records import ConsumerRecord, Header, PoisonRecord
 from msk_autopilot.consume.sinks import Quarantine, Sink
@@ -233,17 +233,6 @@ class Pipeline:
                 reason = f"{part} {error}" if part in {"key", "value"} else str(error)
                 bad.append(_poison(partition_key, item, reason))
                 continue
-            except TransientDecodeError as error:
-                # Stop this partition here: Lambda redelivers it from this record on.
-                logger.warning(
-                    "decoding paused by a transient failure",
-                    extra={
-                        "partition": partition_key,
-                        "offset": envelope.offset,
-                        "error": str(error),
-                    },
-                )
-                return records, bad, envelope.offset
             except Exception as error:  # noqa: BLE001  no decoding failure may fail the batch
                 reason = f"{part} could not be decoded: {type(error).__name__}: {error}"
                 bad.append(_poison(partition_key, item, reason))
