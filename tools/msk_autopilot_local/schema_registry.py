@@ -53,13 +53,13 @@ class _NotFoundError(Exception):
 class LocalSchemaRegistry:
     """The registry's state and its HTTP server; a context manager that serves while open."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.requests: list[str] = []
         self.failing: int | None = None
         self._lock = threading.Lock()
         self._schemas: list[_Registration] = []  # id n is self._schemas[n - 1]
         self._subjects: dict[str, list[int]] = {}  # subject -> schema id of each version
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
