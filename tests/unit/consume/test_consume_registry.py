@@ -285,8 +285,9 @@ def test_8000_records_of_an_unknown_id_are_poison_after_one_registry_call(regist
     }
 
 
+@pytest.mark.parametrize("status", [503, 500, 429], ids=["unavailable", "5xx", "throttled"])
 def test_a_failing_registry_makes_records_poison_and_is_asked_again_only_after_a_cool_down(
-    registry,
+    registry, status
 ):
     now = [1000.0]
     client = SchemaRegistryClient({"url": registry.url})
@@ -301,13 +302,13 @@ def test_a_failing_registry_makes_records_poison_and_is_asked_again_only_after_a
         clock=lambda: now[0],
     )
     registry.requests.clear()
-    registry.failing = 503
+    registry.failing = status
     for _ in range(3):
-        with pytest.raises(PoisonRecordError, match="schema registry answered HTTP 503"):
+        with pytest.raises(PoisonRecordError, match=f"schema registry answered HTTP {status}"):
             decoder(payload)
     registry.failing = None
     now[0] += COOL_DOWN_SECONDS - 1
-    with pytest.raises(PoisonRecordError, match="HTTP 503"):
+    with pytest.raises(PoisonRecordError, match=f"HTTP {status}"):
         decoder(payload)  # still cooling down: the registry is not asked
     now[0] += 1
     assert decoder(payload) == {"id": 1, "note": "a"}
