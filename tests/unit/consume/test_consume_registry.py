@@ -6,6 +6,8 @@ import gzip
 import io
 import json
 import struct
+import subprocess
+import sys
 import uuid
 import zlib
 
@@ -380,3 +382,19 @@ def test_lambda_decoded_json_values_keep_working(consumer, s3):
     batch = event(record(1, msgspec.json.encode({"id": 1, "note": "from Lambda"})))
     assert consumer(VALUE_FORMAT="json").process(parse(batch)).redeliver_from == {}
     assert [line["value"] for line in lines(s3, ARCHIVE)] == [{"id": 1, "note": "from Lambda"}]
+
+
+def test_the_protobuf_runtime_is_imported_only_by_a_protobuf_schema():
+    """A cold start of any other format does not pay for the protobuf import."""
+    code = (
+        "import sys\n"
+        "from msk_autopilot.consume.framed import RegistryDecoder\n"
+        "from msk_autopilot.consume.registry import ConfluentSchemaRegistry\n"
+        "RegistryDecoder(framing='confluent', encoding='protobuf', max_bytes=9,\n"
+        "                registry=ConfluentSchemaRegistry('http://127.0.0.1:9'))\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('google', 'fastavro'))))\n"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert shown.stdout == "[]\n"
