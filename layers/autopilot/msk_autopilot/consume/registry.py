@@ -9,11 +9,10 @@ resolvers are `SchemaSource`s, so another registry is one small class away.
 
 from __future__ import annotations
 
-import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import msgspec
 from botocore.exceptions import BotoCoreError, ClientError
@@ -38,6 +37,23 @@ _GLUE_NOT_FOUND = {"EntityNotFoundException", "InvalidInputException"}
 # Imports Confluent's serializers never register (skip.known.types): the protobuf runtime has them.
 _BUILTIN_PROTO_PREFIXES = ("google/protobuf/", "google/type/", "confluent/")
 _MAX_REFERENCES = 64  # a deeper import graph is a registry misconfiguration, not a schema
+
+
+class _Reference(msgspec.Struct, frozen=True):
+    name: str
+    subject: str
+    version: int
+
+
+class _SchemaDocument(msgspec.Struct, frozen=True, rename="camel"):
+    """What Confluent's registry answers for a schema id or a subject's version."""
+
+    schema: str
+    schema_type: str = "AVRO"  # absent means Avro
+    references: tuple[_Reference, ...] = ()
+
+
+_read_document = msgspec.json.Decoder(_SchemaDocument).decode
 
 
 class RegisteredSchema(msgspec.Struct, frozen=True):
@@ -71,44 +87,41 @@ class ConfluentSchemaRegistry:
     def schema(self, schema_id: str, schema_type: SchemaType) -> RegisteredSchema:
         query = "?format=serialized" if schema_type == "PROTOBUF" else ""
         document = self._get(f"schemas/ids/{int(schema_id)}{query}", f"schema id {schema_id}")
-        found = document.get("schemaType", "AVRO")  # absent means Avro
-        if found != schema_type or not isinstance(document.get("schema"), str):
+        if document.schema_type != schema_type:
             raise PoisonRecordError(
-                f"refers to schema id {schema_id}, a {found} schema, not {schema_type}"
+                f"refers to schema id {schema_id}, a {document.schema_type} schema, "
+                f"not {schema_type}"
             )
         imports: dict[str, str] = {}
         if schema_type == "PROTOBUF":
             self._collect_imports(document, imports, schema_id)
-        return RegisteredSchema(schema_type, document["schema"], tuple(imports.items()))
+        return RegisteredSchema(schema_type, document.schema, tuple(imports.items()))
 
     def _collect_imports(
-        self, document: dict[str, Any], imports: dict[str, str], schema_id: str
+        self, document: _SchemaDocument, imports: dict[str, str], schema_id: str
     ) -> None:
         """Each referenced file after the files it imports itself, each once."""
-        for reference in document.get("references") or ():
-            name = reference.get("name")
-            if not isinstance(name, str) or name.startswith(_BUILTIN_PROTO_PREFIXES):
-                continue
-            if name in imports:
+        for reference in document.references:
+            if reference.name.startswith(_BUILTIN_PROTO_PREFIXES) or reference.name in imports:
                 continue
             if len(imports) >= _MAX_REFERENCES:
                 raise PoisonRecordError(f"refers to schema id {schema_id}, which imports too much")
-            subject = urllib.parse.quote(str(reference.get("subject")), safe="")
-            path = f"subjects/{subject}/versions/{int(reference.get('version', 0))}"
-            imported = self._get(f"{path}?format=serialized", f"schema id {schema_id}'s {name}")
-            if not isinstance(imported.get("schema"), str):
-                raise PoisonRecordError(f"refers to schema id {schema_id}, whose {name} is empty")
+            subject = urllib.parse.quote(reference.subject, safe="")
+            imported = self._get(
+                f"subjects/{subject}/versions/{reference.version}?format=serialized",
+                f"schema id {schema_id}'s {reference.name}",
+            )
             self._collect_imports(imported, imports, schema_id)
-            imports[name] = imported["schema"]
+            imports[reference.name] = imported.schema
 
-    def _get(self, path: str, what: str) -> dict[str, Any]:
+    def _get(self, path: str, what: str) -> _SchemaDocument:
         request = urllib.request.Request(  # noqa: S310  scheme checked in __init__
             f"{self._url}/{path}",
             headers={"Accept": "application/vnd.schemaregistry.v1+json, application/json"},
         )
         try:
             with urllib.request.urlopen(request, timeout=self._timeout) as response:  # noqa: S310
-                document = json.loads(response.read())
+                return _read_document(response.read())
         except urllib.error.HTTPError as error:
             if error.code == 404:
                 raise PoisonRecordError(f"refers to {what}, unknown to the registry") from None
@@ -119,13 +132,10 @@ class ConfluentSchemaRegistry:
             raise PoisonRecordError(
                 f"refers to {what}; the schema registry is unreachable: {error}"
             ) from None
-        except ValueError:  # json.JSONDecodeError, or bytes that are not UTF-8
+        except msgspec.DecodeError as error:  # ValidationError is one too
             raise PoisonRecordError(
-                f"refers to {what}; the schema registry answered with something not JSON"
+                f"refers to {what}; the schema registry's answer cannot be read: {error}"
             ) from None
-        if not isinstance(document, dict):
-            raise PoisonRecordError(f"refers to {what}; the schema registry answered oddly")
-        return document
 
 
 class GlueSchemaRegistry:
