@@ -20,10 +20,12 @@ from msk_autopilot.capacity.pricing import PriceTable
 from msk_autopilot.versions.catalogue import Catalogue
 
 __all__ = [
+    "PAYLOAD_FORMATS",
     "BrokerScalerSettings",
     "CommonSettings",
     "ConfigRotatorSettings",
     "HealthMonitorSettings",
+    "PayloadFormat",
     "RecordConsumerSettings",
     "ScramRotatorSettings",
     "SecurityAuditorSettings",
@@ -34,6 +36,20 @@ __all__ = [
 ]
 
 RetryMode = Literal["standard", "adaptive"]
+
+# How the record consumer reads a key or value: plain, or `<registry>-<encoding>` behind a
+# schema registry's wire-format prefix (msk_autopilot.consume.wire).
+PayloadFormat = Literal[
+    "raw",
+    "json",
+    "avro",
+    "confluent-avro",
+    "confluent-json",
+    "confluent-protobuf",
+    "glue-avro",
+    "glue-json",
+]
+PAYLOAD_FORMATS: tuple[PayloadFormat, ...] = get_args(PayloadFormat)
 
 
 class SettingsError(ValueError):
@@ -378,22 +394,10 @@ class SecurityAuditorSettings(CommonSettings, frozen=True, kw_only=True):
 class RecordConsumerSettings(CommonSettings, frozen=True, kw_only=True):
     """The MSK record consumer: how keys and values are decoded and where records go."""
 
-    value_format: Annotated[
-        Literal["json", "avro", "raw"], _env("VALUE_FORMAT", _choice("json", "avro", "raw"))
-    ] = "raw"
+    value_format: Annotated[PayloadFormat, _env("VALUE_FORMAT", _choice(*PAYLOAD_FORMATS))] = "raw"
     value_schema: Annotated[Path | None, _env("VALUE_SCHEMA", _schema_file)] = None
-    key_format: Annotated[
-        Literal["json", "avro", "raw"], _env("KEY_FORMAT", _choice("json", "avro", "raw"))
-    ] = "raw"
+    key_format: Annotated[PayloadFormat, _env("KEY_FORMAT", _choice(*PAYLOAD_FORMATS))] = "raw"
     key_schema: Annotated[Path | None, _env("KEY_SCHEMA", _schema_file)] = None
-    avro_wire_format: Annotated[
-        Literal["plain", "confluent", "glue"],
-        _env("AVRO_WIRE_FORMAT", _choice("plain", "confluent", "glue")),
-    ] = "plain"
-    schema_registry: Annotated[
-        Literal["none", "confluent", "glue"],
-        _env("SCHEMA_REGISTRY", _choice("none", "confluent", "glue")),
-    ] = "none"
     schema_registry_url: Annotated[str, _env("SCHEMA_REGISTRY_URL", _http_url)] = ""
     # Kafka's default message.max.bytes; a larger key or value is quarantined, not decoded.
     max_value_bytes: Annotated[int, _env("MAX_VALUE_BYTES", _integer(1, 6 * 1024 * 1024))] = (
@@ -418,17 +422,16 @@ class RecordConsumerSettings(CommonSettings, frozen=True, kw_only=True):
             ("KEY", self.key_format, self.key_schema),
             ("VALUE", self.value_format, self.value_schema),
         ):
-            if payload_format == "raw" and schema is not None:
-                problems.append(f"{part}_SCHEMA applies only to {part}_FORMAT=json or avro")
-            if payload_format == "avro" and schema is None and self.schema_registry == "none":
-                problems.append(f"{part}_FORMAT=avro needs {part}_SCHEMA or a SCHEMA_REGISTRY")
-        if self.schema_registry not in ("none", self.avro_wire_format):
-            problems.append(
-                f"SCHEMA_REGISTRY={self.schema_registry} needs "
-                f"AVRO_WIRE_FORMAT={self.schema_registry} (the schema id is in that prefix)"
-            )
-        if self.schema_registry == "confluent" and not self.schema_registry_url:
-            problems.append("SCHEMA_REGISTRY_URL is required when SCHEMA_REGISTRY=confluent")
+            # A registry's JSON Schema or Protobuf schema is the one that applies; a registry's
+            # Avro schema is the writer's, which a schema file can resolve into its own.
+            if schema is not None and not (
+                payload_format in ("json", "avro") or payload_format.endswith("-avro")
+            ):
+                problems.append(f"{part}_SCHEMA applies only to {part}_FORMAT=json, avro or *-avro")
+            if payload_format == "avro" and schema is None:
+                problems.append(f"{part}_FORMAT=avro needs {part}_SCHEMA")
+            if payload_format.startswith("confluent-") and not self.schema_registry_url:
+                problems.append(f"{part}_FORMAT={payload_format} needs SCHEMA_REGISTRY_URL")
         if problems:
             raise SettingsError(problems)
 

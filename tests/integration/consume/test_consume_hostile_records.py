@@ -9,12 +9,18 @@ import base64
 import gzip
 import io
 import json
+import uuid
 import zlib
 
+import boto3
 import fastavro
 import pytest
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroSerializer
+from confluent_kafka.serialization import MessageField, SerializationContext
 
 from msk_autopilot_local.local_lambda import invoke_function
+from msk_autopilot_local.schema_registry import LocalSchemaRegistry
 
 REGION = "us-east-1"
 ORDER = {
@@ -67,7 +73,6 @@ def linked_nodes(depth: int) -> bytes:
 
 GOOD_ORDER = avro(ORDER, {"id": 1, "note": "ok"})
 GOOD_NODES = avro(NODE, {"id": 1, "next": {"id": 2, "next": None}})
-GLUE_HEADER = bytes([3, 0]) + bytes(16)
 
 # (settings, schema written to VALUE_SCHEMA or None, a good value, a hostile value, the reason)
 CASES = {
@@ -158,20 +163,6 @@ CASES = {
         "RecursionError",
     ),
     "avro: an empty value": ({"VALUE_FORMAT": "avro"}, ORDER, GOOD_ORDER, b"", "not Avro"),
-    "avro (confluent): no prefix": (
-        {"VALUE_FORMAT": "avro", "AVRO_WIRE_FORMAT": "confluent"},
-        ORDER,
-        b"\x00\x00\x00\x00\x2a" + GOOD_ORDER,
-        b"\x01\x00",
-        "no Confluent wire-format prefix",
-    ),
-    "avro (glue): a zlib bomb cut short": (
-        {"VALUE_FORMAT": "avro", "AVRO_WIRE_FORMAT": "glue"},
-        ORDER,
-        GLUE_HEADER + GOOD_ORDER,
-        bytes([3, 5]) + bytes(16) + zlib.compress(b"\x00" * 100_000)[:50],
-        "truncated Glue zlib payload",
-    ),
     "raw: larger than MAX_VALUE_BYTES": (
         {"VALUE_FORMAT": "raw", "MAX_VALUE_BYTES": "64"},
         None,
@@ -263,3 +254,47 @@ def test_a_hostile_json_key_is_quarantined_too(aws, key):
     assert [line["offset"] for line in stored(aws, "archive")] == [1]
     (quarantined,) = stored(aws, "failures")
     assert (quarantined["offset"], quarantined["reason"][:4]) == (2, "key ")
+
+
+def test_hostile_wire_format_values_are_quarantined_and_the_rest_archived(aws):
+    """The good records' schemas come from the registries; the hostile ones break the framing."""
+    glue = boto3.client("glue", region_name=REGION)
+    glue.create_registry(RegistryName="orders")
+    version = glue.create_schema(
+        RegistryId={"RegistryName": "orders"},
+        SchemaName="order",
+        DataFormat="AVRO",
+        Compatibility="NONE",
+        SchemaDefinition=json.dumps(ORDER),
+    )["SchemaVersionId"]
+    with LocalSchemaRegistry() as registry:
+        AvroSerializer(SchemaRegistryClient({"url": registry.url}), json.dumps(ORDER))(
+            {"id": 1, "note": "ok"}, SerializationContext("orders", MessageField.VALUE)
+        )
+        cases = [
+            (
+                {"VALUE_FORMAT": "confluent-avro", "SCHEMA_REGISTRY_URL": registry.url},
+                b"\x00\x00\x00\x00\x01" + GOOD_ORDER,
+                b"\x01\x00",
+                "no Confluent wire-format prefix",
+            ),
+            (
+                {"VALUE_FORMAT": "glue-avro"},
+                bytes([3, 0]) + uuid.UUID(version).bytes + GOOD_ORDER,
+                bytes([3, 5]) + bytes(16) + zlib.compress(b"\x00" * 100_000)[:50],
+                "truncated Glue zlib payload",
+            ),
+        ]
+        for env, good, hostile, reason in cases:
+            for bucket in ("archive", "failures"):
+                for item in aws.list_objects_v2(Bucket=bucket).get("Contents", []):
+                    aws.delete_object(Bucket=bucket, Key=item["Key"])
+            records = [kafka_record(1, good), kafka_record(2, hostile), kafka_record(3, good)]
+
+            assert consume(env, records) == {"batchItemFailures": []}
+            assert [line["value"] for line in stored(aws, "archive")] == [
+                {"id": 1, "note": "ok"}
+            ] * 2
+            (quarantined,) = stored(aws, "failures")
+            assert quarantined["offset"] == 2
+            assert reason in quarantined["reason"]

@@ -1,10 +1,7 @@
-"""Decoders of each format and wire format, and JSON Schema's fast path against the exact one."""
+"""Decoders of the plain formats, and JSON Schema's fast path against the exact one."""
 
 import io
 import json
-import struct
-import uuid
-import zlib
 
 import fastavro
 import msgspec
@@ -13,7 +10,7 @@ from consume_support import b64
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from msk_autopilot.consume import PoisonRecordError, TransientDecodeError
+from msk_autopilot.consume import PoisonRecordError
 from msk_autopilot.consume.formats import AvroDecoder, JsonDecoder, RawDecoder
 from msk_autopilot.consume.json_schema import compile_exact, translate
 
@@ -29,33 +26,6 @@ def avro(datum, schema=AVRO_SCHEMA) -> bytes:
     buffer = io.BytesIO()
     fastavro.schemaless_writer(buffer, fastavro.parse_schema(schema), datum)
     return buffer.getvalue()
-
-
-def confluent(schema_id: int, body: bytes) -> bytes:
-    return b"\x00" + struct.pack(">I", schema_id) + body
-
-
-def glue(version: uuid.UUID, body: bytes, *, compressed: bool = False) -> bytes:
-    return (
-        bytes([3, 5 if compressed else 0])
-        + version.bytes
-        + (zlib.compress(body) if compressed else body)
-    )
-
-
-class Registry:
-    """An in-memory SchemaSource: ids it knows, and whether it is reachable."""
-
-    def __init__(self, schemas: dict[str, dict], *, reachable: bool = True) -> None:
-        self.schemas, self.reachable, self.lookups = schemas, reachable, []
-
-    def avro_schema(self, schema_id: str) -> str:
-        self.lookups.append(schema_id)
-        if not self.reachable:
-            raise TransientDecodeError("registry down")
-        if schema_id not in self.schemas:
-            raise PoisonRecordError(f"refers to schema id {schema_id}, unknown to the registry")
-        return json.dumps(self.schemas[schema_id])
 
 
 def test_raw_keeps_the_bytes_and_refuses_bad_base64_and_oversize():
@@ -195,76 +165,9 @@ def test_recursive_refs_fall_back_to_the_exact_validator():
 
 
 def test_plain_avro_decodes_with_the_schema_file_and_refuses_trailing_bytes():
-    decoder = AvroDecoder(
-        wire_format="plain", schema_text=json.dumps(AVRO_SCHEMA), registry=None, max_bytes=MiB
-    )
+    decoder = AvroDecoder(json.dumps(AVRO_SCHEMA), max_bytes=MiB)
     assert decoder(b64(avro({"id": 7, "note": "hi"}))) == {"id": 7, "note": "hi"}
     with pytest.raises(PoisonRecordError, match="bytes after the Avro datum"):
         decoder(b64(avro({"id": 7, "note": "hi"}) + b"\x00"))
     with pytest.raises(PoisonRecordError, match="is not Avro of its schema"):
         decoder(b64(b"\x02"))  # a long, then no string
-
-
-def test_confluent_prefix_with_an_offline_schema():
-    decoder = AvroDecoder(
-        wire_format="confluent", schema_text=json.dumps(AVRO_SCHEMA), registry=None, max_bytes=MiB
-    )
-    assert decoder(b64(confluent(99, avro({"id": 1, "note": ""})))) == {"id": 1, "note": ""}
-    for wrong in (b"\x01" + b"\x00" * 6, b"\x00\x00"):
-        with pytest.raises(PoisonRecordError, match="no Confluent wire-format prefix"):
-            decoder(b64(wrong))
-
-
-def test_confluent_ids_are_looked_up_once_and_unknown_ids_are_poison():
-    registry = Registry({"42": AVRO_SCHEMA})
-    decoder = AvroDecoder(
-        wire_format="confluent", schema_text=None, registry=registry, max_bytes=MiB
-    )
-    for _ in range(3):
-        assert decoder(b64(confluent(42, avro({"id": 1, "note": "a"}))))["id"] == 1
-    for _ in range(2):
-        with pytest.raises(PoisonRecordError, match="schema id 43, unknown to the registry"):
-            decoder(b64(confluent(43, b"")))
-    assert registry.lookups == ["42", "43"]  # cached per container, unknown ids too
-
-
-def test_a_registry_that_is_down_is_transient_and_asked_again():
-    registry = Registry({"42": AVRO_SCHEMA}, reachable=False)
-    decoder = AvroDecoder(
-        wire_format="confluent", schema_text=None, registry=registry, max_bytes=MiB
-    )
-    payload = b64(confluent(42, avro({"id": 1, "note": "a"})))
-    with pytest.raises(TransientDecodeError):
-        decoder(payload)
-    registry.reachable = True
-    assert decoder(payload)["note"] == "a"
-
-
-def test_writer_schema_from_the_registry_resolves_into_the_reader_schema():
-    writer = {**AVRO_SCHEMA, "fields": [*AVRO_SCHEMA["fields"], {"name": "extra", "type": "int"}]}
-    version = uuid.uuid4()
-    decoder = AvroDecoder(
-        wire_format="glue",
-        schema_text=json.dumps(AVRO_SCHEMA),
-        registry=Registry({str(version): writer}),
-        max_bytes=MiB,
-    )
-    datum = avro({"id": 3, "note": "n", "extra": 9}, writer)
-    assert decoder(b64(glue(version, datum))) == {"id": 3, "note": "n"}
-    assert decoder(b64(glue(version, datum, compressed=True))) == {"id": 3, "note": "n"}
-
-
-def test_glue_prefix_errors_are_poison():
-    decoder = AvroDecoder(
-        wire_format="glue", schema_text=json.dumps(AVRO_SCHEMA), registry=None, max_bytes=64
-    )
-    version = uuid.uuid4()
-    with pytest.raises(PoisonRecordError, match="no Glue wire-format prefix"):
-        decoder(b64(bytes([3, 1]) + version.bytes + b"\x02"))  # compression 1 is not Glue's
-    with pytest.raises(PoisonRecordError, match="no Glue wire-format prefix"):
-        decoder(b64(confluent(1, b"\x02\x00")))
-    with pytest.raises(PoisonRecordError, match="corrupt Glue zlib payload"):
-        decoder(b64(bytes([3, 5]) + version.bytes + b"not zlib"))
-    bomb = bytes([3, 5]) + version.bytes + zlib.compress(b"\x00" * 10_000)
-    with pytest.raises(PoisonRecordError, match="inflates to more than MAX_VALUE_BYTES=64"):
-        decoder(b64(bomb))

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import fastavro
 import pytest
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from consume_support import (
     ARCHIVE,
     FAILURES,
@@ -23,6 +24,7 @@ from consume_support import (
 
 from msk_autopilot.consume import QuarantineError, parse_kafka_event
 from msk_autopilot.observability import metrics
+from msk_autopilot_local.schema_registry import LocalSchemaRegistry
 
 ORDER_SCHEMA = {
     "type": "object",
@@ -388,19 +390,26 @@ def test_avro_values_and_json_keys_are_archived_decoded(consumer, s3, tmp_path):
     fastavro.schemaless_writer(
         buffer, fastavro.parse_schema(schema), {"id": 9, "raw": b"\x01", "amount": Decimal("12.50")}
     )
-    framed = b"\x00" + struct.pack(">I", 7) + buffer.getvalue()
-    pipeline = consumer(
-        VALUE_FORMAT="avro", VALUE_SCHEMA=str(path), AVRO_WIRE_FORMAT="confluent", KEY_FORMAT="json"
-    )
-    raw = event(
-        record(1, framed, key=b'{"customer": 4}'), record(2, b"\x01" + framed[1:], key=b"1")
-    )
-    assert failures(consume(pipeline, raw)) == {}
-    (line,) = read_lines(s3, ARCHIVE, objects(s3, ARCHIVE)[0])
-    assert line["key"] == {"customer": 4}
-    assert line["value"] == {"id": 9, "raw": "AQ==", "amount": "12.50"}
-    (poison,) = read_lines(s3, FAILURES, objects(s3, FAILURES)[0])
-    assert poison["reason"].startswith("value has no Confluent wire-format prefix")
+    with LocalSchemaRegistry() as registry:
+        schema_id = SchemaRegistryClient({"url": registry.url}).register_schema(
+            "payments-value", Schema(json.dumps(schema), "AVRO")
+        )
+        framed = b"\x00" + struct.pack(">I", schema_id) + buffer.getvalue()
+        pipeline = consumer(
+            VALUE_FORMAT="confluent-avro",
+            VALUE_SCHEMA=str(path),
+            SCHEMA_REGISTRY_URL=registry.url,
+            KEY_FORMAT="json",
+        )
+        raw = event(
+            record(1, framed, key=b'{"customer": 4}'), record(2, b"\x01" + framed[1:], key=b"1")
+        )
+        assert failures(consume(pipeline, raw)) == {}
+        (line,) = read_lines(s3, ARCHIVE, objects(s3, ARCHIVE)[0])
+        assert line["key"] == {"customer": 4}
+        assert line["value"] == {"id": 9, "raw": "AQ==", "amount": "12.50"}
+        (poison,) = read_lines(s3, FAILURES, objects(s3, FAILURES)[0])
+        assert poison["reason"].startswith("value has no Confluent wire-format prefix")
 
 
 def test_the_fast_path_and_the_record_by_record_path_archive_the_same_lines(consumer, s3):

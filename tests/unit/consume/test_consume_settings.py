@@ -10,8 +10,7 @@ from msk_autopilot.settings import RecordConsumerSettings, SettingsError, load
 def test_defaults_archive_raw_records_to_s3():
     loaded = settings()
     assert (loaded.value_format, loaded.key_format, loaded.sink) == ("raw", "raw", "s3")
-    assert loaded.avro_wire_format == "plain"
-    assert loaded.schema_registry == "none"
+    assert loaded.schema_registry_url == ""
     assert loaded.max_value_bytes == 1_048_576
     assert loaded.value_schema is None
     assert loaded.record_hook == ""
@@ -32,7 +31,8 @@ def test_every_problem_is_named_at_once(tmp_path):
         load(RecordConsumerSettings, env)
     message = str(caught.value)
     for expected in (
-        "VALUE_FORMAT='xml' must be one of json, avro, raw",
+        "VALUE_FORMAT='xml' must be one of raw, json, avro, confluent-avro, confluent-json, "
+        "confluent-protobuf, glue-avro, glue-json",
         "KEY_SCHEMA=",
         "must name an existing schema file",
         "SCHEMA_REGISTRY_URL='ftp://registry' must be an http:// or https:// URL",
@@ -48,16 +48,13 @@ def test_every_problem_is_named_at_once(tmp_path):
     [
         ({"ARCHIVE_BUCKET": ""}, "ARCHIVE_BUCKET is required when SINK=s3"),
         ({"SINK": "eventbridge"}, "EVENT_BUS_NAME is required when SINK=eventbridge"),
-        ({"VALUE_FORMAT": "avro"}, "VALUE_FORMAT=avro needs VALUE_SCHEMA or a SCHEMA_REGISTRY"),
-        ({"KEY_FORMAT": "avro"}, "KEY_FORMAT=avro needs KEY_SCHEMA or a SCHEMA_REGISTRY"),
+        ({"VALUE_FORMAT": "avro"}, "VALUE_FORMAT=avro needs VALUE_SCHEMA"),
+        ({"KEY_FORMAT": "avro"}, "KEY_FORMAT=avro needs KEY_SCHEMA"),
         (
-            {"SCHEMA_REGISTRY": "glue", "VALUE_FORMAT": "avro"},
-            "SCHEMA_REGISTRY=glue needs AVRO_WIRE_FORMAT=glue",
+            {"VALUE_FORMAT": "confluent-protobuf"},
+            "VALUE_FORMAT=confluent-protobuf needs SCHEMA_REGISTRY_URL",
         ),
-        (
-            {"SCHEMA_REGISTRY": "confluent", "AVRO_WIRE_FORMAT": "confluent"},
-            "SCHEMA_REGISTRY_URL is required when SCHEMA_REGISTRY=confluent",
-        ),
+        ({"KEY_FORMAT": "confluent-avro"}, "KEY_FORMAT=confluent-avro needs SCHEMA_REGISTRY_URL"),
     ],
 )
 def test_combinations_that_cannot_work_fail_the_cold_start(env, problem):
@@ -65,13 +62,18 @@ def test_combinations_that_cannot_work_fail_the_cold_start(env, problem):
         settings(**env)
 
 
-def test_a_schema_with_the_raw_format_is_refused(tmp_path):
+@pytest.mark.parametrize("payload_format", ["raw", "confluent-json", "confluent-protobuf"])
+def test_a_schema_file_with_a_format_it_does_not_apply_to_is_refused(tmp_path, payload_format):
     schema = tmp_path / "s.json"
     schema.write_text("{}")
     with pytest.raises(
-        SettingsError, match="VALUE_SCHEMA applies only to VALUE_FORMAT=json or avro"
+        SettingsError, match="VALUE_SCHEMA applies only to VALUE_FORMAT=json, avro or \\*-avro"
     ):
-        settings(VALUE_SCHEMA=str(schema))
+        settings(
+            VALUE_FORMAT=payload_format,
+            VALUE_SCHEMA=str(schema),
+            SCHEMA_REGISTRY_URL="http://127.0.0.1:8081",
+        )
 
 
 def test_unusable_schema_files_and_hooks_fail_the_pipeline_build(tmp_path, clients):

@@ -32,6 +32,7 @@ SUBCOMMAND_MODULES = (
     "msk_autopilot_local.cli.produce",
     "msk_autopilot_local.cli.fault_proxy",
     "msk_autopilot_local.cli.replay",
+    "msk_autopilot_local.cli.schema_registry",
 )
 
 

@@ -8,11 +8,12 @@ and `Pipeline.handle(batch, context)` returns the partial batch response.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, cast
 
 from msk_autopilot.consume.batch import KafkaBatch, parse_kafka_event
-from msk_autopilot.consume.errors import PoisonRecordError, TransientDecodeError
+from msk_autopilot.consume.errors import PoisonRecordError
 from msk_autopilot.consume.formats import AvroDecoder, JsonDecoder, PayloadDecoder, RawDecoder
+from msk_autopilot.consume.framed import Encoding, Framing, RegistryDecoder
 from msk_autopilot.consume.pipeline import BatchResult, Pipeline, QuarantineError, RecordHook
 from msk_autopilot.consume.records import ConsumerRecord, Header, PoisonRecord
 from msk_autopilot.consume.registry import (
@@ -22,7 +23,7 @@ from msk_autopilot.consume.registry import (
 )
 from msk_autopilot.consume.sinks import DiscardSink, EventBridgeSink, Quarantine, S3Sink, Sink
 from msk_autopilot.runtime import load_callable
-from msk_autopilot.settings import RecordConsumerSettings, SettingsError
+from msk_autopilot.settings import PayloadFormat, RecordConsumerSettings, SettingsError
 
 if TYPE_CHECKING:
     from msk_autopilot.aws import ClientFactory
@@ -37,7 +38,6 @@ __all__ = [
     "PoisonRecordError",
     "QuarantineError",
     "RecordHook",
-    "TransientDecodeError",
     "build_record_consumer",
     "parse_kafka_event",
 ]
@@ -46,11 +46,10 @@ __all__ = [
 def build_record_consumer(settings: RecordConsumerSettings, clients: ClientFactory) -> Pipeline:
     """The pipeline the settings describe; a bad schema file or hook raises SettingsError."""
     problems: list[str] = []
-    registry: SchemaSource | None = None
-    if settings.schema_registry == "confluent":
-        registry = ConfluentSchemaRegistry(settings.schema_registry_url)
-    elif settings.schema_registry == "glue":
-        registry = GlueSchemaRegistry(clients)
+    registries: dict[str, SchemaSource] = {}
+    if settings.schema_registry_url:
+        registries["confluent"] = ConfluentSchemaRegistry(settings.schema_registry_url)
+    registries["glue"] = GlueSchemaRegistry(clients)  # a client is made on its first lookup
     decoders: dict[str, PayloadDecoder] = {}
     for part, payload_format, schema_file in (
         ("KEY", settings.key_format, settings.key_schema),
@@ -58,11 +57,7 @@ def build_record_consumer(settings: RecordConsumerSettings, clients: ClientFacto
     ):
         try:
             decoders[part] = _decoder(
-                payload_format,
-                schema_file,
-                registry,
-                settings.avro_wire_format,
-                settings.max_value_bytes,
+                payload_format, schema_file, registries, settings.max_value_bytes
             )
         except (OSError, ValueError, TypeError) as error:
             problems.append(f"{part}_SCHEMA={schema_file} cannot be used: {error}")
@@ -91,18 +86,24 @@ def build_record_consumer(settings: RecordConsumerSettings, clients: ClientFacto
 
 
 def _decoder(
-    payload_format: Literal["json", "avro", "raw"],
+    payload_format: PayloadFormat,
     schema_file: Path | None,
-    registry: SchemaSource | None,
-    wire_format: Literal["plain", "confluent", "glue"],
+    registries: dict[str, SchemaSource],
     max_bytes: int,
 ) -> PayloadDecoder:
     if payload_format == "json":
         return (
             JsonDecoder.from_file(max_bytes, schema_file) if schema_file else JsonDecoder(max_bytes)
         )
-    if payload_format == "avro":
-        return AvroDecoder.from_settings(
-            wire_format=wire_format, schema_file=schema_file, registry=registry, max_bytes=max_bytes
-        )
-    return RawDecoder(max_bytes)
+    if payload_format == "avro" and schema_file is not None:
+        return AvroDecoder.from_file(schema_file, max_bytes)
+    if payload_format == "raw":
+        return RawDecoder(max_bytes)
+    framing, _, encoding = payload_format.partition("-")
+    return RegistryDecoder(
+        framing=cast(Framing, framing),
+        encoding=cast(Encoding, encoding),
+        registry=registries[framing],
+        max_bytes=max_bytes,
+        reader_schema=schema_file.read_text(encoding="utf-8") if schema_file else None,
+    )

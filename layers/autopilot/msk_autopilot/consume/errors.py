@@ -1,13 +1,10 @@
-"""Why a record was not consumed: its own fault (poison) or a dependency's (transient)."""
+"""Why a record was not consumed: it cannot be, as configured (poison)."""
 
 from __future__ import annotations
 
-__all__ = ["PoisonRecordError", "TransientDecodeError"]
+__all__ = ["PoisonRecordError"]
 
 
 class PoisonRecordError(ValueError):
-    """The record can never be consumed as configured: it is quarantined, not retried."""
-
-
-class TransientDecodeError(RuntimeError):
-    """A dependency of decoding (a schema registry) failed; the record is retried later."""
+    """The record cannot be consumed as configured (its bytes, its schema, or a schema
+    registry that could not give its schema): it is quarantined with the reason, not retried."""

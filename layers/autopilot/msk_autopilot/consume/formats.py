@@ -1,8 +1,8 @@
 """Payload decoders: the base64 text of a key or value in, the decoded value out.
 
-A decoder raises PoisonRecordError when the payload can never be decoded as configured and
-TransientDecodeError when a dependency failed. Decoders are built once per container; heavy
-libraries (fastavro, fastjsonschema) are imported only by the formats that need them.
+A decoder raises PoisonRecordError when the payload cannot be decoded as configured.
+Decoders are built once per container; heavy libraries (fastavro, fastjsonschema) are imported
+only by the formats that need them. Schema-registry wire formats are read by framed.py.
 """
 
 from __future__ import annotations
@@ -11,11 +11,9 @@ import binascii
 import functools
 import io
 import json
-import uuid
-import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO, Any, Literal, Protocol, cast
+from typing import IO, Any, Protocol, cast
 
 import msgspec
 import pybase64
@@ -23,9 +21,15 @@ from msgspec import Raw
 
 from msk_autopilot.consume.errors import PoisonRecordError
 from msk_autopilot.consume.json_schema import ExactValidator, compile_exact, translate
-from msk_autopilot.consume.registry import SchemaSource
 
-__all__ = ["AvroDecoder", "JsonDecoder", "PayloadDecoder", "RawDecoder", "payload_bytes"]
+__all__ = [
+    "AvroDecoder",
+    "AvroReader",
+    "JsonDecoder",
+    "PayloadDecoder",
+    "RawDecoder",
+    "payload_bytes",
+]
 
 
 class PayloadDecoder(Protocol):
@@ -33,7 +37,7 @@ class PayloadDecoder(Protocol):
 
     `decode_all` is the fast path: a whole partition's payloads in tight loops of C calls.
     Any exception from it means "not all of these are good": the caller then decodes one by
-    one with `__call__`, which raises PoisonRecordError or TransientDecodeError per record.
+    one with `__call__`, which raises PoisonRecordError per record.
     """
 
     def __call__(self, text: str) -> Any: ...
@@ -41,15 +45,11 @@ class PayloadDecoder(Protocol):
     def decode_all(self, texts: list[str | None]) -> list[Any]: ...
 
 
-type AvroWireFormat = Literal["plain", "confluent", "glue"]
 type AvroRead = Callable[[IO[bytes], Any, Any], Any]  # fastavro's schemaless_reader
 
 # Base64 shorter than this decodes faster with binascii (lower cost per call), longer with
 # pybase64 (SIMD): measured crossover at about 170 characters.
 _SHORT_BASE64 = 172
-_CONFLUENT_PREFIX = 5  # magic byte 0, then a 4-byte big-endian schema id
-_GLUE_PREFIX = 18  # version byte 3, compression byte (0 none, 5 zlib), 16-byte version UUID
-_GLUE_COMPRESSION = {0: False, 5: True}
 
 
 # msgspec and fastjsonschema raise RecursionError for values nested beyond their limits (ten
@@ -133,7 +133,9 @@ class JsonDecoder:
         return self._exact
 
     def __call__(self, text: str) -> Any:
-        payload = payload_bytes(text, self._max_bytes)
+        return self.decode_bytes(payload_bytes(text, self._max_bytes))
+
+    def decode_bytes(self, payload: bytes) -> Any:
         try:
             if self._fast is not None:
                 self._fast.decode(payload)
@@ -175,66 +177,27 @@ class JsonDecoder:
         return value
 
 
-class AvroDecoder:
-    """Avro binary, plain or behind a Confluent or Glue wire-format prefix.
+class AvroReader:
+    """Reads one Avro datum from bytes: a writer schema, optionally resolved into a reader's."""
 
-    With a schema registry the prefix's id names the writer schema (looked up once per
-    container); a configured schema file is then the reader schema the datum is resolved into.
-    Without a registry the schema file is both.
-    """
-
-    def __init__(
-        self,
-        *,
-        wire_format: AvroWireFormat,
-        schema_text: str | None,
-        registry: SchemaSource | None,
-        max_bytes: int,
-    ) -> None:
+    def __init__(self, writer_text: str, reader_text: str | None = None) -> None:
         import fastavro  # noqa: PLC0415  deferred: only Avro consumers pay for the import
         from fastavro import _read_py  # noqa: PLC0415
 
-        if schema_text is None and registry is None:
-            raise ValueError("Avro needs a schema file or a schema registry")
-        self._fastavro = fastavro
+        self._writer = fastavro.parse_schema(json.loads(writer_text))
+        self._reader = fastavro.parse_schema(json.loads(reader_text)) if reader_text else None
         # fastavro's compiled reader recurses on the C stack without a limit: under a recursive
         # schema (a list or tree of records) 20 KB of nesting crashes the process. Its
         # pure-Python reader stops at Python's recursion limit instead (RecursionError: poison).
-        self._bounded_read: AvroRead = _read_py.schemaless_reader
-        self._wire_format = wire_format
-        self._reader = fastavro.parse_schema(json.loads(schema_text)) if schema_text else None
-        self._own_read = self._read_for(self._reader)
-        self._registry = registry
-        self._max_bytes = max_bytes
-        self._writers: dict[str, tuple[Any, AvroRead]] = {}  # schema id -> parsed, its reader
-        self._unusable: dict[str, str] = {}  # schema id -> why no record can use it
-
-    @classmethod
-    def from_settings(
-        cls,
-        *,
-        wire_format: AvroWireFormat,
-        schema_file: Path | None,
-        registry: SchemaSource | None,
-        max_bytes: int,
-    ) -> AvroDecoder:
-        text = schema_file.read_text(encoding="utf-8") if schema_file else None
-        return cls(
-            wire_format=wire_format, schema_text=text, registry=registry, max_bytes=max_bytes
+        recursive = any(_recursive(schema, frozenset()) for schema in (self._writer, self._reader))
+        self._read = cast(
+            AvroRead, _read_py.schemaless_reader if recursive else fastavro.schemaless_reader
         )
 
-    def decode_all(self, texts: list[str | None]) -> list[Any]:
-        return [None if text is None else self(text) for text in texts]
-
-    def __call__(self, text: str) -> Any:
-        schema_id, body = self._unframe(payload_bytes(text, self._max_bytes))
-        if self._registry is not None and schema_id is not None:
-            (writer, read), reader = self._writer(self._registry, schema_id), self._reader
-        else:
-            writer, reader, read = self._reader, None, self._own_read
+    def __call__(self, body: bytes) -> Any:
         stream = io.BytesIO(body)
         try:
-            datum = read(stream, writer, reader)
+            datum = self._read(stream, self._writer, self._reader)
         except Exception as error:  # noqa: BLE001  fastavro raises many types for bad bytes
             raise PoisonRecordError(
                 f"is not Avro of its schema: {type(error).__name__}: {error}"
@@ -243,61 +206,23 @@ class AvroDecoder:
             raise PoisonRecordError(f"has {len(body) - stream.tell()} bytes after the Avro datum")
         return datum
 
-    def _unframe(self, payload: bytes) -> tuple[str | None, bytes]:
-        if self._wire_format == "plain":
-            return None, payload
-        if self._wire_format == "confluent":
-            if len(payload) < _CONFLUENT_PREFIX or payload[0] != 0:
-                raise PoisonRecordError(
-                    "has no Confluent wire-format prefix (magic byte 0, schema id)"
-                )
-            return str(int.from_bytes(payload[1:5], "big")), payload[_CONFLUENT_PREFIX:]
-        if len(payload) < _GLUE_PREFIX or payload[0] != 3 or payload[1] not in _GLUE_COMPRESSION:
-            raise PoisonRecordError(
-                "has no Glue wire-format prefix (version 3, compression 0 or 5)"
-            )
-        body = payload[_GLUE_PREFIX:]
-        if _GLUE_COMPRESSION[payload[1]]:
-            body = self._inflate(body)
-        return str(uuid.UUID(bytes=payload[2:_GLUE_PREFIX])), body
 
-    def _inflate(self, body: bytes) -> bytes:
-        inflater = zlib.decompressobj()
-        try:
-            data = inflater.decompress(body, self._max_bytes + 1)
-        except zlib.error as error:
-            raise PoisonRecordError(f"has a corrupt Glue zlib payload: {error}") from None
-        if len(data) > self._max_bytes:
-            raise PoisonRecordError(f"inflates to more than MAX_VALUE_BYTES={self._max_bytes}")
-        if not inflater.eof:
-            raise PoisonRecordError("has a truncated Glue zlib payload")
-        return data
+class AvroDecoder:
+    """Avro binary of one schema file, without a wire-format prefix (framed.py reads those)."""
 
-    def _writer(self, registry: SchemaSource, schema_id: str) -> tuple[Any, AvroRead]:
-        if schema_id in self._writers:
-            return self._writers[schema_id]
-        if schema_id in self._unusable:  # an unknown id stays unknown: do not ask per record
-            raise PoisonRecordError(self._unusable[schema_id])
-        try:
-            text = registry.avro_schema(schema_id)
-        except PoisonRecordError as error:
-            self._unusable[schema_id] = str(error)
-            raise
-        try:
-            writer = self._fastavro.parse_schema(json.loads(text))
-        except Exception as error:  # noqa: BLE001  fastavro's schema errors have no common base
-            self._unusable[schema_id] = (
-                f"refers to registry schema {schema_id}, not valid Avro: {error}"
-            )
-            raise PoisonRecordError(self._unusable[schema_id]) from None
-        self._writers[schema_id] = writer, self._read_for(writer, self._reader)
-        return self._writers[schema_id]
+    def __init__(self, schema_text: str, max_bytes: int) -> None:
+        self._read = AvroReader(schema_text)
+        self._max_bytes = max_bytes
 
-    def _read_for(self, *schemas: Any) -> AvroRead:
-        """The bounded reader if any of the parsed schemas is recursive, else the fast one."""
-        if any(_recursive(schema, frozenset()) for schema in schemas):
-            return self._bounded_read
-        return cast(AvroRead, self._fastavro.schemaless_reader)
+    @classmethod
+    def from_file(cls, path: Path, max_bytes: int) -> AvroDecoder:
+        return cls(path.read_text(encoding="utf-8"), max_bytes)
+
+    def decode_all(self, texts: list[str | None]) -> list[Any]:
+        return [None if text is None else self(text) for text in texts]
+
+    def __call__(self, text: str) -> Any:
+        return self._read(payload_bytes(text, self._max_bytes))
 
 
 def _recursive(schema: Any, enclosing: frozenset[str]) -> bool:

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import msgspec
 
 from msk_autopilot.consume.batch import KafkaBatch, split_partition_key
-from msk_autopilot.consume.errors import PoisonRecordError, TransientDecodeError
+from msk_autopilot.consume.errors import PoisonRecordError
 from msk_autopilot.consume.formats import PayloadDecoder
 from msk_autopilot.consume.records import ConsumerRecord, Header, PoisonRecord
 from msk_autopilot.consume.sinks import Quarantine, Sink
@@ -108,12 +108,10 @@ class Pipeline:
         redeliver: dict[str, int] = {}
         for partition_key, items in batch.partitions.items():
             tally.records += len(items)
-            records, bad, stopped_at = self._decode_partition(partition_key, items)
+            records, bad = self._decode_partition(partition_key, items)
             accepted[partition_key] = records
             if bad:
                 poison[partition_key] = bad
-            if stopped_at is not None:
-                redeliver[partition_key] = stopped_at
         decode_ms = (time.perf_counter() - started) * 1000
 
         delivery = self._sink.deliver(accepted)
@@ -152,7 +150,7 @@ class Pipeline:
 
     def _decode_partition(
         self, partition_key: str, items: list[Any]
-    ) -> tuple[list[ConsumerRecord], list[PoisonRecord], int | None]:
+    ) -> tuple[list[ConsumerRecord], list[PoisonRecord]]:
         topic, partition = split_partition_key(partition_key)
         # One C call checks every envelope; only a malformed or inconsistent batch is sorted out.
         try:
@@ -184,7 +182,7 @@ class Pipeline:
                     _headers(raw) if (raw := envelope.headers) else () for envelope in envelopes
                 ]
                 if not self._sink.stores_records:
-                    return [], bad, None
+                    return [], bad
                 records = [
                     ConsumerRecord(
                         topic=envelope.topic,
@@ -203,7 +201,7 @@ class Pipeline:
             except Exception:  # noqa: BLE001, S110  any failure: some record is not good
                 pass  # find which, one by one
             else:
-                return records, bad, None
+                return records, bad
         return self._decode_one_by_one(partition_key, envelopes, delivered, bad)
 
     def _decode_one_by_one(
@@ -212,7 +210,7 @@ class Pipeline:
         envelopes: list[_Envelope],
         delivered: list[Any],
         bad: list[PoisonRecord],
-    ) -> tuple[list[ConsumerRecord], list[PoisonRecord], int | None]:
+    ) -> tuple[list[ConsumerRecord], list[PoisonRecord]]:
         records: list[ConsumerRecord] = []
         hook = self._hook
         for envelope, item in zip(envelopes, delivered, strict=True):
@@ -233,17 +231,6 @@ class Pipeline:
                 reason = f"{part} {error}" if part in {"key", "value"} else str(error)
                 bad.append(_poison(partition_key, item, reason))
                 continue
-            except TransientDecodeError as error:
-                # Stop this partition here: Lambda redelivers it from this record on.
-                logger.warning(
-                    "decoding paused by a transient failure",
-                    extra={
-                        "partition": partition_key,
-                        "offset": envelope.offset,
-                        "error": str(error),
-                    },
-                )
-                return records, bad, envelope.offset
             except Exception as error:  # noqa: BLE001  no decoding failure may fail the batch
                 reason = f"{part} could not be decoded: {type(error).__name__}: {error}"
                 bad.append(_poison(partition_key, item, reason))
@@ -259,7 +246,7 @@ class Pipeline:
                     "first_reason": bad[0].reason[:200],  # an error, never the payload
                 },
             )
-        return records, bad, None
+        return records, bad
 
     def _apply_hook(self, hook: RecordHook, record: ConsumerRecord) -> ConsumerRecord | None:
         visible = msgspec.structs.replace(
