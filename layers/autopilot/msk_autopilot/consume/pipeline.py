@@ -29,8 +29,7 @@ type RecordHook = Callable[[ConsumerRecord], ConsumerRecord | None]
 
 _json = msgspec.json.Decoder()
 _timestamp = attrgetter("timestamp")
-_topic = attrgetter("topic")
-_partition = attrgetter("partition")
+_topic_partition = attrgetter("topic", "partition")
 _key = attrgetter("key")
 _value = attrgetter("value")
 _NO_HEADERS: tuple[object, ...] = ((), [])  # absent, or delivered empty
@@ -169,10 +168,8 @@ class Pipeline:
         except msgspec.ValidationError:
             envelopes, delivered, bad = _sort_out(partition_key, items)
         else:
-            # C loops, not a generator: this check runs on every record of every batch.
-            if set(map(_partition, envelopes)) - {partition} or set(map(_topic, envelopes)) - {
-                topic
-            }:
+            # A C loop, not a generator: this check runs on every record of every batch.
+            if set(map(_topic_partition, envelopes)) - {(topic, partition)}:
                 envelopes, delivered, bad = _sort_out(partition_key, items)
         keys = list(map(_key, envelopes))
         values = list(map(_value, envelopes))
