@@ -141,3 +141,26 @@ def test_records_over_the_event_size_limit_are_quarantined(consumer, s3, deliver
     (line,) = read_lines(s3, FAILURES, objects(s3, FAILURES)[0])
     assert line["offset"] == 2
     assert "exceeds EventBridge's 256 KB event limit" in line["reason"]
+
+
+def test_records_whose_headers_are_malformed_are_quarantined_and_the_rest_carry_theirs(
+    consumer, s3, delivered
+):
+    pipeline = consumer(SINK="eventbridge", EVENT_BUS_NAME=BUS)
+    raw = event(
+        record(1, headers=[("traceparent", list(b"00-ab-01")), ("bin", [-1, 0])]),
+        record(2, headers=[("h", [1, 999])]),
+        {**record(3), "headers": [{"h": "text"}]},
+    )
+    assert failures(pipeline.process(parse_kafka_event(raw))) == {}
+    (sent,) = delivered()
+    assert sent["detail"]["headers"] == [
+        {"key": "traceparent", "value": "MDAtYWItMDE="},
+        {"key": "bin", "value": "/wA="},
+    ]
+    lines = read_lines(s3, FAILURES, objects(s3, FAILURES)[0])
+    assert [(line["offset"], line["reason"]) for line in lines] == [
+        (2, "header 'h' holds values that are not bytes"),
+        (3, "malformed headers: Expected `array`, got `str` - at `$[0][...]`"),
+    ]
+    assert lines[1]["record"] == raw["records"]["orders-0"][2]  # as delivered

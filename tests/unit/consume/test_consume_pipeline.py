@@ -184,12 +184,28 @@ def test_poison_records_are_quarantined_raw_and_never_block_the_partition(
     assert line["topicPartition"] == "orders-0"
 
 
-def test_discarding_validates_exactly_what_archiving_does(consumer, s3):
-    raw = event(record(1), record(2, headers=[("h", [1, 999])]), record(3, b"\x00", key=None))
+def test_discarding_validates_payloads_as_archiving_does_but_never_reads_headers(consumer, s3):
+    raw = event(
+        record(1),
+        record(2, headers=[("h", [1, 999])]),
+        record(3, b"\x00", key=None),
+        {**record(4), "value": "%%%not-base64"},
+    )
     assert failures(consume(consumer(SINK="discard"), raw)) == {}
     assert objects(s3, ARCHIVE) == []
-    (line,) = read_lines(s3, FAILURES, objects(s3, FAILURES)[0])
-    assert (line["offset"], line["reason"]) == (2, "header 'h' holds values that are not bytes")
+    (discarded,) = objects(s3, FAILURES)
+    # The header of 2 is never read: a discarded record needs none.
+    assert [line["offset"] for line in read_lines(s3, FAILURES, discarded)] == [4]
+
+    assert failures(consume(consumer(), raw)) == {}
+    (archived,) = objects(s3, ARCHIVE)
+    assert [line["offset"] for line in read_lines(s3, ARCHIVE, archived)] == [1, 3]
+    (quarantined,) = set(objects(s3, FAILURES)) - {discarded}
+    lines = read_lines(s3, FAILURES, quarantined)
+    assert sorted((line["offset"], line["reason"]) for line in lines) == [
+        (2, "header 'h' holds values that are not bytes"),  # refused by the archive
+        (4, "value is not valid base64"),
+    ]
 
 
 def test_integers_the_fast_types_refuse_are_asked_of_the_exact_validator(
@@ -342,6 +358,29 @@ def test_the_hook_may_transform_or_drop_records(consumer, s3, tmp_path, monkeypa
     (line,) = read_lines(s3, FAILURES, objects(s3, FAILURES)[0])
     assert line["offset"] == 3
     assert line["reason"] == "RECORD_HOOK failed: RuntimeError: no threes"
+
+
+def test_a_malformed_header_the_hook_reads_makes_its_record_poison(
+    consumer, s3, tmp_path, monkeypatch
+):
+    spec = hook_module(
+        tmp_path,
+        monkeypatch,
+        "import msgspec\n"
+        "def hook(record):\n"
+        "    return msgspec.structs.replace(record, value={'t': record.header('t').decode()})\n",
+    )
+    pipeline = consumer(VALUE_FORMAT="json", RECORD_HOOK=spec)
+    raw = event(
+        record(1, headers=[("t", list(b"abc"))]),
+        record(2, headers=[("t", [97, 256])]),
+    )
+    assert failures(consume(pipeline, raw)) == {}
+    assert [line["value"] for line in read_lines(s3, ARCHIVE, objects(s3, ARCHIVE)[0])] == [
+        {"t": "abc"}
+    ]
+    (line,) = read_lines(s3, FAILURES, objects(s3, FAILURES)[0])
+    assert (line["offset"], line["reason"]) == (2, "header 't' holds values that are not bytes")
 
 
 def test_a_hook_may_not_move_a_record(consumer, s3, tmp_path, monkeypatch):

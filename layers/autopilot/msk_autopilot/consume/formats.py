@@ -11,7 +11,9 @@ import binascii
 import functools
 import io
 import json
+from collections import deque
 from collections.abc import Callable, Mapping
+from itertools import repeat
 from pathlib import Path
 from typing import IO, Any, Protocol, cast
 
@@ -69,11 +71,12 @@ def all_payload_bytes(texts: list[str | None], max_bytes: int) -> list[bytes | N
     """The bytes of many payloads (None stays None); raises on any bad one, naming none."""
     if max(map(len, filter(None, texts)), default=0) > _base64_length(max_bytes):
         raise PoisonRecordError("a payload is larger than MAX_VALUE_BYTES")
-    short, long = _short_base64, _long_base64
-    return [
-        None if text is None else short(text) if len(text) < _SHORT_BASE64 else long(text)
-        for text in texts
-    ]
+    # validate=True passed positionally: a partial's keywords cost a dict per call, and so
+    # called, pybase64 costs no more than binascii on short payloads.
+    decode = pybase64.b64decode
+    if None not in texts:
+        return list(map(decode, cast(list[str], texts), repeat(None), repeat(True)))
+    return [None if text is None else decode(text, None, True) for text in texts]
 
 
 def payload_bytes(text: str, max_bytes: int) -> bytes:
@@ -155,11 +158,15 @@ class JsonDecoder:
         if self._fast is None:
             return [None if text is None else self(text) for text in texts]
         payloads = all_payload_bytes(texts, self._max_bytes)
-        validate = self._fast.decode
-        for payload in payloads:
-            if payload is not None:
-                validate(payload)
-        return [None if payload is None else Raw(payload) for payload in payloads]
+        if None in payloads:  # tombstones
+            validate = self._fast.decode
+            for payload in payloads:
+                if payload is not None:
+                    validate(payload)
+            return [None if payload is None else Raw(payload) for payload in payloads]
+        present = cast(list[bytes], payloads)
+        deque(map(self._fast.decode, present), maxlen=0)  # validated, nothing kept
+        return list(map(Raw, present))
 
     def _exactly(self, payload: bytes) -> Any:
         try:

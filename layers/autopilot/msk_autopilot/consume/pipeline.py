@@ -9,7 +9,7 @@ quarantine write failed is a batch item failure too; none is dropped.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from operator import attrgetter
 from typing import Annotated, Any
 
@@ -18,7 +18,7 @@ import msgspec
 from msk_autopilot.consume.batch import KafkaBatch, split_partition_key
 from msk_autopilot.consume.errors import PoisonRecordError
 from msk_autopilot.consume.formats import PayloadDecoder
-from msk_autopilot.consume.records import ConsumerRecord, Header, PoisonRecord
+from msk_autopilot.consume.records import ConsumerRecord, Header, PoisonRecord, WireHeaders
 from msk_autopilot.consume.sinks import Quarantine, Sink
 from msk_autopilot.observability import MetricUnit, logger, metrics
 from msk_autopilot.runtime import LambdaContext
@@ -29,6 +29,10 @@ type RecordHook = Callable[[ConsumerRecord], ConsumerRecord | None]
 
 _json = msgspec.json.Decoder()
 _timestamp = attrgetter("timestamp")
+_topic_partition = attrgetter("topic", "partition")
+_key = attrgetter("key")
+_value = attrgetter("value")
+_NO_HEADERS: tuple[object, ...] = ((), [])  # absent, or delivered empty
 
 
 # Milliseconds since the epoch up to the end of year 9999: a later one (a corrupt record) cannot
@@ -46,7 +50,9 @@ class _Envelope(msgspec.Struct, rename="camel", gc=False):
     timestamp_type: str | None = None
     key: str | None = None  # absent or null: a null key
     value: str | None = None  # absent or null: a tombstone
-    headers: tuple[dict[str, list[int]], ...] = ()  # a tuple: no list made per header-less record
+    # As delivered, unchecked: checking every byte value costs as much as converting them, so
+    # both wait until something reads the headers (WireHeaders).
+    headers: Any = ()
 
 
 class QuarantineError(RuntimeError):
@@ -160,12 +166,11 @@ class Pipeline:
         except msgspec.ValidationError:
             envelopes, delivered, bad = _sort_out(partition_key, items)
         else:
-            if any(
-                envelope.partition != partition or envelope.topic != topic for envelope in envelopes
-            ):
+            # A C loop, not a generator: this check runs on every record of every batch.
+            if set(map(_topic_partition, envelopes)) - {(topic, partition)}:
                 envelopes, delivered, bad = _sort_out(partition_key, items)
-        keys = [envelope.key for envelope in envelopes]
-        values = [envelope.value for envelope in envelopes]
+        keys = list(map(_key, envelopes))
+        values = list(map(_value, envelopes))
         tally = self._tally
         # Bytes from base64 length: exact but for padding (at most 2 per payload), and cheap.
         tally.payload_bytes += (
@@ -178,9 +183,6 @@ class Pipeline:
             try:  # the fast path: whole columns of payloads, then one record each
                 decoded_keys = self._key_decoder.decode_all(keys)
                 decoded_values = self._value_decoder.decode_all(values)
-                headers = [
-                    _headers(raw) if (raw := envelope.headers) else () for envelope in envelopes
-                ]
                 if not self._sink.stores_records:
                     return [], bad
                 records = [
@@ -192,10 +194,10 @@ class Pipeline:
                         timestamp_type=envelope.timestamp_type,
                         key=key,
                         value=value,
-                        headers=decoded_headers,
+                        headers=_headers(envelope.headers),
                     )
-                    for envelope, key, value, decoded_headers in zip(
-                        envelopes, decoded_keys, decoded_values, headers, strict=True
+                    for envelope, key, value in zip(
+                        envelopes, decoded_keys, decoded_values, strict=True
                     )
                 ]
             except Exception:  # noqa: BLE001, S110  any failure: some record is not good
@@ -219,7 +221,6 @@ class Pipeline:
                 key = None if envelope.key is None else self._key_decoder(envelope.key)
                 part = "value"
                 value = None if envelope.value is None else self._value_decoder(envelope.value)
-                part = "headers"
                 record = _record(envelope, key, value)
                 if hook is not None:
                     part = "hook"
@@ -254,6 +255,8 @@ class Pipeline:
         )
         try:
             result = hook(visible)
+        except PoisonRecordError:  # the hook read a malformed header: that is the reason
+            raise
         except Exception as error:  # noqa: BLE001  any hook failure makes the record poison
             raise PoisonRecordError(
                 f"RECORD_HOOK failed: {type(error).__name__}: {error}"
@@ -335,25 +338,12 @@ def _record(envelope: _Envelope, key: Any, value: Any) -> ConsumerRecord:
         timestamp_type=envelope.timestamp_type,
         key=key,
         value=value,
-        headers=_headers(envelope.headers) if envelope.headers else (),
+        headers=_headers(envelope.headers),
     )
 
 
-def _headers(raw: tuple[dict[str, list[int]], ...]) -> tuple[Header, ...]:
-    return tuple(
-        Header(name, _header_bytes(name, data)) for entry in raw for name, data in entry.items()
-    )
-
-
-def _header_bytes(name: str, data: list[int]) -> bytes:
-    try:
-        return bytes(data)
-    except ValueError:
-        pass
-    # Java's bytes are signed: Lambda may send -128..-1 for 0x80..0xff.
-    if not all(-128 <= byte < 0 for byte in data if byte < 0 or byte > 255):
-        raise PoisonRecordError(f"header {name!r} holds values that are not bytes") from None
-    return bytes(byte & 0xFF for byte in data)
+def _headers(raw: Any) -> Sequence[Header]:
+    return () if raw in _NO_HEADERS else WireHeaders(raw)
 
 
 def _sort_out(
