@@ -2,6 +2,7 @@
 ListClustersV2's, with the extra data given directly."""
 
 import copy
+import ipaddress
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -238,7 +239,7 @@ def test_serverless_clusters_get_the_verdict_of_what_msk_fixes():
     assert "IAM" in results["MSK.6"].detail
     assert "MSK fixes it" in results["MSK.6"].detail
     assert "no customer managed key" in results["AUTOPILOT.2"].detail
-    assert "Serverless clusters have no such setting" == results["MSK.1"].detail
+    assert results["MSK.1"].detail == "Serverless clusters have no such setting"
 
 
 @pytest.mark.parametrize(
@@ -592,8 +593,6 @@ def test_public_sources_are_judged_by_breadth(cidr, status):
 
 @given(prefix=st.integers(0, 32), address=st.integers(0, 2**32 - 1))
 def test_an_ipv4_source_fails_when_it_admits_more_than_a_16_of_public_space(prefix, address):
-    import ipaddress
-
     network = ipaddress.IPv4Network((address, prefix), strict=False)
     private = [ipaddress.IPv4Network(b) for b in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
     result = verdict("AUTOPILOT.5", groups={"sg-1": [group_from(str(network))]}).status
@@ -605,8 +604,6 @@ def test_an_ipv4_source_fails_when_it_admits_more_than_a_16_of_public_space(pref
 
 @given(prefix=st.integers(0, 32), address=st.integers(0, 2**32 - 1))
 def test_widening_a_source_never_turns_a_failure_into_a_pass(prefix, address):
-    import ipaddress
-
     network = ipaddress.IPv4Network((address, prefix), strict=False)
     wider = network.supernet() if prefix else network
     narrow = verdict("AUTOPILOT.5", groups={"sg-1": [group_from(str(network))]}).status
@@ -617,8 +614,6 @@ def test_widening_a_source_never_turns_a_failure_into_a_pass(prefix, address):
 
 @given(prefix=st.integers(0, 128), address=st.integers(0, 2**128 - 1))
 def test_an_ipv6_source_fails_when_it_admits_more_than_a_32_of_global_unicast(prefix, address):
-    import ipaddress
-
     network = ipaddress.IPv6Network((address, prefix), strict=False)
     result = verdict("AUTOPILOT.5", groups={"sg-1": [group_from(str(network))]}).status
     global_unicast = ipaddress.IPv6Network("2000::/3")

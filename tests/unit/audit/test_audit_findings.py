@@ -6,7 +6,7 @@ from botocore.validate import ParamValidator
 
 from msk_autopilot.audit.controls import Category, FindingSeverity, Status, Subject
 from msk_autopilot.audit.findings import asff_finding, finding_id, product_arn
-from msk_autopilot.audit.report import ResourceAudit, Finding
+from msk_autopilot.audit.report import Finding, ResourceAudit
 
 ARN = "arn:aws:kafka:eu-west-1:222222222222:cluster/orders/5c9a6e0a-1c2d-4f7e-9a31-2b8f0d4e6a11-2"
 CLUSTER = ResourceAudit(

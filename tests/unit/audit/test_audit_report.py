@@ -5,8 +5,8 @@ import pytest
 from msk_autopilot.audit.controls import Category, FindingSeverity, Status, Subject
 from msk_autopilot.audit.report import (
     AuditReport,
-    ResourceAudit,
     Finding,
+    ResourceAudit,
     Scope,
     TargetError,
     changes_between,
