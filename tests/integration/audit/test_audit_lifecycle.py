@@ -70,8 +70,9 @@ def test_a_finding_fails_is_fixed_and_is_resolved(
     assert notice["severity"] == "INFO"
     assert notice["changes"] == [
         {
-            "cluster": "orders",
-            "cluster_arn": arn,
+            "subject": "cluster",
+            "name": "orders",
+            "arn": arn,
             "account": LOCAL_ACCOUNT,
             "region": REGION,
             "control": "MSK.2",
@@ -124,7 +125,7 @@ def test_findings_of_a_deleted_cluster_are_archived(world, invoke, findings, sto
     archived = [f for i, f in findings().items() if i.startswith(arn)]
     assert archived
     assert {f["RecordState"] for f in archived} == {"ARCHIVED"}
-    assert stored_report()["clusters"] == []
+    assert stored_report()["resources"] == []
 
 
 def test_no_notification_when_nothing_changed(world, invoke, notifications):
@@ -147,7 +148,7 @@ def test_the_report_in_s3_has_the_documented_shape(world, invoke, stored_report)
     assert set(report) == {"generated_at", "api_calls", "clusters", "summary"}
     assert report["generated_at"].endswith("Z")
     assert report["api_calls"] == result["details"]["api_calls"] > 0
-    (cluster,) = report["clusters"]
+    (cluster,) = report["resources"]
     assert {k: cluster[k] for k in ("arn", "name", "region", "account")} == {
         "arn": arn,
         "name": "orders",
@@ -172,11 +173,11 @@ def test_an_event_run_updates_its_cluster_in_the_stored_report(world, invoke, st
         "payments"
     ]
     invoke(scheduled_event())
-    before = {c["arn"]: c for c in stored_report()["clusters"]}
+    before = {c["arn"]: c for c in stored_report()["resources"]}
 
     invoke(api_call_event(orders))
 
-    after = {c["arn"]: c for c in stored_report()["clusters"]}
+    after = {c["arn"]: c for c in stored_report()["resources"]}
     assert set(after) == {orders, payments}
     assert after[payments] == before[payments]
 

@@ -160,8 +160,7 @@ def test_changes_are_status_differences_within_scope():
     scope = Scope(targets=frozenset({(HOME, "us-east-1")}))
 
     found = {
-        (c.name, c.control): (c.before, c.after)
-        for c in changes_between(before, after, scope)
+        (c.name, c.control): (c.before, c.after) for c in changes_between(before, after, scope)
     }
 
     assert found == {
