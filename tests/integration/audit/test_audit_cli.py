@@ -175,8 +175,18 @@ def test_table_lists_what_failed_most_severe_first(fleet, capsys):
         "SEVERITY",
         "STATUS",
     ]
-    assert lines[1].split()[:6] == ["exposed", LOCAL_ACCOUNT, REGION, "MSK.4", "CRITICAL", "FAILED"]
-    assert lines[-2].startswith("6 clusters: ")
+    assert lines[1].split()[:7] == [
+        "exposed",
+        LOCAL_ACCOUNT,
+        REGION,
+        "MSK.4",
+        "SECURITY",
+        "CRITICAL",
+        "FAILED",
+    ]
+    assert lines[-3].startswith("6 clusters: ")
+    assert lines[-2].startswith("failed by category: security: ")
+    assert "resilience: 1 LOW, 1 MEDIUM" in lines[-2]  # legacy: two zones, unprotected storage
     assert lines[-1].endswith("AWS API calls")
 
 
