@@ -412,11 +412,11 @@ def _security_groups_closed(cluster: ClusterSnapshot, evidence: Evidence) -> Ver
         for group, group_rules in rules.items()
         if group_rules is not None
     }
-    exposed = {group: ports for group, ports in open_groups.items() if ports}
+    exposed = {group: found for group, found in open_groups.items() if found}
     if exposed:
         return failed(
             "open to the internet: "
-            + "; ".join(f"{group} ports {_port_list(ports)}" for group, ports in exposed.items())
+            + "; ".join(f"{group} ports {_port_list(found)}" for group, found in exposed.items())
         )
     missing = [group for group in group_ids if rules.get(group) is None]
     if missing:
