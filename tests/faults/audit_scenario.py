@@ -79,7 +79,7 @@ def end_state(world: FaultWorld) -> dict[str, Any]:
         }
     findings = {
         f"{cluster['name']} {finding['control']}": finding["status"]
-        for cluster in stored_report(world)["clusters"]
+        for cluster in stored_report(world)["resources"]
         for finding in cluster["findings"]
     }
     return {"clusters": clusters, "findings": findings}

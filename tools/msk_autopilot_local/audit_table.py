@@ -15,12 +15,30 @@ def findings_table(report: AuditReport) -> str:
     from msk_autopilot.audit.controls import FindingSeverity, Status  # noqa: PLC0415
 
     rows = [
-        (c.name, c.account, c.region, f.control, f.severity.value, f.status.value, f.detail)
-        for c, f in report.findings()
+        (
+            r.name,
+            r.account,
+            r.region,
+            f.control,
+            f.category.value,
+            f.severity.value,
+            f.status.value,
+            f.detail,
+        )
+        for r, f in report.findings()
         if f.status in (Status.FAILED, Status.NOT_AVAILABLE)
     ]
-    rows.sort(key=lambda row: (-FindingSeverity(row[4]).rank, row[0], row[3]))
-    header = ("CLUSTER", "ACCOUNT", "REGION", "CONTROL", "SEVERITY", "STATUS", "DETAIL")
+    rows.sort(key=lambda row: (-FindingSeverity(row[5]).rank, row[0], row[3]))
+    header = (
+        "RESOURCE",
+        "ACCOUNT",
+        "REGION",
+        "CONTROL",
+        "CATEGORY",
+        "SEVERITY",
+        "STATUS",
+        "DETAIL",
+    )
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header) - 1)]
     lines = [
         "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=False))
@@ -33,5 +51,12 @@ def findings_table(report: AuditReport) -> str:
     failed = ", ".join(f"{n} {severity}" for severity, n in summary["failed"].items() if n)
     lines.append("")
     lines.append(f"{summary['clusters']} clusters: {counts}" + (f" ({failed})" if failed else ""))
+    by_category = "; ".join(
+        f"{category.lower()}: " + ", ".join(f"{n} {severity}" for severity, n in tally.items() if n)
+        for category, tally in summary["failed_by_category"].items()
+        if any(tally.values())
+    )
+    if by_category:
+        lines.append(f"failed by category: {by_category}")
     lines.append(f"{report.api_calls} AWS API calls")
     return "\n".join(lines) + "\n"

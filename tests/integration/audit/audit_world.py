@@ -125,5 +125,5 @@ def verdicts(report: dict[str, Any]) -> dict[str, dict[str, str]]:
     """{cluster name: {control: status}} of a report document."""
     return {
         cluster["name"]: {f["control"]: f["status"] for f in cluster["findings"]}
-        for cluster in report["clusters"]
+        for cluster in report["resources"]
     }

@@ -4,6 +4,7 @@ import io
 import json
 
 import botocore.session
+import pytest
 from audit_world import MEMBER_ACCOUNT, REGION, Forbidden, World, member_session
 from botocore.validate import ParamValidator
 
@@ -22,12 +23,13 @@ def test_json_output_has_the_documented_shape(fleet, tmp_path):
     code, report = audit_json(tmp_path)
 
     assert code == 0
-    assert set(report) == {"generated_at", "api_calls", "clusters", "summary"}
+    assert set(report) == {"generated_at", "api_calls", "resources", "controls", "summary"}
     assert isinstance(report["api_calls"], int)
     assert report["api_calls"] > 0
-    assert {c["name"] for c in report["clusters"]} == set(fleet)
-    cluster = next(c for c in report["clusters"] if c["name"] == "legacy")
-    assert set(cluster) == {"arn", "name", "region", "account", "findings"}
+    assert {c["name"] for c in report["resources"]} == set(fleet)
+    cluster = next(c for c in report["resources"] if c["name"] == "legacy")
+    assert set(cluster) == {"subject", "arn", "name", "region", "account", "findings"}
+    assert cluster["subject"] == "cluster"
     assert (cluster["arn"], cluster["region"], cluster["account"]) == (
         fleet["legacy"],
         REGION,
@@ -36,6 +38,7 @@ def test_json_output_has_the_documented_shape(fleet, tmp_path):
     finding = next(f for f in cluster["findings"] if f["control"] == "MSK.4")
     assert finding == {
         "control": "MSK.4",
+        "category": "SECURITY",
         "status": "PASSED",
         "severity": "CRITICAL",
         "title": "MSK clusters should have public access disabled",
@@ -44,7 +47,7 @@ def test_json_output_has_the_documented_shape(fleet, tmp_path):
             "Turn public access off: UpdateConnectivity with PublicAccess.Type DISABLED."
         ),
     }
-    statuses = {f["status"] for c in report["clusters"] for f in c["findings"]}
+    statuses = {f["status"] for c in report["resources"] for f in c["findings"]}
     assert statuses == {"PASSED", "FAILED", "NOT_APPLICABLE"}
     assert report["summary"]["clusters"] == 6
     assert report["summary"]["failed"]["CRITICAL"] == 1  # exposed: MSK.4
@@ -69,11 +72,40 @@ def test_fail_on_ignores_milder_failures(world, tmp_path):
     assert audit_json(tmp_path, "--fail-on", "MEDIUM")[0] == 1
 
 
+def test_fail_on_can_select_a_category(world, tmp_path):
+    world.seed(  # fails MSK.2 (LOW, security), AUTOPILOT.9 (MEDIUM) and .10 (LOW), resilience
+        {
+            "name": "orders",
+            "kafkaVersion": "3.8.x",
+            "subnets": ["subnet-a", "subnet-b"],
+            "authentication": {"iam": True},
+            "encryption": {"kmsKeyId": world.customer_key()},
+            "logging": {"s3Bucket": "logs"},
+            "securityGroups": [world.security_group()],
+        }
+    )
+
+    assert audit_json(tmp_path, "--fail-on", "medium")[0] == 1
+    assert audit_json(tmp_path, "--fail-on", "security:MEDIUM")[0] == 0
+    assert audit_json(tmp_path, "--fail-on", "resilience:medium")[0] == 1
+    assert audit_json(tmp_path, "--fail-on", "resilience:HIGH")[0] == 0
+    assert audit_json(tmp_path, "--fail-on", "security:low")[0] == 1
+    both = ("--fail-on", "security:high", "--fail-on", "resilience:medium")
+    assert audit_json(tmp_path, *both)[0] == 1
+
+
+def test_fail_on_rejects_an_unknown_category(aws, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["audit", "--region", REGION, "--fail-on", "availability:high"])
+    assert exit_.value.code == 2
+    assert "is not [CATEGORY:]SEVERITY" in capsys.readouterr().err
+
+
 def test_one_cluster(fleet, tmp_path):
     code, report = audit_json(tmp_path, "--cluster", fleet["exposed"])
 
     assert code == 0
-    assert [c["name"] for c in report["clusters"]] == ["exposed"]
+    assert [c["name"] for c in report["resources"]] == ["exposed"]
 
 
 def test_an_unknown_cluster_exits_2(fleet, tmp_path, capsys):
@@ -93,7 +125,7 @@ def test_account_roles_add_accounts(aws, tmp_path):
     code, report = audit_json(tmp_path, "--account-role", role)
 
     assert code == 0
-    assert {(c["name"], c["account"]) for c in report["clusters"]} == {
+    assert {(c["name"], c["account"]) for c in report["resources"]} == {
         ("orders", LOCAL_ACCOUNT),
         ("ledger", MEMBER_ACCOUNT),
     }
@@ -125,17 +157,36 @@ def test_asff_output_is_valid_for_batch_import_findings(fleet, capsys):
     )
     assert not ParamValidator().validate({"Findings": findings}, shape).has_errors()
     assert all(f["Compliance"]["Status"] != "NOT_APPLICABLE" for f in findings)
-    # 6 clusters x 14 controls, less the 16 NOT_APPLICABLE ones (stream 12, express 2, 2 more)
-    assert len(findings) == 6 * 14 - 16
+    # 6 clusters x 14 controls, less the 8 NOT_APPLICABLE ones (stream 5; AUTOPILOT.7 on the 3
+    # clusters without SCRAM)
+    assert len(findings) == 6 * 14 - 8
 
 
 def test_table_lists_what_failed_most_severe_first(fleet, capsys):
     assert main(["audit", "--region", REGION]) == 0
 
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split()[:6] == ["CLUSTER", "ACCOUNT", "REGION", "CONTROL", "SEVERITY", "STATUS"]
-    assert lines[1].split()[:6] == ["exposed", LOCAL_ACCOUNT, REGION, "MSK.4", "CRITICAL", "FAILED"]
-    assert lines[-2].startswith("6 clusters: ")
+    assert lines[0].split()[:7] == [
+        "RESOURCE",
+        "ACCOUNT",
+        "REGION",
+        "CONTROL",
+        "CATEGORY",
+        "SEVERITY",
+        "STATUS",
+    ]
+    assert lines[1].split()[:7] == [
+        "exposed",
+        LOCAL_ACCOUNT,
+        REGION,
+        "MSK.4",
+        "SECURITY",
+        "CRITICAL",
+        "FAILED",
+    ]
+    assert lines[-3].startswith("6 clusters: ")
+    assert lines[-2].startswith("failed by category: security: ")
+    assert "resilience: 1 LOW, 1 MEDIUM" in lines[-2]  # legacy: two zones, unprotected storage
     assert lines[-1].endswith("AWS API calls")
 
 

@@ -23,8 +23,8 @@ def test_the_page_shows_every_failed_finding_in_a_browser(fleet, tmp_path):
     assert distinct_colours(rendered.screenshot) > 16, "a page of text and colours, not blank"
     dom = Page(rendered.dom)
     clusters = {section.text.split()[0]: section.text for section in dom.all("section", "cluster")}
-    assert set(clusters) == {c["name"] for c in report["clusters"]}
-    failed = [(c["name"], f) for c in report["clusters"] for f in c["findings"]]
+    assert set(clusters) == {c["name"] for c in report["resources"]}
+    failed = [(c["name"], f) for c in report["resources"] for f in c["findings"]]
     failed = [(name, f) for name, f in failed if f["status"] == "FAILED"]
     assert len(failed) > 10
     for name, finding in failed:
@@ -36,7 +36,9 @@ def test_the_page_shows_every_failed_finding_in_a_browser(fleet, tmp_path):
         assert dom.by_id(f"failed-{severity}").text == str(count)
     for status, count in summary["findings"].items():
         assert dom.by_id(f"status-{status}").text == str(count)
-    assert dom.by_id("category-security-FAILED").text == str(summary["findings"]["FAILED"])
+    for category in ("SECURITY", "RESILIENCE"):
+        failed_in_category = sum(f["category"] == category for _, f in failed)
+        assert dom.by_id(f"category-{category.lower()}-FAILED").text == str(failed_in_category)
     assert "hidden" not in dom.by_id("filter").attrs, "the page's script ran"
 
 

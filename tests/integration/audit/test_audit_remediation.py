@@ -96,7 +96,7 @@ def test_each_allowed_control_is_fixed_one_change_at_a_time(
     assert hands_off["EnhancedMonitoring"] == "DEFAULT"
     statuses = {
         (c["name"], f["control"]): f["status"]
-        for c in stored_report()["clusters"]
+        for c in stored_report()["resources"]
         for f in c["findings"]
     }
     for fixed in [("public", "MSK.4"), ("public", "MSK.2"), ("public", "AUTOPILOT.3")]:

@@ -18,8 +18,8 @@ EXPECTED = {
     "legacy": [F, F, P, F, F, F, F, F, F, F, NA, F, F, F],
     "exposed": [P, P, F, P, P, P, P, P, F, P, NA, P, P, P],
     "leaky-scram": [P, P, P, P, P, P, P, P, P, P, F, P, P, P],
-    "express": [P, P, P, P, P, P, P, P, P, P, NA, P, NA, P],
-    "stream": [NA, NA, NA, NA, NA, NA, NA, NA, P, P, NA, NA, NA, NA],
+    "express": [P, P, P, P, P, P, P, P, P, P, NA, P, P, P],
+    "stream": [NA, NA, P, P, P, F, F, NA, P, P, NA, P, P, NA],
 }
 
 
@@ -45,11 +45,11 @@ def test_details_say_what_is_wrong(fleet, invoke, stored_report):
 
     details = {
         (c["name"], f["control"]): f["detail"]
-        for c in stored_report()["clusters"]
+        for c in stored_report()["resources"]
         for f in c["findings"]
     }
     assert "9092, 9094, 9096, 9098" in details["legacy", "AUTOPILOT.5"]
-    assert "9192" in details["exposed", "AUTOPILOT.5"]  # all traffic from ::/0
+    assert "9198" in details["exposed", "AUTOPILOT.5"]  # all traffic from ::/0, public listeners
     assert "AmazonMSK_leaky-scram_bob" in details["leaky-scram", "AUTOPILOT.7"]
     assert details["legacy", "AUTOPILOT.6"].endswith("Everyone")
     assert "3.3.1 is DEPRECATED" in details["legacy", "AUTOPILOT.4"]

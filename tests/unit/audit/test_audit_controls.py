@@ -2,6 +2,7 @@
 ListClustersV2's, with the extra data given directly."""
 
 import copy
+import ipaddress
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -12,7 +13,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from msk_autopilot.audit.controls import (
-    BROKER_PORTS,
     CLUSTER_POLICY,
     CONTROLS,
     KAFKA_VERSIONS,
@@ -20,11 +20,16 @@ from msk_autopilot.audit.controls import (
     SCALING_POLICIES,
     SCRAM_SECRETS,
     SECURITY_GROUPS,
+    Category,
+    ClusterKind,
     DataUnavailable,
     FindingSeverity,
     IpPermission,
+    ScramSecrets,
     Status,
+    Subject,
 )
+from msk_autopilot.audit.controls.network import PROVISIONED_PORTS
 from msk_autopilot.msk import ClusterSnapshot
 
 ARN = "arn:aws:kafka:us-east-1:123456789012:cluster/orders/5c9a6e0a-1c2d-4f7e-9a31-2b8f0d4e6a11-2"
@@ -95,7 +100,7 @@ class Facts:
             "keys": {"arn:aws:kms:us-east-1:1:key/cmk": "CUSTOMER"},
             "groups": {"sg-1": []},
             "policy": None,
-            "weak_secrets": [],
+            "scram": ScramSecrets(associated=1),
             "versions": {"3.6.0": "ACTIVE"},
             "scaled": set(),
             **data,
@@ -132,8 +137,8 @@ class Facts:
     def cluster_policy(self, cluster_arn: str) -> Mapping[str, Any] | None:
         return self._get("policy", CLUSTER_POLICY.name)
 
-    def scram_secrets_without_customer_key(self, cluster_arn: str) -> Sequence[str]:
-        return self._get("weak_secrets", SCRAM_SECRETS.name)
+    def scram_secrets(self, cluster_arn: str) -> ScramSecrets:
+        return self._get("scram", SCRAM_SECRETS.name)
 
     def kafka_version_status(self, version: str) -> str | None:
         return self._get("versions", KAFKA_VERSIONS.name).get(version)
@@ -177,13 +182,64 @@ def test_a_well_configured_cluster_passes_everything():
     )
 
 
-def test_serverless_clusters_are_not_applicable_except_network_and_policy():
+# Each control's category and the cluster kinds it judges (checked, or fixed by MSK).
+ALL_KINDS = ("Standard", "Express", "Serverless")
+PROVISIONED_KINDS = ("Standard", "Express")
+DECLARED = {
+    "MSK.1": ("SECURITY", PROVISIONED_KINDS),
+    "MSK.2": ("SECURITY", PROVISIONED_KINDS),
+    "MSK.4": ("SECURITY", ALL_KINDS),
+    "MSK.6": ("SECURITY", ALL_KINDS),
+    "AUTOPILOT.1": ("SECURITY", ALL_KINDS),
+    "AUTOPILOT.2": ("SECURITY", ALL_KINDS),
+    "AUTOPILOT.3": ("SECURITY", ALL_KINDS),
+    "AUTOPILOT.4": ("SECURITY", PROVISIONED_KINDS),
+    "AUTOPILOT.5": ("SECURITY", ALL_KINDS),
+    "AUTOPILOT.6": ("SECURITY", ALL_KINDS),
+    "AUTOPILOT.7": ("SECURITY", PROVISIONED_KINDS),
+    "AUTOPILOT.8": ("SECURITY", ALL_KINDS),
+    "AUTOPILOT.9": ("RESILIENCE", ALL_KINDS),
+    "AUTOPILOT.10": ("RESILIENCE", PROVISIONED_KINDS),
+}
+
+
+def test_every_control_declares_its_category_and_cluster_kinds():
+    assert {
+        c: (control.category.value, control.kinds) for c, control in CONTROLS.items()
+    } == DECLARED
+    assert all(control.subject is Subject.CLUSTER for control in CONTROLS.values())
+
+
+def test_a_clusters_kind_comes_from_its_snapshot():
+    assert ClusterKind.of(cluster()) is ClusterKind.STANDARD
+    express = cluster(Provisioned__BrokerNodeGroupInfo__InstanceType="express.m7g.large")
+    assert ClusterKind.of(express) is ClusterKind.EXPRESS
+    assert ClusterKind.of(ClusterSnapshot.from_api(SERVERLESS)) is ClusterKind.SERVERLESS
+
+
+def test_serverless_clusters_get_the_verdict_of_what_msk_fixes():
     snapshot = ClusterSnapshot.from_api(SERVERLESS)
-    statuses = {c: verdict(c, snapshot).status for c in CONTROLS}
-    assert {c for c, s in statuses.items() if s is not Status.NOT_APPLICABLE} == {
-        "AUTOPILOT.5",
-        "AUTOPILOT.6",
+    results = {c: verdict(c, snapshot) for c in CONTROLS}
+    assert {c: r.status.value for c, r in results.items()} == {
+        "MSK.1": "NOT_APPLICABLE",
+        "MSK.2": "NOT_APPLICABLE",
+        "MSK.4": "PASSED",
+        "MSK.6": "PASSED",
+        "AUTOPILOT.1": "PASSED",
+        "AUTOPILOT.2": "FAILED",
+        "AUTOPILOT.3": "FAILED",
+        "AUTOPILOT.4": "NOT_APPLICABLE",
+        "AUTOPILOT.5": "PASSED",
+        "AUTOPILOT.6": "PASSED",
+        "AUTOPILOT.7": "NOT_APPLICABLE",
+        "AUTOPILOT.8": "PASSED",
+        "AUTOPILOT.9": "PASSED",
+        "AUTOPILOT.10": "NOT_APPLICABLE",
     }
+    assert "IAM" in results["MSK.6"].detail
+    assert "MSK fixes it" in results["MSK.6"].detail
+    assert "no customer managed key" in results["AUTOPILOT.2"].detail
+    assert results["MSK.1"].detail == "Serverless clusters have no such setting"
 
 
 @pytest.mark.parametrize(
@@ -239,6 +295,12 @@ def test_serverless_clusters_are_not_applicable_except_network_and_policy():
         ("AUTOPILOT.8", "Provisioned__ClientAuthentication__Sasl__Scram__Enabled", False, "FAILED"),
         (
             "AUTOPILOT.8",
+            "Provisioned__ClientAuthentication__Unauthenticated__Enabled",
+            True,
+            "FAILED",
+        ),
+        (
+            "AUTOPILOT.8",
             "Provisioned__ClientAuthentication__Tls",
             {"Enabled": True, "CertificateAuthorityArnList": ["arn:ca"]},
             "PASSED",
@@ -247,7 +309,7 @@ def test_serverless_clusters_are_not_applicable_except_network_and_policy():
             "AUTOPILOT.9",
             "Provisioned__BrokerNodeGroupInfo__InstanceType",
             "express.m7g.large",
-            "NOT_APPLICABLE",
+            "PASSED",
         ),
         (
             "AUTOPILOT.10",
@@ -339,9 +401,29 @@ def test_a_version_without_a_published_end_passes():
 
 
 def test_weak_scram_secrets_are_named():
-    result = verdict("AUTOPILOT.7", weak_secrets=["AmazonMSK_orders_alice"])
+    weak = ScramSecrets(associated=2, without_customer_key=("AmazonMSK_orders_alice",))
+    result = verdict("AUTOPILOT.7", scram=weak)
     assert result.status is Status.FAILED
     assert result.detail.endswith("AmazonMSK_orders_alice")
+
+
+def test_a_scram_cluster_without_a_secret_is_not_a_pass():
+    result = verdict("AUTOPILOT.7", scram=ScramSecrets(associated=0))
+    assert result.status is Status.NOT_AVAILABLE
+    assert "no secret is associated" in result.detail
+
+
+def test_mixed_authentication_with_unauthenticated_access_fails_and_says_why():
+    mixed = cluster(
+        Provisioned__ClientAuthentication__Unauthenticated__Enabled=True,
+        Provisioned__ClientAuthentication__Sasl__Iam__Enabled=True,
+    )
+    result = verdict("AUTOPILOT.8", mixed)
+    assert (result.status, result.detail) == (
+        Status.FAILED,
+        "IAM, SASL/SCRAM are on, but unauthenticated access is on too: "
+        "unauthenticated clients are still accepted",
+    )
 
 
 def test_storage_is_protected_by_opt_in_or_by_a_scaling_policy():
@@ -367,7 +449,8 @@ def world(protocol="tcp", low=9092, high=9092, v6=False):
         ([world()], "FAILED"),
         ([world(low=9000, high=9100)], "FAILED"),
         ([world(low=2181, high=2181)], "FAILED"),
-        ([world(low=9195, high=9195)], "FAILED"),
+        ([world(low=20098, high=20098)], "FAILED"),
+        ([world(low=9194, high=9198)], "PASSED"),  # no public listener while public access is off
         ([world(protocol="-1", v6=True)], "FAILED"),
         ([world(protocol="6", low=9098, high=9098)], "FAILED"),
         ([world(low=443, high=443)], "PASSED"),
@@ -401,7 +484,7 @@ def test_a_missing_group_is_not_available_unless_another_is_open():
 def test_a_tcp_rule_fails_exactly_when_its_range_holds_a_broker_port(low, span):
     high = min(low + span, 65535)
     result = verdict("AUTOPILOT.5", groups={"sg-1": [world(low=low, high=high)]})
-    exposed = any(low <= port <= high for port in BROKER_PORTS)
+    exposed = any(low <= port <= high for port in PROVISIONED_PORTS)
     assert result.status is (Status.FAILED if exposed else Status.PASSED)
 
 
@@ -421,6 +504,27 @@ def test_a_tcp_rule_fails_exactly_when_its_range_holds_a_broker_port(low, span):
                 "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-1"}},
             },
             "PASSED",
+        ),
+        *(
+            (
+                {"Effect": "Allow", "Principal": "*", "Condition": condition},
+                status,
+            )
+            for condition, status in [
+                ({"StringEquals": {"aws:PrincipalAccount": "111122223333"}}, "PASSED"),
+                ({"StringEquals": {"AWS:SourceAccount": ["111122223333"]}}, "PASSED"),
+                ({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/*"}}, "PASSED"),
+                ({"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "o-1/r-1/*"}}, "PASSED"),
+                ({"StringEquals": {"aws:PrincipalOrgID": "*"}}, "FAILED"),
+                ({"StringLike": {"aws:PrincipalAccount": ["1111", "*"]}}, "FAILED"),
+                ({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/app"}}, "FAILED"),
+                ({"StringNotEquals": {"aws:PrincipalAccount": "111122223333"}}, "FAILED"),
+                ({"StringEqualsIfExists": {"aws:PrincipalOrgID": "o-1"}}, "FAILED"),
+                ({"ForAllValues:StringEquals": {"aws:PrincipalOrgPaths": "o-1/"}}, "FAILED"),
+                ({"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}, "FAILED"),
+                ({"Bool": {"aws:SecureTransport": "true"}}, "FAILED"),
+                ({"StringEquals": {"aws:SourceVpce": "vpce-1"}}, "FAILED"),
+            ]
         ),
     ],
 )
@@ -455,3 +559,86 @@ def test_controls_read_only_the_data_they_declare(control, snapshot):
 def test_severity_ranks():
     assert [s.rank for s in FindingSeverity] == [0, 1, 2, 3]
     assert FindingSeverity.CRITICAL.rank > FindingSeverity.HIGH.rank
+
+
+def group_from(cidr: str, low: int = 9098, high: int = 9098) -> dict[str, Any]:
+    key, field = ("Ipv6Ranges", "CidrIpv6") if ":" in cidr else ("IpRanges", "CidrIp")
+    return {"IpProtocol": "tcp", "FromPort": low, "ToPort": high, key: [{field: cidr}]}
+
+
+@pytest.mark.parametrize(
+    ("cidr", "status"),
+    [
+        ("0.0.0.0/0", "FAILED"),
+        ("0.0.0.0/1", "FAILED"),
+        ("128.0.0.0/1", "FAILED"),
+        ("8.0.0.0/7", "FAILED"),
+        ("8.8.8.8/7", "FAILED"),  # host bits set: EC2 keeps what the rule admits, a /7
+        ("52.0.0.0/15", "FAILED"),
+        ("52.0.0.0/16", "PASSED"),  # one organization's block
+        ("203.0.113.0/24", "PASSED"),
+        ("10.0.0.0/8", "PASSED"),
+        ("172.16.0.0/12", "PASSED"),
+        ("::/0", "FAILED"),
+        ("2000::/3", "FAILED"),
+        ("2600::/31", "FAILED"),
+        ("2600::/32", "PASSED"),
+        ("fc00::/7", "PASSED"),
+        ("fe80::/10", "PASSED"),
+    ],
+)
+def test_public_sources_are_judged_by_breadth(cidr, status):
+    assert verdict("AUTOPILOT.5", groups={"sg-1": [group_from(cidr)]}).status == status
+
+
+@given(prefix=st.integers(0, 32), address=st.integers(0, 2**32 - 1))
+def test_an_ipv4_source_fails_when_it_admits_more_than_a_16_of_public_space(prefix, address):
+    network = ipaddress.IPv4Network((address, prefix), strict=False)
+    private = [ipaddress.IPv4Network(b) for b in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
+    result = verdict("AUTOPILOT.5", groups={"sg-1": [group_from(str(network))]}).status
+    if prefix >= 16 or any(network.subnet_of(block) for block in private):
+        assert result is Status.PASSED  # at most a /16, or no public address at all
+    multicast_and_reserved = ipaddress.IPv4Network("224.0.0.0/3")
+    if prefix <= 4 and not network.subnet_of(multicast_and_reserved):
+        assert result is Status.FAILED  # any other /4 leaves far more than a /16 public
+
+
+@given(prefix=st.integers(0, 32), address=st.integers(0, 2**32 - 1))
+def test_widening_a_source_never_turns_a_failure_into_a_pass(prefix, address):
+    network = ipaddress.IPv4Network((address, prefix), strict=False)
+    wider = network.supernet() if prefix else network
+    narrow = verdict("AUTOPILOT.5", groups={"sg-1": [group_from(str(network))]}).status
+    wide = verdict("AUTOPILOT.5", groups={"sg-1": [group_from(str(wider))]}).status
+    if narrow is Status.FAILED:
+        assert wide is Status.FAILED
+
+
+@given(prefix=st.integers(0, 128), address=st.integers(0, 2**128 - 1))
+def test_an_ipv6_source_fails_when_it_admits_more_than_a_32_of_global_unicast(prefix, address):
+    network = ipaddress.IPv6Network((address, prefix), strict=False)
+    result = verdict("AUTOPILOT.5", groups={"sg-1": [group_from(str(network))]}).status
+    global_unicast = ipaddress.IPv6Network("2000::/3")
+    if prefix >= 32 or not network.overlaps(global_unicast):
+        assert result is Status.PASSED
+    if prefix <= 16 and network.overlaps(global_unicast):
+        assert result is Status.FAILED  # a /16 of 2000::/3 is far more than a /32
+
+
+def test_only_the_ports_the_clusters_kind_uses_count():
+    serverless = ClusterSnapshot.from_api(SERVERLESS)
+    plaintext = {"sg-1": [world(low=9092, high=9092)]}
+    assert verdict("AUTOPILOT.5", serverless, groups=plaintext).status is Status.PASSED
+    iam = verdict("AUTOPILOT.5", serverless, groups={"sg-1": [world(protocol="-1")]})
+    assert (iam.status, iam.detail) == (Status.FAILED, "open to the internet: sg-1 ports 9098")
+    public = cluster(
+        Provisioned__BrokerNodeGroupInfo__ConnectivityInfo__PublicAccess__Type=(
+            "SERVICE_PROVIDED_EIPS"
+        )
+    )
+    listener = {"sg-1": [world(low=9196, high=9196)]}
+    assert verdict("AUTOPILOT.5", public, groups=listener).status is Status.FAILED
+    assert verdict("AUTOPILOT.5", groups=listener).status is Status.PASSED
+
+
+def test_categories_are_security_or_resilience():
+    assert {c.category for c in CONTROLS.values()} == set(Category)

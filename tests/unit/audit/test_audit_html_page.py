@@ -5,7 +5,7 @@ from html_page import Page
 
 from msk_autopilot.audit.controls import FindingSeverity, Status
 from msk_autopilot.audit.html_report import render_html
-from msk_autopilot.audit.report import AuditReport, ClusterAudit, Finding, TargetError
+from msk_autopilot.audit.report import AuditReport, Finding, ResourceAudit, TargetError
 
 NONE = "\N{EN DASH}"  # an empty list of clusters
 HOSTILE = '<script>document.title="owned"</script><img src=x onerror=alert(1)>'
@@ -22,8 +22,8 @@ def finding(control: str, status: Status, severity: FindingSeverity, detail: str
     )
 
 
-def cluster(name: str, *findings: Finding) -> ClusterAudit:
-    return ClusterAudit(
+def cluster(name: str, *findings: Finding) -> ResourceAudit:
+    return ResourceAudit(
         arn=f"arn:aws:kafka:us-east-1:123456789012:cluster/{name}/uuid-1",
         name=name,
         region="us-east-1",
@@ -36,7 +36,7 @@ def hand_made_report() -> AuditReport:
     return AuditReport(
         generated_at="2026-11-24T10:00:00Z",
         api_calls=42,
-        clusters=[
+        resources=[
             cluster(
                 "orders",
                 finding("MSK.4", Status.FAILED, FindingSeverity.CRITICAL, "public access is on"),

@@ -3,12 +3,13 @@
 Read-only: it changes nothing, imports nothing into Security Hub and writes no report to S3
 (--html writes the report as one self-contained HTML page, beside the chosen --format). It
 audits every cluster of each --region (default: the profile's Region) in the current
-credentials' account and in each --account-role's account (assumed through STS), or only
---cluster. The storage-protection control reads the opt-in tag key from OPT_IN_TAG_KEY
+credentials' account and in each --account-role's account (assumed through STS), and each
+account and Region itself, or only --cluster. Every finding has a category: SECURITY or
+RESILIENCE. The storage-protection control reads the opt-in tag key from OPT_IN_TAG_KEY
 (default msk-autopilot:managed), like the functions.
 
-Exit status: 0 audited; 1 a FAILED finding is at least as severe as --fail-on; 2 bad arguments,
-no credentials, or an account or Region that could not be listed (the audit is incomplete).
+Exit status: 0 audited; 1 a FAILED finding matches a --fail-on threshold; 2 bad arguments, no
+credentials, or an account or Region that could not be listed (the audit is incomplete).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from msk_autopilot_local.audit_table import findings_table
 from msk_autopilot_local.cli.options import Subparsers, add_command, aws_region, cluster_arn
@@ -31,7 +32,26 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 SEVERITIES = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
+CATEGORIES = ("SECURITY", "RESILIENCE")
 DEFAULT_OPT_IN_TAG_KEY = "msk-autopilot:managed"
+
+
+class FailOn(NamedTuple):
+    """A --fail-on threshold: a severity, in one category or (None) in any."""
+
+    category: str | None
+    severity: str
+
+
+def fail_on(text: str) -> FailOn:
+    """[CATEGORY:]SEVERITY, case-insensitive: HIGH, security:HIGH, resilience:medium."""
+    category, _, severity = text.upper().rpartition(":")
+    if severity not in SEVERITIES or category not in ("", *CATEGORIES):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not [CATEGORY:]SEVERITY (categories {', '.join(CATEGORIES)}; "
+            f"severities {', '.join(SEVERITIES)})"
+        )
+    return FailOn(category or None, severity)
 
 
 def _account_of(arn: str) -> str:
@@ -133,10 +153,13 @@ def _run(args: argparse.Namespace) -> int:
         )
     if report.errors:
         return 2
-    if args.fail_on:
-        threshold = FindingSeverity(args.fail_on).rank
+    for threshold in args.fail_on or ():
+        rank = FindingSeverity(threshold.severity).rank
         if any(
-            f.status is Status.FAILED and f.severity.rank >= threshold for _, f in report.findings()
+            f.status is Status.FAILED
+            and f.severity.rank >= rank
+            and threshold.category in (None, f.category)
+            for _, f in report.findings()
         ):
             return 1
     return 0
@@ -178,7 +201,12 @@ def register(subparsers: Subparsers) -> None:
     )
     parser.add_argument(
         "--fail-on",
-        choices=SEVERITIES,
-        metavar="SEVERITY",
-        help=f"exit 1 when a finding of this severity or worse fails ({', '.join(SEVERITIES)})",
+        action="append",
+        type=fail_on,
+        metavar="[CATEGORY:]SEVERITY",
+        help=(
+            "exit 1 when a finding of this severity or worse fails, in any category or only in "
+            f"CATEGORY ({', '.join(CATEGORIES)}; severities {', '.join(SEVERITIES)}; "
+            "case-insensitive); repeatable: --fail-on security:high --fail-on resilience:critical"
+        ),
     )

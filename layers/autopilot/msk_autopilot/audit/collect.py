@@ -9,9 +9,9 @@ for the run (failures too, so a denied call is not repeated for every cluster):
 - Kafka versions: one ListKafkaVersions; scaling policies: one DescribeScalingPolicies
   (ServiceNamespace kafka), asked only for clusters not opted in to msk-autopilot;
 - SCRAM secrets: one ListSecrets (names starting AmazonMSK_, the prefix MSK requires, in the
-  cluster's account and Region, so the list holds every secret a cluster can use). Only if one of
-  them is not under a customer managed key does ListScramSecrets run, per SCRAM cluster, to find
-  which clusters use it;
+  cluster's account and Region, so the list holds every secret a cluster can use). Unless there
+  is none, ListScramSecrets runs once per SCRAM cluster: which secrets it uses, and whether it
+  uses any (a SCRAM cluster without a secret has nothing to judge, which is not a pass);
 - cluster policies: GetClusterPolicy per cluster, the one call AWS offers no list form of.
 
 Every call through `AuditTarget.client` is counted (a botocore `before-call` hook) into the
@@ -31,7 +31,15 @@ from typing import Any
 import msgspec
 from botocore.exceptions import BotoCoreError, ClientError
 
-from msk_autopilot.audit.controls import DataUnavailable, IpPermission, security_group_ids
+from msk_autopilot.audit.controls import (
+    AccountRegion,
+    AuditedResource,
+    DataUnavailable,
+    IpPermission,
+    ScramSecrets,
+    Subject,
+    security_group_ids,
+)
 from msk_autopilot.aws import ClientFactory, error_code, error_message, pages
 from msk_autopilot.msk import ClusterSnapshot
 
@@ -107,9 +115,26 @@ class UnreadableCluster(msgspec.Struct, frozen=True):
 
 
 class RegionInventory(msgspec.Struct, frozen=True):
+    """What one account and Region holds to audit. `complete` is False for an event run's one
+    cluster: account-level subjects are then left to the full runs."""
+
     target: AuditTarget
     clusters: list[ClusterSnapshot]
     unreadable: list[UnreadableCluster] = msgspec.field(default_factory=list)
+    complete: bool = True
+
+    def resources(self) -> list[AuditedResource]:
+        """Every resource to evaluate, each with its subject (a new subject's resources, such
+        as MSK Connect connectors, join here once collected)."""
+        found = [
+            AuditedResource(Subject.CLUSTER, c.cluster_arn, c.cluster_name, c)
+            for c in self.clusters
+        ]
+        if self.complete:
+            scope = AccountRegion(self.target.account, self.target.region)
+            name = f"{scope.account}/{scope.region}"
+            found.append(AuditedResource(Subject.ACCOUNT_REGION, scope.resource_id, name, scope))
+        return found
 
 
 def _snapshot(info: Mapping[str, Any]) -> ClusterSnapshot | UnreadableCluster:
@@ -146,14 +171,14 @@ def describe_one(target: AuditTarget, cluster_arn: str) -> RegionInventory:
         info = target.client("kafka").describe_cluster_v2(ClusterArn=cluster_arn)["ClusterInfo"]
     except ClientError as error:
         if error_code(error) == "NotFoundException":
-            return RegionInventory(target, [])
+            return RegionInventory(target, [], complete=False)
         raise
     snapshot = _snapshot(info)
     if isinstance(snapshot, UnreadableCluster):
-        return RegionInventory(target, [], [snapshot])
+        return RegionInventory(target, [], [snapshot], complete=False)
     if snapshot.state == "DELETING":
-        return RegionInventory(target, [])
-    return RegionInventory(target, [snapshot])
+        return RegionInventory(target, [], complete=False)
+    return RegionInventory(target, [snapshot], complete=False)
 
 
 class _Once[T]:
@@ -290,14 +315,15 @@ class RegionEvidence:
 
     # --- SCRAM secrets -----------------------------------------------------------------------
 
-    def scram_secrets_without_customer_key(self, cluster_arn: str) -> Sequence[str]:
+    def scram_secrets(self, cluster_arn: str) -> ScramSecrets:
         secrets = self._secrets.get()
+        if not secrets:
+            return ScramSecrets(associated=0)  # MSK associates only AmazonMSK_ secrets
         problems = {arn: self._secret_key_problem(secret) for arn, secret in secrets.items()}
         doubtful = {arn: problem for arn, problem in problems.items() if problem is not None}
-        if not doubtful:
-            return []  # every secret MSK could use is under a customer managed key
+        associated = self._associated_secrets(cluster_arn)
         weak: list[str] = []
-        for arn in self._associated_secrets(cluster_arn):
+        for arn in associated:
             if arn not in secrets:
                 raise DataUnavailable(f"associated secret {arn} is not in Secrets Manager")
             problem = doubtful.get(arn)
@@ -306,7 +332,7 @@ class RegionEvidence:
             if isinstance(problem, DataUnavailable):
                 raise DataUnavailable(f"secret {secrets[arn].name}: {problem.reason}")
             weak.append(secrets[arn].name)
-        return weak
+        return ScramSecrets(associated=len(associated), without_customer_key=tuple(weak))
 
     def _secret_key_problem(self, secret: _Secret) -> str | DataUnavailable | None:
         """Why the secret's key is not customer managed (a manager, or why it is unknown)."""

@@ -1,8 +1,18 @@
 """Audit findings in the AWS Security Finding Format (ASFF), and their lifecycle in Security Hub.
 
-One finding per cluster and control, with the stable Id "<cluster ARN>/<control ID>", so every
-run updates the same finding (BatchImportFindings, at most 100 per call, in the cluster's own
+One finding per resource and control, with the stable Id "<resource ARN>/<control ID>", so every
+run updates the same finding (BatchImportFindings, at most 100 per call, in the resource's own
 account and Region: Security Hub accepts a finding only from the account it names).
+
+- Resources[].Type by subject: AwsMskCluster; Other for an MSK Connect connector (ASFF has no
+  type for it: Other, with its CloudFormation type in Details.Other, as asff-resourcedetails-
+  other.html prescribes); AwsAccount for an account and Region (Id "AWS::::Account:<id>").
+- Types by category (ASFF Types taxonomy, securityhub-findings-format-type-taxonomy.html):
+  SECURITY is "Software and Configuration Checks/AWS Security Best Practices"; RESILIENCE is
+  the namespace "Software and Configuration Checks" alone (the taxonomy allows a partial path,
+  and none of its categories fits: not a vulnerability, a security practice or a regulatory
+  standard) with "Effects/Denial of Service", the effect such a failure has: the cluster stops
+  serving (a full disk, a lost zone).
 
 - PASSED and FAILED are the finding's Compliance.Status.
 - NOT_AVAILABLE (the check could not run) is Compliance.Status NOT_AVAILABLE with a StatusReason.
@@ -23,12 +33,12 @@ from typing import Any
 
 import msgspec
 
-from msk_autopilot.audit.controls import Status
-from msk_autopilot.audit.report import ClusterAudit, Finding
+from msk_autopilot.audit.controls import Category, Status, Subject
+from msk_autopilot.audit.report import Finding, ResourceAudit
 
 __all__ = [
     "BATCH_LIMIT",
-    "FINDING_TYPE",
+    "FINDING_TYPES",
     "PublishResult",
     "SecurityHubPublisher",
     "asff_finding",
@@ -37,7 +47,11 @@ __all__ = [
 ]
 
 BATCH_LIMIT = 100  # findings per BatchImportFindings / BatchUpdateFindings call
-FINDING_TYPE = "Software and Configuration Checks/AWS Security Best Practices"
+FINDING_TYPES: dict[Category, tuple[str, ...]] = {
+    Category.SECURITY: ("Software and Configuration Checks/AWS Security Best Practices",),
+    Category.RESILIENCE: ("Software and Configuration Checks", "Effects/Denial of Service"),
+}
+_CONNECTOR_TYPE = "AWS::KafkaConnect::Connector"
 SCHEMA_VERSION = "2018-10-08"
 _TITLE_LIMIT, _DESCRIPTION_LIMIT, _RECOMMENDATION_LIMIT = 256, 1024, 512
 
@@ -46,21 +60,39 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def finding_id(cluster_arn: str, control: str) -> str:
-    return f"{cluster_arn}/{control}"
+def finding_id(resource_arn: str, control: str) -> str:
+    return f"{resource_arn}/{control}"
 
 
-def product_arn(cluster: ClusterAudit) -> str:
+def _partition(resource: ResourceAudit) -> str:
+    # An account's Id ("AWS::::Account:<id>") names no partition; the commercial one is assumed.
+    fields = resource.arn.split(":")
+    return fields[1] if resource.arn.startswith("arn:") else "aws"
+
+
+def product_arn(resource: ResourceAudit) -> str:
     """The account's own "default" product, the one custom findings are imported under."""
-    partition = cluster.arn.split(":")[1]
     return (
-        f"arn:{partition}:securityhub:{cluster.region}:{cluster.account}:"
-        f"product/{cluster.account}/default"
+        f"arn:{_partition(resource)}:securityhub:{resource.region}:{resource.account}:"
+        f"product/{resource.account}/default"
     )
 
 
+def _resource(resource: ResourceAudit) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "Id": resource.arn,
+        "Partition": _partition(resource),
+        "Region": resource.region,
+    }
+    if resource.subject is Subject.CONNECTOR:
+        return {"Type": "Other", **entry, "Details": {"Other": {"Type": _CONNECTOR_TYPE}}}
+    if resource.subject is Subject.ACCOUNT_REGION:
+        return {"Type": "AwsAccount", **entry}
+    return {"Type": "AwsMskCluster", **entry}
+
+
 def asff_finding(
-    cluster: ClusterAudit, finding: Finding, *, observed_at: str, archived: bool = False
+    resource: ResourceAudit, finding: Finding, *, observed_at: str, archived: bool = False
 ) -> dict[str, Any] | None:
     """The ASFF form of a finding, or None for a NOT_APPLICABLE one (never imported)."""
     if finding.status is Status.NOT_APPLICABLE:
@@ -71,34 +103,29 @@ def asff_finding(
             {"ReasonCode": "DATA_UNAVAILABLE", "Description": _clip(finding.detail, 2048)}
         ]
     severity = {"Label": finding.severity.value, "Original": finding.severity.value}
+    types = list(FINDING_TYPES[finding.category])
     return {
         "SchemaVersion": SCHEMA_VERSION,
-        "Id": finding_id(cluster.arn, finding.control),
-        "ProductArn": product_arn(cluster),
+        "Id": finding_id(resource.arn, finding.control),
+        "ProductArn": product_arn(resource),
         "GeneratorId": f"msk-autopilot/{finding.control}",
-        "AwsAccountId": cluster.account,
-        "Types": [FINDING_TYPE],
+        "AwsAccountId": resource.account,
+        "Types": types,
         "CreatedAt": observed_at,
         "UpdatedAt": observed_at,
         "Severity": {"Label": finding.severity.value},
-        "FindingProviderFields": {"Severity": severity, "Types": [FINDING_TYPE]},
+        "FindingProviderFields": {"Severity": severity, "Types": types},
         "Title": _clip(f"{finding.control} {finding.title}", _TITLE_LIMIT),
-        "Description": _clip(f"{cluster.name}: {finding.detail}", _DESCRIPTION_LIMIT),
+        "Description": _clip(f"{resource.name}: {finding.detail}", _DESCRIPTION_LIMIT),
         "Remediation": {
             "Recommendation": {"Text": _clip(finding.remediation, _RECOMMENDATION_LIMIT)}
         },
         "ProductFields": {
             "msk-autopilot/ControlId": finding.control,
-            "msk-autopilot/ClusterName": cluster.name,
+            "msk-autopilot/Category": finding.category.value,
+            "msk-autopilot/ResourceName": resource.name,
         },
-        "Resources": [
-            {
-                "Type": "AwsMskCluster",
-                "Id": cluster.arn,
-                "Partition": cluster.arn.split(":")[1],
-                "Region": cluster.region,
-            }
-        ],
+        "Resources": [_resource(resource)],
         "Compliance": compliance,
         "RecordState": "ARCHIVED" if archived else "ACTIVE",
     }

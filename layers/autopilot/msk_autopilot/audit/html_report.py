@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from msk_autopilot.audit.controls import FindingSeverity, Status
 
 if TYPE_CHECKING:  # report.py renders pages with this module
-    from msk_autopilot.audit.report import AuditReport, ClusterAudit, Finding
+    from msk_autopilot.audit.report import AuditReport, Finding, ResourceAudit
 
 __all__ = ["render_html"]
 
@@ -73,13 +73,6 @@ def _text(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def _category(control_id: str) -> str:
-    """The category of the control in the registry (`CONTROLS[control_id]`), "security" for one a
-    stored report names but the registry no longer has. Controls declare no category yet (issue
-    18 adds it): until they do, every one is a security control."""
-    return "security"
-
-
 def _severity(severity: FindingSeverity) -> str:
     return f'<span class="sev sev-{severity.value}">{severity.value}</span>'
 
@@ -93,13 +86,18 @@ def _cluster_anchor(index: int) -> str:
     return f"cluster-{index}"
 
 
+def _scope(report: AuditReport) -> str:
+    others = len(report.resources) - len(report.clusters)
+    return f"{len(report.clusters)} clusters" + (f" and {others} other resources" if others else "")
+
+
 def _head(report: AuditReport) -> list[str]:
-    accounts = sorted({c.account for c in report.clusters} | {e.account for e in report.errors})
-    regions = sorted({c.region for c in report.clusters} | {e.region for e in report.errors})
+    accounts = sorted({c.account for c in report.resources} | {e.account for e in report.errors})
+    regions = sorted({c.region for c in report.resources} | {e.region for e in report.errors})
     parts = [
         "<h1>MSK security audit</h1>",
         f'<p class="meta">Generated <time id="generated-at">{_text(report.generated_at)}</time>'
-        f" &middot; {len(report.clusters)} clusters in "
+        f" &middot; {_scope(report)} in "
         f"{len(accounts)} account(s) ({_text(', '.join(accounts)) or 'none'}) and "
         f"{len(regions)} Region(s) ({_text(', '.join(regions)) or 'none'})"
         f" &middot; {report.api_calls} AWS API calls</p>",
@@ -123,7 +121,7 @@ def _summary(report: AuditReport) -> list[str]:
     statuses = Counter(f.status for f in findings)
     by_category: defaultdict[str, Counter[Status]] = defaultdict(Counter)
     for finding in findings:
-        by_category[_category(finding.control)][finding.status] += 1
+        by_category[finding.category.value.lower()][finding.status] += 1
     parts = [
         "<h2>Summary</h2>",
         '<div class="summary">',
@@ -161,7 +159,7 @@ def _controls(report: AuditReport) -> list[str]:
     failing: defaultdict[str, list[int]] = defaultdict(list)
     unavailable: defaultdict[str, list[int]] = defaultdict(list)
     first: dict[str, Finding] = {}
-    for index, cluster in enumerate(report.clusters):
+    for index, cluster in enumerate(report.resources):
         for finding in cluster.findings:
             first.setdefault(finding.control, finding)
             if finding.status is Status.FAILED:
@@ -180,7 +178,7 @@ def _controls(report: AuditReport) -> list[str]:
         parts.append(
             f'<tr id="control-{_text(finding.control)}"><td class="mono">'
             f"{_text(finding.control)}</td><td>{_severity(finding.severity)}</td>"
-            f"<td>{_text(_category(finding.control))}</td><td>{_text(finding.title)}</td>"
+            f"<td>{_text(finding.category.value.lower())}</td><td>{_text(finding.title)}</td>"
             f"<td>{_cluster_links(report, failing[finding.control]) or '&ndash;'}</td>"
             f"<td>{_cluster_links(report, unavailable[finding.control]) or '&ndash;'}</td></tr>"
         )
@@ -190,7 +188,7 @@ def _controls(report: AuditReport) -> list[str]:
 
 def _cluster_links(report: AuditReport, indexes: Iterable[int]) -> str:
     return ", ".join(
-        f'<a href="#{_cluster_anchor(i)}">{_text(report.clusters[i].name)}</a>' for i in indexes
+        f'<a href="#{_cluster_anchor(i)}">{_text(report.resources[i].name)}</a>' for i in indexes
     )
 
 
@@ -212,7 +210,7 @@ _FINDINGS_HEADER = (
 )
 
 
-def _cluster(index: int, cluster: ClusterAudit) -> list[str]:
+def _cluster(index: int, cluster: ResourceAudit) -> list[str]:
     findings = sorted(
         cluster.findings,
         key=lambda f: (_STATUS_ORDER[f.status], -f.severity.rank, f.control),
@@ -223,7 +221,8 @@ def _cluster(index: int, cluster: ClusterAudit) -> list[str]:
         f'<section class="cluster" id="{_cluster_anchor(index)}">',
         f"<h3>{_text(cluster.name)}</h3>",
         f'<div class="meta mono">{_text(cluster.arn)}</div>',
-        f'<div class="meta">account {_text(cluster.account)} &middot; '
+        f'<div class="meta">{_text(cluster.subject.value)} &middot; '
+        f"account {_text(cluster.account)} &middot; "
         f"Region {_text(cluster.region)}</div>",
     ]
     if shown:
@@ -246,7 +245,7 @@ def _cluster(index: int, cluster: ClusterAudit) -> list[str]:
 def render_html(report: AuditReport) -> str:
     """The whole page for `report`."""
     clusters = sorted(
-        enumerate(report.clusters),
+        enumerate(report.resources),
         key=lambda item: (
             -max(
                 (f.severity.rank for f in item[1].findings if f.status is Status.FAILED),
@@ -259,12 +258,12 @@ def render_html(report: AuditReport) -> str:
         *_head(report),
         *_summary(report),
         *_controls(report),
-        "<h2>Clusters</h2>",
+        "<h2>Resources</h2>",
         '<input id="filter" type="search" placeholder="Filter clusters" hidden>',
         *(line for index, cluster in clusters for line in _cluster(index, cluster)),
     ]
-    if not report.clusters:
-        body.append("<p>No clusters were audited.</p>")
+    if not report.resources:
+        body.append("<p>Nothing was audited.</p>")
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'

@@ -27,7 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from msk_autopilot.audit.collect import describe_error
 from msk_autopilot.audit.controls import CONTROLS, Status
-from msk_autopilot.audit.report import ClusterAudit
+from msk_autopilot.audit.report import ResourceAudit
 from msk_autopilot.health.change import ChangeKind
 from msk_autopilot.msk import ClusterSnapshot, MskPort, UpdateStatus
 
@@ -175,7 +175,7 @@ class RemediationResult(msgspec.Struct, frozen=True):
 
 def remediate_cluster(
     cluster: ClusterSnapshot,
-    audit: ClusterAudit,
+    audit: ResourceAudit,
     *,
     allowed: frozenset[str],
     opt_in_tag_key: str,

@@ -3,16 +3,23 @@
 One JSON shape serves the command line's `--format json` and the report in S3::
 
     {"generated_at": ISO-8601, "api_calls": N,
-     "clusters": [{"arn", "name", "region", "account",
-                   "findings": [{"control", "status", "severity", "title", "detail",
-                                 "remediation"}]}],
-     "summary": {"clusters", "findings": {status: n}, "failed": {severity: n},
+     "resources": [{"subject", "arn", "name", "region", "account",
+                    "findings": [{"control", "category", "status", "severity", "title",
+                                  "detail", "remediation"}]}],
+     "controls": [{"id", "subject", "category", "severity", "title", "kinds"}],
+     "summary": {"clusters", "resources": {subject: n}, "findings": {status: n},
+                 "failed": {severity: n}, "failed_by_category": {category: {severity: n}},
                  "api_calls_by_operation": {...}, "errors": [{"account", "region", "error"}]}}
 
-The S3 object `latest.json` holds the newest known state of every audited cluster: a full run
-replaces the clusters of each account and Region it listed, an event run replaces one cluster.
-`latest.html` beside it is the same report as a page for people (html_report.py). The bucket is
-versioned, so older reports stay available as object versions.
+A resource entry's subject is "cluster", "connector" or "account-region" (whose arn is
+"AWS::::Account:<id>", one per Region). Documents written before subjects and categories
+existed (a "clusters" list, findings without a category) still read: their entries are
+clusters, their findings SECURITY, as those reports said.
+
+The S3 object `latest.json` holds the newest known state of every audited resource: a full run
+replaces the resources of each account and Region it listed, an event run replaces one cluster.
+`latest.html` beside it is the same report as a page for people (html_report.py). The bucket
+is versioned, so older reports stay available as object versions.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from typing import Any
 import msgspec
 from botocore.exceptions import ClientError
 
-from msk_autopilot.audit.controls import FindingSeverity, Status
+from msk_autopilot.audit.controls import CONTROLS, Category, FindingSeverity, Status, Subject
 from msk_autopilot.audit.html_report import render_html
 from msk_autopilot.aws import error_code
 from msk_autopilot.observability import logger
@@ -34,10 +41,10 @@ from msk_autopilot.observability import logger
 __all__ = [
     "AuditReport",
     "Change",
-    "ClusterAudit",
     "Finding",
     "ReportConflict",
     "ReportStore",
+    "ResourceAudit",
     "Scope",
     "TargetError",
     "changes_between",
@@ -46,6 +53,7 @@ __all__ = [
 
 class Finding(msgspec.Struct, frozen=True, kw_only=True):
     control: str
+    category: Category = Category.SECURITY
     status: Status
     severity: FindingSeverity
     title: str
@@ -53,7 +61,10 @@ class Finding(msgspec.Struct, frozen=True, kw_only=True):
     remediation: str
 
 
-class ClusterAudit(msgspec.Struct, frozen=True, kw_only=True):
+class ResourceAudit(msgspec.Struct, frozen=True, kw_only=True):
+    """The findings of one audited resource: a cluster, a connector, an account and Region."""
+
+    subject: Subject = Subject.CLUSTER
     arn: str
     name: str
     region: str
@@ -79,7 +90,8 @@ class _Summary(msgspec.Struct, kw_only=True):
 class _Document(msgspec.Struct, kw_only=True):
     generated_at: str
     api_calls: int = 0
-    clusters: list[ClusterAudit] = []
+    resources: list[ResourceAudit] = []
+    clusters: list[ResourceAudit] = []  # how reports before subjects listed their entries
     summary: _Summary = msgspec.field(default_factory=_Summary)
 
 
@@ -89,32 +101,45 @@ class Scope(msgspec.Struct, frozen=True):
     targets: frozenset[tuple[str, str]] = frozenset()  # (account, Region) listed completely
     cluster_arn: str | None = None
 
-    def covers(self, cluster: ClusterAudit) -> bool:
+    def covers(self, resource: ResourceAudit) -> bool:
         if self.cluster_arn is not None:
-            return cluster.arn == self.cluster_arn
-        return (cluster.account, cluster.region) in self.targets
+            return resource.arn == self.cluster_arn
+        return (resource.account, resource.region) in self.targets
 
 
 class AuditReport(msgspec.Struct):
     generated_at: str
     api_calls: int
-    clusters: list[ClusterAudit]
+    resources: list[ResourceAudit]
     errors: list[TargetError]
     api_calls_by_operation: Mapping[str, int]
 
-    def findings(self) -> Iterable[tuple[ClusterAudit, Finding]]:
-        return ((cluster, f) for cluster in self.clusters for f in cluster.findings)
+    @property
+    def clusters(self) -> list[ResourceAudit]:
+        return [r for r in self.resources if r.subject is Subject.CLUSTER]
 
-    def failed_by_severity(self) -> dict[str, int]:
-        failed = Counter(f.severity for _, f in self.findings() if f.status is Status.FAILED)
+    def findings(self) -> Iterable[tuple[ResourceAudit, Finding]]:
+        return ((resource, f) for resource in self.resources for f in resource.findings)
+
+    def failed_by_severity(self, category: Category | None = None) -> dict[str, int]:
+        failed = Counter(
+            f.severity
+            for _, f in self.findings()
+            if f.status is Status.FAILED and category in (None, f.category)
+        )
         return {severity.value: failed[severity] for severity in FindingSeverity}
 
     def summary(self) -> dict[str, Any]:
         statuses = Counter(f.status for _, f in self.findings())
+        subjects = Counter(r.subject for r in self.resources)
         return {
-            "clusters": len(self.clusters),
+            "clusters": subjects[Subject.CLUSTER],
+            "resources": {subject.value: subjects[subject] for subject in Subject},
             "findings": {status.value: statuses[status] for status in Status},
             "failed": self.failed_by_severity(),
+            "failed_by_category": {
+                category.value: self.failed_by_severity(category) for category in Category
+            },
             "api_calls_by_operation": dict(sorted(self.api_calls_by_operation.items())),
             "errors": msgspec.to_builtins(self.errors),
         }
@@ -123,7 +148,18 @@ class AuditReport(msgspec.Struct):
         return {
             "generated_at": self.generated_at,
             "api_calls": self.api_calls,
-            "clusters": msgspec.to_builtins(self.clusters),
+            "resources": msgspec.to_builtins(self.resources),
+            "controls": [
+                {
+                    "id": control.id,
+                    "subject": control.subject.value,
+                    "category": control.category.value,
+                    "severity": control.severity.value,
+                    "title": control.title,
+                    "kinds": list(control.kinds),
+                }
+                for control in CONTROLS.values()
+            ],
             "summary": self.summary(),
         }
 
@@ -135,20 +171,24 @@ class AuditReport(msgspec.Struct):
         except msgspec.ValidationError as error:
             raise ValueError(f"not an audit report: {error}") from None
         return cls(
-            parsed.generated_at, parsed.api_calls, parsed.clusters, parsed.summary.errors, {}
+            parsed.generated_at,
+            parsed.api_calls,
+            [*parsed.resources, *parsed.clusters],
+            parsed.summary.errors,
+            {},
         )
 
     def merged_into(self, previous: AuditReport | None, scope: Scope) -> AuditReport:
-        """The newest state of every cluster: this run's, and the previous report's outside
+        """The newest state of every resource: this run's, and the previous report's outside
         this run's scope (accounts and Regions it could not list stay as last seen)."""
         if previous is None:
             return self
-        kept = [cluster for cluster in previous.clusters if not scope.covers(cluster)]
+        kept = [resource for resource in previous.resources if not scope.covers(resource)]
         errors = self.errors if scope.cluster_arn is None else previous.errors
         return AuditReport(
             self.generated_at,
             self.api_calls,
-            sorted([*kept, *self.clusters], key=lambda c: (c.account, c.region, c.arn)),
+            sorted([*kept, *self.resources], key=lambda r: (r.account, r.region, r.arn)),
             errors,
             self.api_calls_by_operation,
         )
@@ -157,8 +197,9 @@ class AuditReport(msgspec.Struct):
 class Change(msgspec.Struct, frozen=True, kw_only=True):
     """A finding whose status differs from the previous report (None: absent there/here)."""
 
-    cluster_arn: str
-    cluster_name: str
+    subject: Subject
+    arn: str
+    name: str
     account: str
     region: str
     control: str
@@ -171,25 +212,30 @@ def changes_between(
     previous: AuditReport | None, current: AuditReport, scope: Scope
 ) -> list[Change]:
     """Findings within `scope` whose status changed, appeared or disappeared."""
+    # An account's resource Id is the same in every Region: a finding is keyed by Region too.
     before = {
-        (cluster.arn, f.control): (cluster, f)
-        for cluster, f in (previous.findings() if previous else ())
-        if scope.covers(cluster)
+        (resource.region, resource.arn, f.control): (resource, f)
+        for resource, f in (previous.findings() if previous else ())
+        if scope.covers(resource)
     }
-    after = {(cluster.arn, f.control): (cluster, f) for cluster, f in current.findings()}
+    after = {
+        (resource.region, resource.arn, f.control): (resource, f)
+        for resource, f in current.findings()
+    }
     found: list[Change] = []
     for key in sorted(before.keys() | after.keys()):
         old, new = before.get(key), after.get(key)
-        cluster, finding = new or before[key]
+        resource, finding = new or before[key]
         old_status = old[1].status if old else None
         new_status = new[1].status if new else None
         if old_status != new_status:
             found.append(
                 Change(
-                    cluster_arn=cluster.arn,
-                    cluster_name=cluster.name,
-                    account=cluster.account,
-                    region=cluster.region,
+                    subject=resource.subject,
+                    arn=resource.arn,
+                    name=resource.name,
+                    account=resource.account,
+                    region=resource.region,
                     control=finding.control,
                     severity=finding.severity,
                     before=old_status,

@@ -1,7 +1,8 @@
 """Running the audit: the engine (`audit`) and the security auditor function's whole run.
 
-`audit` lists the clusters of every target (an account and Region), evaluates every control on
-each and returns the report; the command line uses it as it is. `SecurityAuditor` adds what the
+`audit` lists the resources of every target (an account and Region: its clusters, and the
+account and Region itself), evaluates every control of each resource's subject on it and returns
+the report; the command line uses it as it is. `SecurityAuditor` adds what the
 Lambda function does around it: targets from settings (member accounts through STS), allowed
 remediations, Security Hub findings, the report in S3, an SNS summary when something changed,
 and EMF metrics. A failure in one account or Region, or of one check, is reported in the run's
@@ -28,7 +29,15 @@ from msk_autopilot.audit.collect import (
     describe_one,
     list_clusters,
 )
-from msk_autopilot.audit.controls import CONTROLS, Control, FindingSeverity, Status, Verdict
+from msk_autopilot.audit.controls import (
+    CONTROLS,
+    AuditedResource,
+    Control,
+    FindingSeverity,
+    Status,
+    Subject,
+    Verdict,
+)
 from msk_autopilot.audit.findings import SecurityHubPublisher, asff_finding
 from msk_autopilot.audit.remediate import (
     RemediationContext,
@@ -39,10 +48,10 @@ from msk_autopilot.audit.remediate import (
 from msk_autopilot.audit.report import (
     AuditReport,
     Change,
-    ClusterAudit,
     Finding,
     ReportConflict,
     ReportStore,
+    ResourceAudit,
     Scope,
     TargetError,
     changes_between,
@@ -90,7 +99,7 @@ _NOTIFIED_REMEDIATIONS = frozenset(
 _LISTED_CHANGES = 50  # per list, so an SNS message stays far below its 256 KB limit
 
 type Progress = Callable[[int, int], None]
-"""Called with (clusters audited, clusters found) after each cluster."""
+"""Called with (resources audited, resources found) after each resource."""
 
 
 class AuditRun(msgspec.Struct, frozen=True):
@@ -100,13 +109,11 @@ class AuditRun(msgspec.Struct, frozen=True):
     snapshots: dict[str, tuple[ClusterSnapshot, AuditTarget]]
 
 
-def _evaluate(control: Control, cluster: ClusterSnapshot, evidence: RegionEvidence) -> Finding:
+def _evaluate(control: Control, resource: AuditedResource, evidence: RegionEvidence) -> Finding:
     try:
-        verdict = control.evaluate(cluster, evidence)
+        verdict = control.evaluate(resource.value, evidence)
     except Exception as error:  # noqa: BLE001  one broken check must not stop the audit
-        logger.exception(
-            "check failed", extra={"control": control.id, "cluster": cluster.cluster_arn}
-        )
+        logger.exception("check failed", extra={"control": control.id, "resource": resource.arn})
         verdict = Verdict(
             Status.NOT_AVAILABLE, f"the check failed: {type(error).__name__}: {error}"
         )
@@ -116,6 +123,7 @@ def _evaluate(control: Control, cluster: ClusterSnapshot, evidence: RegionEviden
 def _finding(control: Control, verdict: Verdict) -> Finding:
     return Finding(
         control=control.id,
+        category=control.category,
         status=verdict.status,
         severity=control.severity,
         title=control.title,
@@ -131,9 +139,12 @@ def audit(
     cluster_arn: str | None = None,
     progress: Progress | None = None,
 ) -> AuditRun:
-    """Audit every cluster of `targets` (or only `cluster_arn`) against every control."""
+    """Audit every resource of `targets` (or only the cluster `cluster_arn`) against the
+    controls of its subject."""
     generated_at = clock.now().isoformat(timespec="seconds").replace("+00:00", "Z")
-    controls = list(CONTROLS.values())
+    controls = {
+        subject: [c for c in CONTROLS.values() if c.subject is subject] for subject in Subject
+    }
     with counting_api_calls() as calls:
         inventories: list[RegionInventory] = []
         errors: list[TargetError] = []
@@ -151,30 +162,39 @@ def audit(
                 errors.append(
                     TargetError(account=target.account, region=target.region, error=reason)
                 )
-        total = sum(len(i.clusters) + len(i.unreadable) for i in inventories)
-        audits: list[ClusterAudit] = []
+        resources = {
+            id(inventory): [r for r in inventory.resources() if controls[r.subject]]
+            for inventory in inventories
+        }
+        total = sum(len(resources[id(i)]) + len(i.unreadable) for i in inventories)
+        audits: list[ResourceAudit] = []
         snapshots: dict[str, tuple[ClusterSnapshot, AuditTarget]] = {}
         for inventory in inventories:
             target = inventory.target
             evidence = RegionEvidence(inventory, opt_in_tag_key)
-            for cluster in inventory.clusters:
-                findings = [_evaluate(control, cluster, evidence) for control in controls]
+            for resource in resources[id(inventory)]:
+                findings = [_evaluate(c, resource, evidence) for c in controls[resource.subject]]
                 audits.append(
-                    _cluster_audit(target, cluster.cluster_arn, cluster.cluster_name, findings)
+                    _resource_audit(target, resource.subject, resource.arn, resource.name, findings)
                 )
-                snapshots[cluster.cluster_arn] = (cluster, target)
+                if isinstance(resource.value, ClusterSnapshot):
+                    snapshots[resource.arn] = (resource.value, target)
                 if progress:
                     progress(len(audits), total)
             for unreadable in inventory.unreadable:
                 verdict = Verdict(Status.NOT_AVAILABLE, unreadable.reason)
-                findings = [_finding(control, verdict) for control in controls]
-                audits.append(_cluster_audit(target, unreadable.arn, unreadable.name, findings))
+                findings = [_finding(control, verdict) for control in controls[Subject.CLUSTER]]
+                audits.append(
+                    _resource_audit(
+                        target, Subject.CLUSTER, unreadable.arn, unreadable.name, findings
+                    )
+                )
                 if progress:
                     progress(len(audits), total)
         report = AuditReport(
             generated_at=generated_at,
             api_calls=sum(calls.values()),
-            clusters=audits,
+            resources=audits,
             errors=errors,
             api_calls_by_operation=dict(calls),
         )
@@ -185,11 +205,16 @@ def audit(
     return AuditRun(report, scope, snapshots)
 
 
-def _cluster_audit(
-    target: AuditTarget, arn: str, name: str, findings: list[Finding]
-) -> ClusterAudit:
-    return ClusterAudit(
-        arn=arn, name=name, region=target.region, account=target.account, findings=findings
+def _resource_audit(
+    target: AuditTarget, subject: Subject, arn: str, name: str, findings: list[Finding]
+) -> ResourceAudit:
+    return ResourceAudit(
+        subject=subject,
+        arn=arn,
+        name=name,
+        region=target.region,
+        account=target.account,
+        findings=findings,
     )
 
 
@@ -329,28 +354,30 @@ class SecurityAuditor(msgspec.Struct):
     ) -> list[str]:
         """Import the run's findings into Security Hub; returns what failed."""
         report = run.report
+        # An account's resource Id is the same in every Region: a finding is keyed by Region too.
         before = {
-            (c.arn, f.control): f.status for c, f in (previous.findings() if previous else ())
+            (r.region, r.arn, f.control): f.status
+            for r, f in (previous.findings() if previous else ())
         }
         by_target: dict[tuple[str, str], tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
-        for cluster, finding in report.findings():
-            asff = asff_finding(cluster, finding, observed_at=report.generated_at)
+        for resource, finding in report.findings():
+            asff = asff_finding(resource, finding, observed_at=report.generated_at)
             if asff is None:
                 continue
-            imports, resolve = by_target.setdefault((cluster.account, cluster.region), ([], []))
+            imports, resolve = by_target.setdefault((resource.account, resource.region), ([], []))
             imports.append(asff)
             if (
                 finding.status is Status.PASSED
-                and before.get((cluster.arn, finding.control)) != Status.PASSED
+                and before.get((resource.region, resource.arn, finding.control)) != Status.PASSED
             ):
                 resolve.append(asff)
-        current = {cluster.arn for cluster in report.clusters}
-        for cluster in previous.clusters if previous else ():
-            if run.scope.covers(cluster) and cluster.arn not in current:
-                imports, _ = by_target.setdefault((cluster.account, cluster.region), ([], []))
-                for finding in cluster.findings:
+        current = {(resource.region, resource.arn) for resource in report.resources}
+        for resource in previous.resources if previous else ():
+            if run.scope.covers(resource) and (resource.region, resource.arn) not in current:
+                imports, _ = by_target.setdefault((resource.account, resource.region), ([], []))
+                for finding in resource.findings:
                     archived = asff_finding(
-                        cluster, finding, observed_at=report.generated_at, archived=True
+                        resource, finding, observed_at=report.generated_at, archived=True
                     )
                     if archived is not None:
                         imports.append(archived)
@@ -483,8 +510,9 @@ class SecurityAuditor(msgspec.Struct):
 
 def _change_entry(change: Change) -> dict[str, str | None]:
     return {
-        "cluster": change.cluster_name,
-        "cluster_arn": change.cluster_arn,
+        "subject": change.subject.value,
+        "name": change.name,
+        "arn": change.arn,
         "account": change.account,
         "region": change.region,
         "control": change.control,
