@@ -8,6 +8,7 @@ from moto.kafka.models import kafka_backends
 
 from . import health, load
 from .health import ClusterHealth, camel_names
+from .kafkaconnect import install_kafka_connect, kafkaconnect_backends
 from .logs import install_logs_additions
 from .metric_index import install_metric_index
 from .models import MskBackend
@@ -23,8 +24,8 @@ def install() -> None:
     """Make moto's ``kafka`` service the MSK emulator, in this process, from now on, give
     moto's Security Hub its finding workflow (``securityhub``), make moto's Secrets Manager
     read AWSCURRENT by default after UpdateSecretVersionStage (``secretsmanager``), give moto's
-    CloudWatch Logs query definitions (``logs``), and publish clusters' health metrics as the
-    clock advances (``health``).
+    CloudWatch Logs query definitions (``logs``), serve MSK Connect (``kafkaconnect``), and
+    publish clusters' health metrics as the clock advances (``health``).
 
     Idempotent. moto keeps one ``BackendDict`` per service and builds a backend per account and
     Region on first use, from ``BackendDict.backend``; pointing that at ``MskBackend`` is the one
@@ -36,6 +37,7 @@ def install() -> None:
     install_current_version_tracking()
     install_logs_additions()
     install_metric_index()
+    install_kafka_connect()
     emulator_state.clock.subscribe(health.publish_due)
     with emulator_state.lock:
         kafka_backends.backend = MskBackend
@@ -192,8 +194,9 @@ class EmulatorControl:
         resources. Other services' moto state (KMS keys, secrets, metrics) is left alone."""
         with emulator_state.lock:
             emulator_state.reset()
-            for account_backends in kafka_backends.values():
-                account_backends.reset()
+            for backends in (kafka_backends, kafkaconnect_backends):
+                for account_backends in backends.values():
+                    account_backends.reset()
 
 
 control = EmulatorControl()

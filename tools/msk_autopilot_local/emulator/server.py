@@ -28,6 +28,7 @@ CONTROL_PREFIX = "/_msk_emulator"
 # HTTP names of the settings (camelCase, like the AWS JSON APIs) -> EmulatorSettings fields.
 SETTING_NAMES = {
     "clusterCreateSeconds": "cluster_create_seconds",
+    "connectorCreateSeconds": "connector_create_seconds",
     "operationSeconds": "operation_seconds",
     "storageCooldownSeconds": "storage_cooldown_seconds",
 }
