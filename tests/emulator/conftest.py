@@ -39,7 +39,6 @@ class Kit:
             "BrokerNodeGroupInfo": {
                 "ClientSubnets": list(SUBNETS),
                 "InstanceType": overrides.pop("InstanceType", "kafka.m5.large"),
-                "SecurityGroups": ["sg-0123"],
                 "StorageInfo": {"EbsStorageInfo": {"VolumeSize": overrides.pop("VolumeSize", 100)}},
             },
             "KafkaVersion": "3.8.x",

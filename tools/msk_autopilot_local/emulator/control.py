@@ -156,6 +156,33 @@ class EmulatorControl:
                 raise ValueError(f"Cluster {cluster.name} has no topic {topic}.")
             cluster.topics[topic].bytes_per_partition = bytes_per_partition
 
+    def set_out_of_sync(
+        self, cluster_arn: str, topic: str, partition: int, brokers: Sequence[int]
+    ) -> list[int]:
+        """Take ``brokers`` out of the ISR of one partition of ``topic`` (as a broker that falls
+        behind its leader), the rest of its replicas in sync; an empty list puts every replica
+        back in sync. Returns the new ISR (DescribeTopicPartitions' Isr; ListTopics'
+        OutOfSyncReplicaCount follows). A leader taken out of sync hands leadership to the
+        first replica still in sync."""
+        with emulator_state.lock:
+            _, cluster = health.locate(cluster_arn)
+            if topic not in cluster.topics:
+                raise ValueError(f"Cluster {cluster.name} has no topic {topic}.")
+            partitions = cluster.topics[topic].partitions
+            if isinstance(partition, bool) or not 0 <= partition < len(partitions):
+                raise ValueError(f"Topic {topic} has partitions 0 to {len(partitions) - 1}.")
+            replicas = partitions[partition]
+            stray = sorted(set(brokers) - set(replicas.replicas))
+            if stray:
+                raise ValueError(f"Broker {stray[0]} holds no replica of {topic}-{partition}.")
+            in_sync = [broker for broker in replicas.replicas if broker not in brokers]
+            if not in_sync:
+                raise ValueError("At least one replica (the leader) stays in sync.")
+            replicas.isr = in_sync
+            if replicas.leader not in in_sync:
+                replicas.leader = in_sync[0]
+            return list(in_sync)
+
     def partition_bytes(self, cluster_arn: str) -> dict[str, int]:
         """Bytes per partition of each of the cluster's topics, by topic name."""
         with emulator_state.lock:
