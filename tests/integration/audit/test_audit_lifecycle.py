@@ -90,9 +90,10 @@ def test_a_finding_fails_is_fixed_and_is_resolved(
 
 def test_finding_ids_are_stable_and_not_applicable_ones_are_not_imported(world, invoke, findings):
     arn = seed_orders(world)
-    stream = world.seed({"name": "stream", "serverless": True, "securityGroups": ["sg-1"]})[
-        "stream"
-    ]
+    # MSK refuses a group that does not exist; one deleted after the cluster was made is gone.
+    gone = world.security_group()
+    stream = world.seed({"name": "stream", "serverless": True, "securityGroups": [gone]})["stream"]
+    world.ec2.delete_security_group(GroupId=gone)
 
     invoke(scheduled_event())
     invoke(scheduled_event())
@@ -102,14 +103,14 @@ def test_finding_ids_are_stable_and_not_applicable_ones_are_not_imported(world, 
     assert len(provisioned) == 13  # 14 controls; AUTOPILOT.7 does not apply (no SCRAM)
     assert f"{arn}/AUTOPILOT.7" not in ids
     assert {i for i in ids if i.startswith(stream)} == {
-        f"{stream}/AUTOPILOT.5",  # NOT_AVAILABLE: sg-1 does not exist
+        f"{stream}/AUTOPILOT.5",  # NOT_AVAILABLE: its group no longer exists
         f"{stream}/AUTOPILOT.6",
     }
     unavailable = findings()[f"{stream}/AUTOPILOT.5"]["Compliance"]
     assert unavailable == {
         "Status": "NOT_AVAILABLE",
         "StatusReasons": [
-            {"ReasonCode": "DATA_UNAVAILABLE", "Description": "security groups not found: sg-1"}
+            {"ReasonCode": "DATA_UNAVAILABLE", "Description": f"security groups not found: {gone}"}
         ],
     }
 
