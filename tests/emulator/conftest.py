@@ -39,7 +39,6 @@ class Kit:
             "BrokerNodeGroupInfo": {
                 "ClientSubnets": list(SUBNETS),
                 "InstanceType": overrides.pop("InstanceType", "kafka.m5.large"),
-                "SecurityGroups": ["sg-0123"],
                 "StorageInfo": {"EbsStorageInfo": {"VolumeSize": overrides.pop("VolumeSize", 100)}},
             },
             "KafkaVersion": "3.8.x",
@@ -119,12 +118,14 @@ class HttpKit(Kit):
         )
         self.endpoint_url = endpoint_url
 
-    def raw(self, method: str, path: str, body: bytes | None = None) -> requests.Response:
+    def raw(
+        self, method: str, path: str, body: bytes | None = None, service: str = "kafka"
+    ) -> requests.Response:
         # The server finds the service from the SigV4 credential scope; the signature itself
         # is not checked.
         authorization = (
             "AWS4-HMAC-SHA256 Credential=AKIAEMULATOR00000000/20260101/"
-            f"{REGION}/kafka/aws4_request, SignedHeaders=host, Signature=0"
+            f"{REGION}/{service}/aws4_request, SignedHeaders=host, Signature=0"
         )
         return requests.request(
             method,

@@ -100,7 +100,7 @@ def test_serverless_cluster_in_v2_and_absent_from_v1(kit, expect_error):
     response = kit.kafka.create_cluster_v2(
         ClusterName="events",
         Serverless={
-            "VpcConfigs": [{"SubnetIds": ["subnet-1", "subnet-2"], "SecurityGroupIds": ["sg-1"]}],
+            "VpcConfigs": [{"SubnetIds": ["subnet-1", "subnet-2"]}],
             "ClientAuthentication": {"Sasl": {"Iam": {"Enabled": True}}},
         },
     )

@@ -22,7 +22,6 @@ clusters:
     provisionedThroughput: 500
     kafkaVersion: 3.6.0
     subnets: [subnet-a, subnet-b, subnet-c]
-    securityGroups: [sg-1]
     configuration: base
     encryption: {clientBroker: TLS, inCluster: true}
     authentication: {iam: true, scram: true, unauthenticated: false}

@@ -57,6 +57,7 @@ def test_settings_over_http(http_kit):
     defaults = http_kit.control("GET", "/settings").json()
     assert defaults == {
         "clusterCreateSeconds": 0.0,
+        "connectorCreateSeconds": 0.0,
         "operationSeconds": 300.0,
         "storageCooldownSeconds": 21600.0,
     }

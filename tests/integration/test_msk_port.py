@@ -27,7 +27,6 @@ def orders(kafka) -> str:
                 "volumeSizeGiB": 500,
                 "instanceType": "kafka.m5.4xlarge",
                 "subnets": ["subnet-a", "subnet-b", "subnet-c"],
-                "securityGroups": ["sg-1"],
                 "encryption": {"clientBroker": "TLS", "inCluster": True},
                 "authentication": {"iam": True, "scram": True},
                 "enhancedMonitoring": "PER_BROKER",

@@ -91,9 +91,10 @@ def test_a_finding_fails_is_fixed_and_is_resolved(
 
 def test_finding_ids_are_stable_and_not_applicable_ones_are_not_imported(world, invoke, findings):
     arn = seed_orders(world)
-    stream = world.seed({"name": "stream", "serverless": True, "securityGroups": ["sg-1"]})[
-        "stream"
-    ]
+    # MSK refuses a group that does not exist; one deleted after the cluster was made is gone.
+    gone = world.security_group()
+    stream = world.seed({"name": "stream", "serverless": True, "securityGroups": [gone]})["stream"]
+    world.ec2.delete_security_group(GroupId=gone)
 
     invoke(scheduled_event())
     invoke(scheduled_event())
@@ -109,7 +110,7 @@ def test_finding_ids_are_stable_and_not_applicable_ones_are_not_imported(world, 
         "AUTOPILOT.1",
         "AUTOPILOT.2",
         "AUTOPILOT.3",
-        "AUTOPILOT.5",  # NOT_AVAILABLE: sg-1 does not exist
+        "AUTOPILOT.5",  # NOT_AVAILABLE: its group no longer exists
         "AUTOPILOT.6",
         "AUTOPILOT.8",
         "AUTOPILOT.9",
@@ -118,7 +119,7 @@ def test_finding_ids_are_stable_and_not_applicable_ones_are_not_imported(world, 
     assert unavailable == {
         "Status": "NOT_AVAILABLE",
         "StatusReasons": [
-            {"ReasonCode": "DATA_UNAVAILABLE", "Description": "security groups not found: sg-1"}
+            {"ReasonCode": "DATA_UNAVAILABLE", "Description": f"security groups not found: {gone}"}
         ],
     }
 

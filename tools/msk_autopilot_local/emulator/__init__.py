@@ -71,6 +71,14 @@ Behaviour
   DescribeTopicPartitions (leader, replicas, ISR; paginated), CreateTopic, UpdateTopic (configs,
   more partitions), DeleteTopic on provisioned clusters on Kafka 3.6+ while ACTIVE; replicas
   placed by Kafka's rack-aware assignment, a zone being a rack (``placement``).
+* Security groups: a cluster created without any (BrokerNodeGroupInfo.SecurityGroups,
+  VpcConfig.SecurityGroupIds) gets the default security group of its subnets' VPC in moto's EC2
+  (the Region's default VPC for subnets EC2 does not know), as MSK does; a group id that does
+  not exist is refused (BadRequestException naming it).
+* MSK Connect (``kafkaconnect``, which moto lacks): CreateConnector, ListConnectors,
+  DescribeConnector, DeleteConnector, ListTagsForResource, checked against botocore's model; a
+  connector is CREATING, RUNNING ``connector_create_seconds`` later (default 0), DELETING when
+  deleted and gone from the next call on; a duplicate name is a ConflictException.
 * Errors use MSK's shapes: status 400/404/409, ``x-amzn-ErrorType`` and the JSON body
   ``{"message", "invalidParameter"}``. Operations the emulator lacks (replicators, VPC
   connections, ...) answer 501 ``NotImplementedException``.
@@ -88,6 +96,8 @@ step=timedelta(hours=1), cpu_user=..., cpu_system=..., bytes_in=..., bytes_out=.
 replication_bytes_in=... (PER_BROKER monitoring or finer), produce_throttle_ms=...,
 fetch_throttle_ms=...)`` (each a number or one number per step, oldest
 first; a past of hourly points, the last values becoming the health profile's; see ``load``);
+``control.set_out_of_sync(cluster_arn, topic, partition, brokers)`` (those replicas leave the
+partition's ISR; ``[]`` brings all back; returns the ISR);
 ``control.set_partition_bytes(cluster_arn, topic, bytes_per_partition)`` and
 ``control.partition_bytes(cluster_arn)`` (topic -> bytes per partition, which MSK's API never
 returns);
@@ -107,7 +117,8 @@ Control (HTTP, server mode), all JSON
 ``POST /_msk_emulator/faults/next-operation``  ``{"errorCode": "...", "errorString": "..."}``
 ``GET  /_msk_emulator/settings``               -> the settings below
 ``POST /_msk_emulator/settings``               ``{"clusterCreateSeconds": 0,
-"operationSeconds": 300, "storageCooldownSeconds": 21600}`` (any subset) -> all settings
+"connectorCreateSeconds": 0, "operationSeconds": 300, "storageCooldownSeconds": 21600}``
+(any subset) -> all settings
 ``POST /_msk_emulator/reset``                  as ``control.reset()``
 ``POST /_msk_emulator/alarms/evaluate``        ``{"region": "us-east-1", "account": "...",
 "alarmNamePrefix": "..."}`` (account and prefix optional) -> ``{"transitions": [{"alarmName",
@@ -120,6 +131,8 @@ transitions' actions and events (see Alarms)
 "bytesOut", "replicationBytesIn", "produceThrottleMs", "fetchThrottleMs"}`` -> ``{"points": N}``
 ``POST /_msk_emulator/topics/bytes``           ``{"clusterArn": "...", "topic": "...",
 "bytesPerPartition": N}``
+``POST /_msk_emulator/topics/out-of-sync``     ``{"clusterArn": "...", "topic": "...",
+"partition": 0, "brokers": [2]}`` -> ``{"isr": [...]}``
 ``POST /_msk_emulator/clusters/maintenance``   ``{"clusterArn": "...", "seconds": 1800}``
 (seconds optional) -> ``{"clusterOperationArn": ...}``
 ``POST /_msk_emulator/clusters/customer-action-status`` ``{"clusterArn": "...", "status": ...}``
@@ -151,7 +164,7 @@ Spec (JSON or YAML; only ``name`` is required)::
                                           # accounts hold clusters created before it
         storageMode: LOCAL
         subnets: [subnet-a, subnet-b, subnet-c]
-        securityGroups: [sg-1]
+        securityGroups: [sg-0123...]     # must exist in EC2; default: the VPC's default group
         configuration: base               # latest revision, or {name: base, revision: 1}
         encryption: {kmsKeyId: "arn:aws:kms:...", clientBroker: TLS, inCluster: true}
         authentication: {iam: true, scram: true, unauthenticated: false,
@@ -178,9 +191,27 @@ Spec (JSON or YAML; only ``name`` is required)::
              bytesPerPartition: 5000000000}   # placed rack-aware; retentionHours sets
                                           # retention.ms; bytes per partition (default 0)
                                           # for StorageUsed and partition moves
+          - {name: scratch, replicationFactor: 1,
+             configs: {min.insync.replicas: 1, unclean.leader.election.enable: true}}
       - name: events
         serverless: true                  # serverless keys: name, subnets, securityGroups, tags
         subnets: [subnet-a, subnet-b]
+    connectors:                           # MSK Connect, through CreateConnector, on a fleet
+      - name: s3-sink                     # cluster's bootstrap servers, subnets and groups
+        cluster: orders
+        authentication: IAM               # NONE (default) or IAM (needs TLS)
+        encryptionInTransit: TLS          # TLS (default) or PLAINTEXT
+        logDelivery: {cloudWatchLogGroup: connect, s3Bucket: logs, s3Prefix: connect/,
+                      firehoseDeliveryStream: connect-logs}   # omitted: worker logs off
+        kafkaConnectVersion: 2.7.1
+        tags: {team: data}
+    trails:                               # CloudTrail (moto's), bucket created
+      - name: org
+        bucket: org-trail                 # default cloudtrail-<name>
+        multiRegion: true                 # default false
+        logging: true                     # false: created, never started
+        eventSelectors: [{ReadWriteType: All, IncludeManagementEvents: true}]
+        # or advancedEventSelectors: [{FieldSelectors: [...]}] (stored as given), not both
 
 Metrics
 -------

@@ -8,6 +8,7 @@ from moto.kafka.models import kafka_backends
 
 from . import health, load
 from .health import ClusterHealth, camel_names
+from .kafkaconnect import install_kafka_connect, kafkaconnect_backends
 from .logs import install_logs_additions
 from .metric_index import install_metric_index
 from .models import MskBackend
@@ -23,8 +24,8 @@ def install() -> None:
     """Make moto's ``kafka`` service the MSK emulator, in this process, from now on, give
     moto's Security Hub its finding workflow (``securityhub``), make moto's Secrets Manager
     read AWSCURRENT by default after UpdateSecretVersionStage (``secretsmanager``), give moto's
-    CloudWatch Logs query definitions (``logs``), and publish clusters' health metrics as the
-    clock advances (``health``).
+    CloudWatch Logs query definitions (``logs``), serve MSK Connect (``kafkaconnect``), and
+    publish clusters' health metrics as the clock advances (``health``).
 
     Idempotent. moto keeps one ``BackendDict`` per service and builds a backend per account and
     Region on first use, from ``BackendDict.backend``; pointing that at ``MskBackend`` is the one
@@ -36,6 +37,7 @@ def install() -> None:
     install_current_version_tracking()
     install_logs_additions()
     install_metric_index()
+    install_kafka_connect()
     emulator_state.clock.subscribe(health.publish_due)
     with emulator_state.lock:
         kafka_backends.backend = MskBackend
@@ -154,6 +156,33 @@ class EmulatorControl:
                 raise ValueError(f"Cluster {cluster.name} has no topic {topic}.")
             cluster.topics[topic].bytes_per_partition = bytes_per_partition
 
+    def set_out_of_sync(
+        self, cluster_arn: str, topic: str, partition: int, brokers: Sequence[int]
+    ) -> list[int]:
+        """Take ``brokers`` out of the ISR of one partition of ``topic`` (as a broker that falls
+        behind its leader), the rest of its replicas in sync; an empty list puts every replica
+        back in sync. Returns the new ISR (DescribeTopicPartitions' Isr; ListTopics'
+        OutOfSyncReplicaCount follows). A leader taken out of sync hands leadership to the
+        first replica still in sync."""
+        with emulator_state.lock:
+            _, cluster = health.locate(cluster_arn)
+            if topic not in cluster.topics:
+                raise ValueError(f"Cluster {cluster.name} has no topic {topic}.")
+            partitions = cluster.topics[topic].partitions
+            if isinstance(partition, bool) or not 0 <= partition < len(partitions):
+                raise ValueError(f"Topic {topic} has partitions 0 to {len(partitions) - 1}.")
+            replicas = partitions[partition]
+            stray = sorted(set(brokers) - set(replicas.replicas))
+            if stray:
+                raise ValueError(f"Broker {stray[0]} holds no replica of {topic}-{partition}.")
+            in_sync = [broker for broker in replicas.replicas if broker not in brokers]
+            if not in_sync:
+                raise ValueError("At least one replica (the leader) stays in sync.")
+            replicas.isr = in_sync
+            if replicas.leader not in in_sync:
+                replicas.leader = in_sync[0]
+            return list(in_sync)
+
     def partition_bytes(self, cluster_arn: str) -> dict[str, int]:
         """Bytes per partition of each of the cluster's topics, by topic name."""
         with emulator_state.lock:
@@ -192,8 +221,9 @@ class EmulatorControl:
         resources. Other services' moto state (KMS keys, secrets, metrics) is left alone."""
         with emulator_state.lock:
             emulator_state.reset()
-            for account_backends in kafka_backends.values():
-                account_backends.reset()
+            for backends in (kafka_backends, kafkaconnect_backends):
+                for account_backends in backends.values():
+                    account_backends.reset()
 
 
 control = EmulatorControl()

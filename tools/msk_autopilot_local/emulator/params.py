@@ -1,4 +1,5 @@
-"""Read an MSK request into botocore member names, checking it against botocore's model.
+"""Read an MSK (or MSK Connect) request into botocore member names, checking it against
+botocore's model of the service.
 
 Clients other than botocore (curl, other SDKs, the server's raw HTTP callers) can send anything,
 so every value is type-checked and range-checked here before any handler sees it: a malformed
@@ -19,18 +20,18 @@ from .exceptions import BadRequestException
 
 
 @functools.cache
-def kafka_service_model() -> ServiceModel:
-    return get_service_model("kafka")
+def service_model(service_name: str) -> ServiceModel:
+    return get_service_model(service_name)
 
 
 def parse_request(
-    operation_name: str,
+    operation: OperationModel,
     uri_params: Mapping[str, str],
     query: Mapping[str, list[str]],
     body: bytes,
 ) -> dict[str, Any]:
-    """Return the request's input as a dict keyed by botocore member names (PascalCase)."""
-    operation: OperationModel = kafka_service_model().operation_model(operation_name)
+    """Return the request's input as a dict keyed by botocore member names (PascalCase for MSK,
+    camelCase for MSK Connect)."""
     input_shape = operation.input_shape
     if input_shape is None:
         return {}

@@ -6,7 +6,6 @@ the result goes through moto's botocore-model serializer, so responses carry the
 names, ISO-8601 timestamps and base64 blobs.
 """
 
-import base64
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +17,8 @@ from moto.kafka.responses import KafkaResponse
 from . import catalog
 from .exceptions import BadRequestException, MskError, NotFoundException, OperationNotEmulated
 from .models import ClusterOperation, MskBackend, MskConfiguration, Topic
-from .params import parse_request
+from .paging import page
+from .params import parse_request, service_model
 from .state import emulator_state
 
 Params = dict[str, Any]
@@ -64,7 +64,7 @@ class MskResponse(KafkaResponse):
                     raise OperationNotEmulated(operation_name)
                 body = self.raw_body if isinstance(self.raw_body, bytes) else self.raw_body.encode()
                 params = parse_request(
-                    operation_name,
+                    service_model("kafka").operation_model(operation_name),
                     self.uri_match,
                     self.normalized_request.args.to_dict(flat=False),
                     body,
@@ -79,26 +79,10 @@ class MskResponse(KafkaResponse):
         return self.serialized(ActionResult(result))
 
 
-def _encode_page_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
-
-
-def _decode_page_token(token: str) -> int:
-    try:
-        label, _, offset = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
-    except (ValueError, UnicodeDecodeError):
-        label, offset = "", ""
-    if label != "offset" or not offset.isdigit():
-        raise BadRequestException("The nextToken is not valid.", "nextToken")
-    return int(offset)
-
-
 def _page[Item](items: list[Item], params: Params) -> tuple[list[Item], dict[str, Any]]:
     """One page of ``items`` and the NextToken entry (if more follow) for the response."""
-    start = _decode_page_token(params["NextToken"]) if "NextToken" in params else 0
-    end = start + params.get("MaxResults", 100)
-    token = {"NextToken": _encode_page_token(end)} if end < len(items) else {}
-    return items[start:end], token
+    items_page, token = page(items, params.get("MaxResults"), params.get("NextToken"))
+    return items_page, {"NextToken": token} if token else {}
 
 
 def _operation_started(operation: ClusterOperation) -> dict[str, Any]:

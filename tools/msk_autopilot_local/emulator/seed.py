@@ -22,13 +22,15 @@ from botocore.awsrequest import AWSRequest
 from moto.core.models import botocore_stubber
 
 from msk_autopilot.versions.catalogue import version_key
-from msk_autopilot_local.errors import LocalToolError
 
 from .catalog import TOPIC_APIS_MIN_VERSION
 from .control import control
+from .fleet_error import FleetError
 from .health import BrokerHealth, ClusterHealth, set_cluster_health
 from .metrics import put_linear_series
 from .responses import PAST_SUPPORT_HEADER
+from .seed_connectors import check_connectors, seed_connector
+from .seed_trails import check_trails, seed_trail
 from .server import CONTROL_PREFIX
 
 # The recommended version: a cluster created today can run it (a fleet may still name one past
@@ -64,15 +66,18 @@ CLUSTER_KEYS = {
     "topics",
 }
 DISK_USAGE_KEYS = {"from", "to", "hours", "brokers"}
-TOPIC_KEYS = {"name", "partitions", "replicationFactor", "retentionHours", "bytesPerPartition"}
+TOPIC_KEYS = {
+    "name",
+    "partitions",
+    "replicationFactor",
+    "retentionHours",
+    "bytesPerPartition",
+    "configs",
+}
 HOUR_MS = 3_600_000
 _HEALTH_FIELDS = msgspec.structs.fields(ClusterHealth)
 SERVERLESS_KEYS = {"name", "serverless", "subnets", "securityGroups", "tags"}
 CONFIGURATION_KEYS = {"name", "serverProperties", "kafkaVersions", "description"}
-
-
-class FleetError(LocalToolError, ValueError):
-    """The fleet spec is malformed (an unknown key, a missing name, a bad reference)."""
 
 
 @dataclass
@@ -82,15 +87,19 @@ class SeededFleet:
     clusters: dict[str, str] = field(default_factory=dict)
     configurations: dict[str, str] = field(default_factory=dict)
     scram_secrets: dict[str, list[str]] = field(default_factory=dict)
+    connectors: dict[str, str] = field(default_factory=dict)
+    trails: dict[str, str] = field(default_factory=dict)
 
 
 def seed_fleet(
     session_or_clients: boto3.session.Session | Mapping[str, Any], spec: Mapping[str, Any]
 ) -> SeededFleet:
-    """Create the configurations and clusters of ``spec``; return their ARNs.
+    """Create the configurations, clusters, connectors and trails of ``spec``; return their
+    ARNs.
 
     ``session_or_clients`` is a boto3 Session or a mapping with "kafka" (and, for SCRAM users,
-    "kms" and "secretsmanager") clients. The spec's form (keys, names, references) is checked
+    "kms" and "secretsmanager", for connectors "kafkaconnect", for trails "cloudtrail" and "s3")
+    clients. The spec's form (keys, names, references) is checked
     before anything is created; the emulator then checks each request as MSK does. When this
     returns, every cluster is ACTIVE with all its settings applied: the emulator's operations
     are completed (in-process through the control API, against a server through its
@@ -140,6 +149,12 @@ def seed_fleet(
             _seed_disk_usage(clients["cloudwatch"], cluster)
         if "health" in cluster:
             _set_health(control_url, fleet.clusters[cluster["name"]], cluster["health"])
+    for connector in spec.get("connectors", []):
+        fleet.connectors[connector["name"]] = seed_connector(
+            kafka, clients["kafkaconnect"], fleet.clusters[connector["cluster"]], connector
+        )
+    for trail in spec.get("trails", []):
+        fleet.trails[trail["name"]] = seed_trail(clients["cloudtrail"], clients["s3"], trail)
     return fleet
 
 
@@ -250,12 +265,17 @@ def _check_topics(cluster: Mapping[str, Any]) -> None:
             raise FleetError(
                 f"{what}: {topic['name']}.retentionHours must be above 0, not {hours!r}."
             )
+        if not isinstance(topic.get("configs", {}), Mapping):
+            raise FleetError(
+                f"{what}: {topic['name']}.configs is a mapping of topic settings, like "
+                "{min.insync.replicas: 2}."
+            )
 
 
 def _seed_topic(
     kafka: Any, control_url: str | None, cluster_arn: str, topic: Mapping[str, Any]
 ) -> None:
-    configs = {}
+    configs = {key: str(value) for key, value in topic.get("configs", {}).items()}
     if "retentionHours" in topic:
         configs["retention.ms"] = str(round(topic["retentionHours"] * HOUR_MS))
     kafka.create_topic(
@@ -276,7 +296,7 @@ def _seed_topic(
 
 
 def _check_spec(spec: Mapping[str, Any]) -> None:
-    unknown = set(spec) - {"clusters", "configurations"}
+    unknown = set(spec) - {"clusters", "configurations", "connectors", "trails"}
     if unknown:
         raise FleetError(f"Unknown fleet spec keys: {sorted(unknown)}.")
     configuration_names = set()
@@ -309,6 +329,15 @@ def _check_spec(spec: Mapping[str, Any]) -> None:
             raise FleetError(
                 f"Cluster {cluster['name']} has scramUsers but authentication.scram is off."
             )
+    _check_connectors_and_trails(spec)
+
+
+def _check_connectors_and_trails(spec: Mapping[str, Any]) -> None:
+    if "connectors" in spec:
+        provisioned = {c["name"] for c in spec.get("clusters", []) if not c.get("serverless")}
+        check_connectors(spec["connectors"], provisioned)
+    if "trails" in spec:
+        check_trails(spec["trails"])
 
 
 def _check_keys(item: Mapping[str, Any], allowed: set[str], what: str) -> None:
@@ -325,6 +354,10 @@ def _clients(
         needed += ["kms", "secretsmanager"]
     if any("diskUsage" in cluster for cluster in spec.get("clusters", [])):
         needed.append("cloudwatch")
+    if spec.get("connectors"):
+        needed.append("kafkaconnect")
+    if spec.get("trails"):
+        needed += ["cloudtrail", "s3"]
     if isinstance(session_or_clients, boto3.session.Session):
         return {name: session_or_clients.client(name) for name in needed}
     missing = [name for name in needed if name not in session_or_clients]

@@ -28,6 +28,7 @@ CONTROL_PREFIX = "/_msk_emulator"
 # HTTP names of the settings (camelCase, like the AWS JSON APIs) -> EmulatorSettings fields.
 SETTING_NAMES = {
     "clusterCreateSeconds": "cluster_create_seconds",
+    "connectorCreateSeconds": "connector_create_seconds",
     "operationSeconds": "operation_seconds",
     "storageCooldownSeconds": "storage_cooldown_seconds",
 }
@@ -69,6 +70,7 @@ class ControlEndpoints:
             ("POST", "/clusters/health"): self._set_cluster_health,
             ("POST", "/clusters/load"): self._set_broker_load,
             ("POST", "/topics/bytes"): self._set_partition_bytes,
+            ("POST", "/topics/out-of-sync"): self._set_out_of_sync,
             ("POST", "/clusters/maintenance"): self._start_maintenance,
             ("POST", "/clusters/customer-action-status"): self._set_customer_action_status,
         }
@@ -217,6 +219,23 @@ class ControlEndpoints:
             )
         control.set_partition_bytes(cluster_arn, topic, size)
         return {}
+
+    @staticmethod
+    def _set_out_of_sync(document: dict[str, Any]) -> dict[str, Any]:
+        cluster_arn, topic = document.get("clusterArn"), document.get("topic")
+        partition, brokers = document.get("partition"), document.get("brokers")
+        if not (
+            isinstance(cluster_arn, str)
+            and isinstance(topic, str)
+            and isinstance(partition, int)
+            and isinstance(brokers, list)
+            and all(isinstance(b, int) and not isinstance(b, bool) for b in brokers)
+        ):
+            raise ControlError(
+                400,
+                'Send {"clusterArn": "...", "topic": "...", "partition": N, "brokers": [IDs]}.',
+            )
+        return {"isr": control.set_out_of_sync(cluster_arn, topic, partition, brokers)}
 
     @staticmethod
     def _start_maintenance(document: dict[str, Any]) -> dict[str, Any]:

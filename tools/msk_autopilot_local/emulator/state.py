@@ -78,6 +78,8 @@ class EmulatorSettings:
 
     # 0 means a new cluster is ACTIVE from the next API call on.
     cluster_create_seconds: float = 0.0
+    # 0 means a new MSK Connect connector is RUNNING from the next API call on.
+    connector_create_seconds: float = 0.0
     # Every update operation (storage, configuration, security, reboot, ...) runs this long.
     operation_seconds: float = 300.0
     # MSK's minimum wait after a storage change before the next one is accepted.

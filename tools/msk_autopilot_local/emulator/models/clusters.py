@@ -5,6 +5,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from moto.ec2.models import ec2_backends
 from moto.kms.models import kms_backends
 from moto.moto_api._internal import mock_random
 
@@ -74,7 +75,11 @@ class ClustersMixin(ConfigurationsMixin):
         network = {
             "BrokerAZDistribution": group.get("BrokerAZDistribution", "DEFAULT"),
             "ClientSubnets": list(group["ClientSubnets"]),
-            "SecurityGroups": list(group.get("SecurityGroups", [])),
+            "SecurityGroups": self._security_groups(
+                group.get("SecurityGroups", []),
+                group["ClientSubnets"],
+                "brokerNodeGroupInfo.securityGroups",
+            ),
         }
         if group.get("ZoneIds"):
             network["ZoneIds"] = list(group["ZoneIds"])
@@ -106,9 +111,52 @@ class ClustersMixin(ConfigurationsMixin):
                 "clientAuthentication.sasl.iam.enabled to true.",
                 "serverless.clientAuthentication",
             )
+        serverless = copy.deepcopy(request)
+        for index, vpc_config in enumerate(serverless["VpcConfigs"]):
+            vpc_config["SecurityGroupIds"] = self._security_groups(
+                vpc_config.get("SecurityGroupIds", []),
+                vpc_config["SubnetIds"],
+                f"serverless.vpcConfigs[{index}].securityGroupIds",
+            )
         cluster = self._new_cluster(name, "SERVERLESS", tags)
-        cluster.serverless = copy.deepcopy(request)
+        cluster.serverless = serverless
         return cluster
+
+    def _security_groups(
+        self, requested: list[str], subnets: list[str], parameter: str
+    ) -> list[str]:
+        """The groups a new cluster gets: those requested, each of which must exist, else the
+        default security group of the subnets' VPC. BrokerNodeGroupInfo.SecurityGroups and
+        VpcConfig.SecurityGroupIds are optional: "If you don't specify a security group, Amazon
+        MSK uses the default security group associated with the VPC" (MSK API reference,
+        BrokerNodeGroupInfo). Subnets unknown to EC2 (fleet files may name made-up ones) stand
+        for the Region's default VPC."""
+        ec2 = ec2_backends[self.account_id][self.region_name]
+        for group_id in requested:
+            if ec2.get_security_group_from_id(group_id) is None:
+                raise BadRequestException(
+                    f"The security group {group_id} does not exist. Specify security groups "
+                    "that exist in the VPC of the client subnets.",
+                    parameter,
+                )
+        if requested:
+            return list(requested)
+        vpc_ids = {
+            ec2.subnets[zone][subnet].vpc_id
+            for zone in ec2.subnets
+            for subnet in subnets
+            if subnet in ec2.subnets[zone]
+        }
+        default_vpc = ec2.get_default_vpc()
+        vpc_id = min(vpc_ids) if vpc_ids else default_vpc.id if default_vpc else None
+        default_group = ec2.get_security_group_from_name("default", vpc_id) if vpc_id else None
+        if default_group is None:
+            raise BadRequestException(
+                "The VPC of the client subnets has no default security group: specify "
+                "security groups.",
+                parameter,
+            )
+        return [default_group.id]
 
     def _check_new_cluster_name(self, name: str) -> None:
         if not NAME_PATTERN.match(name):
