@@ -7,6 +7,7 @@ names, ISO-8601 timestamps and base64 blobs.
 """
 
 import base64
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -93,12 +94,29 @@ def _decode_page_token(token: str) -> int:
     return int(offset)
 
 
+def _page_window(params: Params) -> tuple[int, int]:
+    """Where the requested page starts and ends in the whole listing."""
+    start = _decode_page_token(params["NextToken"]) if "NextToken" in params else 0
+    return start, start + params.get("MaxResults", 100)
+
+
 def _page[Item](items: list[Item], params: Params) -> tuple[list[Item], dict[str, Any]]:
     """One page of ``items`` and the NextToken entry (if more follow) for the response."""
-    start = _decode_page_token(params["NextToken"]) if "NextToken" in params else 0
-    end = start + params.get("MaxResults", 100)
+    start, end = _page_window(params)
     token = {"NextToken": _encode_page_token(end)} if end < len(items) else {}
     return items[start:end], token
+
+
+def _described_page(
+    describe: Callable[[slice], list[dict[str, Any]]], params: Params
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """One page of cluster descriptions, only that page's built: describing the whole fleet for
+    every page made listing a large fleet quadratic. One description past the page tells
+    whether another page follows."""
+    start, end = _page_window(params)
+    described = describe(slice(start, end + 1))
+    token = {"NextToken": _encode_page_token(end)} if len(described) > end - start else {}
+    return described[: end - start], token
 
 
 def _operation_started(operation: ClusterOperation) -> dict[str, Any]:
@@ -150,7 +168,9 @@ def _describe_cluster_v2(backend: MskBackend, params: Params) -> dict[str, Any]:
 
 @handles("ListClusters")
 def _list_clusters(backend: MskBackend, params: Params) -> dict[str, Any]:
-    page, token = _page(backend.list_cluster_infos_v1(params.get("ClusterNameFilter")), params)
+    page, token = _described_page(
+        functools.partial(backend.list_cluster_infos_v1, params.get("ClusterNameFilter")), params
+    )
     return {"ClusterInfoList": page, **token}
 
 
@@ -161,8 +181,12 @@ def _list_clusters_v2(backend: MskBackend, params: Params) -> dict[str, Any]:
         raise BadRequestException(
             "clusterTypeFilter must be PROVISIONED or SERVERLESS.", "clusterTypeFilter"
         )
-    clusters = backend.list_cluster_infos_v2(params.get("ClusterNameFilter"), cluster_type)
-    page, token = _page(clusters, params)
+    page, token = _described_page(
+        functools.partial(
+            backend.list_cluster_infos_v2, params.get("ClusterNameFilter"), cluster_type
+        ),
+        params,
+    )
     return {"ClusterInfoList": page, **token}
 
 
