@@ -35,6 +35,16 @@ pytest_plugins = ["msk_autopilot_local.emulator.testing"]
 if not os.environ.get("MSK_AUTOPILOT_LEAST_PRIVILEGE"):
     collect_ignore = ["least_privilege"]
 
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with slow tests first. xdist hands out whole modules in collection order
+    (`--dist loadscope --no-loadscope-reorder`, in pyproject.toml), so the long ones start at
+    once on both workers instead of leaving one running alone at the end, and a module's
+    shared fixture (the demo, a fault scenario) is built once."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)
+
+
 # --- the call recorder -----------------------------------------------------------------------
 
 CALL_LOG_DIR = Path(__file__).resolve().parents[1] / ".pytest-calls"

@@ -68,6 +68,7 @@ def _summary(label: str, result: ScenarioResult) -> str:
     )
 
 
+@pytest.mark.slow
 def test_the_fault_free_run_grows_the_fast_cluster_twice_and_the_slower_once(clean_run, stack):
     print(_summary("clean", clean_run))
     assert deployed_retry_settings(stack) == ("standard", 5)
@@ -98,6 +99,7 @@ def test_the_fault_free_run_grows_the_fast_cluster_twice_and_the_slower_once(cle
     ("seed", "retry_mode"),
     [*((seed, "standard") for seed in SEEDS), (SEEDS[0], "adaptive")],
 )
+@pytest.mark.slow
 def test_mixed_faults_change_nothing_that_matters(
     clean_run, open_world: Callable[..., FaultWorld], seed, retry_mode
 ):

@@ -88,12 +88,14 @@ def run() -> SimpleNamespace:
     )
 
 
+@pytest.mark.slow
 def test_the_demo_passes_well_within_its_time(run):
     assert run.result.ok, run.result.failures
     assert run.elapsed < TIME_LIMIT
     assert f"demo passed in {run.result.elapsed:.0f} s" in run.output
 
 
+@pytest.mark.slow
 def test_records_add_up_from_what_s3_holds(run):
     records = run.result.numbers["records"]
     assert records["produced"] == RECORDS
@@ -106,6 +108,7 @@ def test_records_add_up_from_what_s3_holds(run):
     assert consumer.statuses == {"ok": records["batches"]}
 
 
+@pytest.mark.slow
 def test_storage_grew_once_then_held_in_the_cool_down(run):
     storage = run.result.numbers["storage"]
     assert storage["after_gib"] > storage["before_gib"] == 1000
@@ -116,6 +119,7 @@ def test_storage_grew_once_then_held_in_the_cool_down(run):
     assert "storage_scaler (alarm): skipped: no storage change allowed" in run.output
 
 
+@pytest.mark.slow
 def test_configuration_went_canary_first_and_the_bad_file_was_refused(run):
     config = run.result.numbers["config"]
     assert config["order"] == ["orders", "clickstream", "legacy"]  # the canary, then by name
@@ -128,6 +132,7 @@ def test_configuration_went_canary_first_and_the_bad_file_was_refused(run):
     assert run.output.count("SNS [WARNING] configuration of clickstream deferred by gate") == 1
 
 
+@pytest.mark.slow
 def test_the_monitor_kept_alarms_fired_one_muted_maintenance_and_published_events(run):
     assert run.result.numbers["health"] == {"operation_events": 10}
     assert (
@@ -140,6 +145,7 @@ def test_the_monitor_kept_alarms_fired_one_muted_maintenance_and_published_event
     assert monitor.invocations == 4
 
 
+@pytest.mark.slow
 def test_the_secret_rotated_across_both_clusters(run):
     assert run.result.numbers["scram"] == {"clusters": ["clickstream", "orders"], "rotated": True}
     rotator = run.result.functions["scram_rotator"]
@@ -147,6 +153,7 @@ def test_the_secret_rotated_across_both_clusters(run):
     assert "no broker runs SASL/SCRAM here" in run.output
 
 
+@pytest.mark.slow
 def test_remediation_fixed_what_it_may_and_the_tables_agree(run):
     audit = run.result.numbers["audit"]
     assert set(audit["fixed"]) == {"legacy MSK.4", "legacy AUTOPILOT.3", "legacy MSK.2"}
@@ -157,6 +164,7 @@ def test_remediation_fixed_what_it_may_and_the_tables_agree(run):
     assert auditor.invocations == len(audit["fixed"]) + 1  # until a run starts nothing
 
 
+@pytest.mark.slow
 def test_the_summary_accounts_for_every_invocation(run):
     assert "What each function did" in run.output
     for name, tally in run.result.functions.items():
@@ -167,6 +175,7 @@ def test_the_summary_accounts_for_every_invocation(run):
         assert f"] {number}/{STEPS}  " in run.output
 
 
+@pytest.mark.slow
 def test_the_functions_logs_and_metrics_stay_off_the_output(run):
     assert run.stray_output == ""
     json_lines = [line for line in run.output.splitlines() if line.lstrip().startswith("{")]
@@ -174,6 +183,7 @@ def test_the_functions_logs_and_metrics_stay_off_the_output(run):
     assert "HTTP/1.1" not in run.output  # the server's access log
 
 
+@pytest.mark.slow
 def test_nothing_is_left_running(run):
     endpoints = run.result.endpoints
     assert run.new_threads == []

@@ -5,10 +5,13 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 MIN_JUSTIFICATION = 30  # characters: a reason, not a placeholder
 
 
+@pytest.mark.slow
 def test_checkov_passes_the_transformed_template(transformed_file):
     checkov = os.environ.get("CHECKOV_CLI") or str(ROOT / ".tools/checkov/bin/checkov")
     assert Path(checkov).exists(), "make test installs checkov into .tools/checkov"

@@ -136,6 +136,7 @@ def suite(runs):
     return efficiency(runs)
 
 
+@pytest.mark.slow
 def test_the_suite_runs_every_trace_with_both_cool_downs_some_held_out(suite):
     assert {(pair.trace, pair.cooldown_hours) for pair in suite} == {
         (trace.name, cooldown) for trace in shipped_traces() for cooldown in (6.0, 24.0)
@@ -144,14 +145,17 @@ def test_the_suite_runs_every_trace_with_both_cool_downs_some_held_out(suite):
     assert any(pair.msk_fills for pair in suite if pair.cooldown_hours == 24)
 
 
+@pytest.mark.slow
 def test_the_autopilot_never_fills_a_disk(suite):
     assert [pair for pair in suite if pair.minutes_full[0]] == []
 
 
+@pytest.mark.slow
 def test_the_autopilot_never_makes_more_operations_than_msk(suite):
     assert [pair for pair in suite if pair.operations[0] > pair.operations[1]] == []
 
 
+@pytest.mark.slow
 def test_where_msk_copes_the_autopilot_wastes_at_most_5_percent_on_average_20_at_most(suite):
     coping = [pair for pair in suite if not pair.msk_fills]
     assert len(coping) >= 10
@@ -187,6 +191,7 @@ def test_the_comparison_table_is_markdown_with_the_cost_difference():
     assert lines[3] == "| t | msk-native | 5 | 100.0 | 30 | 1,000 | unknown |  | 3 | 100 |"
 
 
+@pytest.mark.slow
 def test_storage_cost_is_the_gib_hours_at_the_tables_storage_price(runs):
     # us-east-1: $0.10 per GiB-month of 730 hours (capacity/prices.json)
     assert runs

@@ -22,10 +22,20 @@ def _decode_page_token(token: str) -> int:
     return int(offset)
 
 
+def page_window(max_results: int | None, next_token: str | None) -> tuple[int, int]:
+    """Where the requested page starts and ends in the whole listing."""
+    start = _decode_page_token(next_token) if next_token is not None else 0
+    return start, start + (max_results or DEFAULT_PAGE_SIZE)
+
+
+def token_for(offset: int) -> str:
+    """The next token of a page that ends at `offset`."""
+    return _encode_page_token(offset)
+
+
 def page[Item](
     items: list[Item], max_results: int | None, next_token: str | None
 ) -> tuple[list[Item], str | None]:
     """One page of ``items`` and the token of the next page (None on the last)."""
-    start = _decode_page_token(next_token) if next_token is not None else 0
-    end = start + (max_results or DEFAULT_PAGE_SIZE)
+    start, end = page_window(max_results, next_token)
     return items[start:end], _encode_page_token(end) if end < len(items) else None

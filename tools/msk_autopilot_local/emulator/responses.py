@@ -6,6 +6,7 @@ the result goes through moto's botocore-model serializer, so responses carry the
 names, ISO-8601 timestamps and base64 blobs.
 """
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +18,7 @@ from moto.kafka.responses import KafkaResponse
 from . import catalog
 from .exceptions import BadRequestException, MskError, NotFoundException, OperationNotEmulated
 from .models import ClusterOperation, MskBackend, MskConfiguration, Topic
-from .paging import page
+from .paging import page, page_window, token_for
 from .params import parse_request, service_model
 from .state import emulator_state
 
@@ -85,6 +86,18 @@ def _page[Item](items: list[Item], params: Params) -> tuple[list[Item], dict[str
     return items_page, {"NextToken": token} if token else {}
 
 
+def _described_page(
+    describe: Callable[[slice], list[dict[str, Any]]], params: Params
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """One page of cluster descriptions, only that page's built: describing the whole fleet for
+    every page made listing a large fleet quadratic. One description past the page tells
+    whether another page follows."""
+    start, end = page_window(params.get("MaxResults"), params.get("NextToken"))
+    described = describe(slice(start, end + 1))
+    token = {"NextToken": token_for(end)} if len(described) > end - start else {}
+    return described[: end - start], token
+
+
 def _operation_started(operation: ClusterOperation) -> dict[str, Any]:
     return {"ClusterArn": operation.cluster_arn, "ClusterOperationArn": operation.arn}
 
@@ -134,7 +147,9 @@ def _describe_cluster_v2(backend: MskBackend, params: Params) -> dict[str, Any]:
 
 @handles("ListClusters")
 def _list_clusters(backend: MskBackend, params: Params) -> dict[str, Any]:
-    page, token = _page(backend.list_cluster_infos_v1(params.get("ClusterNameFilter")), params)
+    page, token = _described_page(
+        functools.partial(backend.list_cluster_infos_v1, params.get("ClusterNameFilter")), params
+    )
     return {"ClusterInfoList": page, **token}
 
 
@@ -145,8 +160,12 @@ def _list_clusters_v2(backend: MskBackend, params: Params) -> dict[str, Any]:
         raise BadRequestException(
             "clusterTypeFilter must be PROVISIONED or SERVERLESS.", "clusterTypeFilter"
         )
-    clusters = backend.list_cluster_infos_v2(params.get("ClusterNameFilter"), cluster_type)
-    page, token = _page(clusters, params)
+    page, token = _described_page(
+        functools.partial(
+            backend.list_cluster_infos_v2, params.get("ClusterNameFilter"), cluster_type
+        ),
+        params,
+    )
     return {"ClusterInfoList": page, **token}
 
 

@@ -243,22 +243,24 @@ class ClustersMixin(ConfigurationsMixin):
             )
         return {**self._cluster_header(cluster), **self._provisioned_details(cluster)}
 
-    def list_cluster_infos_v1(self, name_prefix: str | None) -> list[dict[str, Any]]:
+    def list_cluster_infos_v1(
+        self, name_prefix: str | None, window: slice = slice(None)
+    ) -> list[dict[str, Any]]:
+        """The descriptions of the listing's clusters in ``window`` (a page)."""
         # The v1 API predates serverless clusters and lists provisioned clusters only.
-        return [
-            self.cluster_info_v1(cluster.arn)
-            for cluster in self._clusters_named(name_prefix)
-            if not cluster.is_serverless
-        ]
+        listed = [c for c in self._clusters_named(name_prefix) if not c.is_serverless]
+        return [self.cluster_info_v1(cluster.arn) for cluster in listed[window]]
 
     def list_cluster_infos_v2(
-        self, name_prefix: str | None, cluster_type: str | None
+        self, name_prefix: str | None, cluster_type: str | None, window: slice = slice(None)
     ) -> list[dict[str, Any]]:
-        return [
-            self.cluster_info_v2(cluster.arn)
+        """The descriptions of the listing's clusters in ``window`` (a page)."""
+        listed = [
+            cluster
             for cluster in self._clusters_named(name_prefix)
             if cluster_type is None or cluster.cluster_type == cluster_type.upper()
         ]
+        return [self.cluster_info_v2(cluster.arn) for cluster in listed[window]]
 
     def _clusters_named(self, name_prefix: str | None) -> list[MskCluster]:
         return sorted(
