@@ -7,6 +7,7 @@ from typing import Any
 from moto.kafka.models import kafka_backends
 
 from . import health, load
+from .cloudformation import install_cloudformation
 from .health import ClusterHealth, camel_names
 from .logs import install_logs_additions
 from .metric_index import install_metric_index
@@ -23,7 +24,8 @@ def install() -> None:
     """Make moto's ``kafka`` service the MSK emulator, in this process, from now on, give
     moto's Security Hub its finding workflow (``securityhub``), make moto's Secrets Manager
     read AWSCURRENT by default after UpdateSecretVersionStage (``secretsmanager``), give moto's
-    CloudWatch Logs query definitions (``logs``), and publish clusters' health metrics as the
+    CloudWatch Logs query definitions (``logs``), complete moto's CloudFormation for this
+    project's transformed template (``cloudformation``), and publish clusters' health metrics as the
     clock advances (``health``).
 
     Idempotent. moto keeps one ``BackendDict`` per service and builds a backend per account and
@@ -36,6 +38,7 @@ def install() -> None:
     install_current_version_tracking()
     install_logs_additions()
     install_metric_index()
+    install_cloudformation()
     emulator_state.clock.subscribe(health.publish_due)
     with emulator_state.lock:
         kafka_backends.backend = MskBackend
