@@ -31,6 +31,7 @@ SUBCOMMAND_MODULES = (
     "msk_autopilot_local.cli.broker",
     "msk_autopilot_local.cli.produce",
     "msk_autopilot_local.cli.fault_proxy",
+    "msk_autopilot_local.cli.deploy",
 )
 
 

@@ -50,6 +50,15 @@ from moto.cloudwatch.models import (
     cloudwatch_backends,
 )
 from moto.core.common_models import CloudFormationModel
+from moto.iam.aws_managed_policies import aws_managed_policies_data
+from moto.iam.exceptions import DeleteConflictException
+from moto.iam.models import (
+    AWSManagedPolicy,
+    IAMBackend,
+    ManagedPolicy,
+    Role,
+    iam_backends,
+)
 from moto.s3.models import s3_backends
 from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
@@ -505,6 +514,14 @@ def install_cloudformation() -> None:
 
     LambdaBackend.create_event_source_mapping = create_event_source_mapping  # type: ignore[method-assign]
     LambdaFunction.create_from_cloudformation_json = classmethod(_create_function)  # type: ignore[method-assign,assignment]
+    Role.create_from_cloudformation_json = _role_with_managed_policies(  # type: ignore[method-assign]
+        Role.create_from_cloudformation_json
+    )
+    Role.delete_from_cloudformation_json = _role_detached_first(  # type: ignore[method-assign]
+        Role.delete_from_cloudformation_json
+    )
+    LayerVersion.delete = _delete_layer_version  # type: ignore[attr-defined]
+    ManagedPolicy.delete = _delete_managed_policy  # type: ignore[attr-defined]
     # Ref of a layer version is its ARN (moto's has no physical id).
     LayerVersion.physical_resource_id = property(lambda self: self.arn)  # type: ignore[attr-defined]
     # A resource whose condition is false is not created, and not listed either.
@@ -563,6 +580,66 @@ def _create_function(
     return lambda_backends[account_id][region_name].create_function(spec)
 
 
+def _role_with_managed_policies(original: Any) -> Any:
+    """moto's Role ignores ManagedPolicyArns; CloudFormation attaches each. An AWS-managed
+    policy comes from moto's copy of them, loaded into the account when first attached."""
+
+    def create(
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Role:
+        role: Role = original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        backend = iam_backends[account_id][get_partition(region_name)]
+        for arn in cloudformation_json["Properties"].get("ManagedPolicyArns", []):
+            if arn not in backend.managed_policies and ":iam::aws:policy/" in arn:
+                _load_aws_managed_policy(backend, arn)
+            backend.attach_role_policy(arn, role.name)
+        return role
+
+    return create
+
+
+def _role_detached_first(original: Any) -> Any:
+    """CloudFormation detaches a role's managed policies before deleting it; moto does not."""
+
+    def delete(
+        resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        backend = iam_backends[account_id][get_partition(region_name)]
+        role = backend.get_role(resource_name)
+        for arn in list(role.managed_policies):
+            backend.detach_role_policy(arn, resource_name)
+        original(resource_name, cloudformation_json, account_id, region_name)
+
+    return delete
+
+
+def _load_aws_managed_policy(backend: IAMBackend, arn: str) -> None:
+    name = arn.rsplit("/", 1)[-1]
+    data = json.loads(aws_managed_policies_data).get(name)
+    if data is None:
+        return  # attach_role_policy answers NoSuchEntity, as IAM would
+    policy = AWSManagedPolicy.from_data(name, backend.account_id, backend.region_name, data)
+    backend.aws_managed_policies.append(policy)
+    backend.managed_policies[policy.arn] = policy
+
+
+def _delete_layer_version(self: LayerVersion, account_id: str, region_name: str) -> None:
+    """moto never deletes a stack's layer versions or managed policies."""
+    lambda_backends[account_id][region_name].delete_layer_version(self.name, str(self.version))
+
+
+def _delete_managed_policy(self: ManagedPolicy, account_id: str, region_name: str) -> None:
+    # IAM refuses to delete an attached policy; moto's stack deletion tries it again once the
+    # roles are gone, as CloudFormation deletes dependents first.
+    if self.attachment_count:
+        raise DeleteConflictException("Cannot delete a policy attached to entities.")
+    iam_backends[account_id][get_partition(region_name)].delete_policy(self.arn)
+
+
 def _parse_resource(original: Any) -> Any:
     def parse_resource(resource_json: dict[str, Any], resources_map: parsing.ResourceMap) -> Any:
         parsed = original(resource_json, resources_map)
@@ -577,9 +654,14 @@ def _parse_resource(original: Any) -> Any:
         for name in _JSON_PROPERTIES.get(resource_type, ()):
             if isinstance(properties.get(name), str):
                 properties[name] = json.loads(properties[name])
+        if resource_type == "AWS::KMS::Key" and isinstance(properties.get("KeyPolicy"), dict):
+            # moto's KMS keeps a key policy as the JSON text PutKeyPolicy takes
+            properties["KeyPolicy"] = json.dumps(properties["KeyPolicy"])
         for policy in properties.get("Policies", []) if resource_type == "AWS::IAM::Role" else []:
-            if isinstance(policy.get("PolicyDocument"), str):
-                policy["PolicyDocument"] = json.loads(policy["PolicyDocument"])
+            # moto's Role keeps an inline policy as given, and answers GetRolePolicy with a
+            # dict's repr; PutRolePolicy takes the JSON text
+            if isinstance(policy.get("PolicyDocument"), dict):
+                policy["PolicyDocument"] = json.dumps(policy["PolicyDocument"])
         return resource_class, resolved, resource_type
 
     parse_resource._msk_autopilot = True  # type: ignore[attr-defined]
