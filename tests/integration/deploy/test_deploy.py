@@ -17,6 +17,7 @@ from typing import Any
 import boto3
 import pytest
 
+from msk_autopilot_local.cli import main
 from msk_autopilot_local.deploy import ARTIFACTS_BUCKET, Deployment, deploy
 from msk_autopilot_local.emulator import EmulatorServer
 
@@ -464,6 +465,26 @@ def test_the_buckets_carry_the_template_policies(deployed: Deployed, resolve: Re
 
 
 # --- update and delete (they change the shared stack, so they run last) -----------------------
+
+
+def test_the_command_redeploys_the_same_stack_unchanged_and_prints_each_resource(
+    deployed: Deployed, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", deployed.endpoint_url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
+    monkeypatch.chdir(ROOT)
+    overrides = [f"{key}={value}" for key, value in PARAMETERS.items()]
+    code = main(["deploy", "--no-build", "--parameter-overrides", *overrides])
+    output = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert output[0].split() == ["LogicalId", "Type", "PhysicalId", "Status"]
+    rows = sorted(line.split() for line in output[1:-1])
+    assert rows == sorted(
+        [each.logical_id, each.resource_type, each.physical_id, "CREATE_COMPLETE"]
+        for each in deployed.deployment.resources
+    )
+    assert output[-1] == f"stack {STACK} unchanged: CREATE_COMPLETE, {len(rows)} resources"
 
 
 def test_a_second_deploy_with_a_changed_parameter_updates_in_place(
