@@ -495,7 +495,7 @@ def test_a_second_deploy_with_a_changed_parameter_updates_in_place(
         ROOT / "template.yaml",
         cloudformation=deployed.client("cloudformation"),
         s3=deployed.client("s3"),
-        parameters=PARAMETERS | {"LogLevel": "DEBUG"},
+        parameters=PARAMETERS | {"LogLevel": "DEBUG", "OptInTagKey": "team:autopilot"},
         build_first=False,
     )
     assert (update.action, update.status) == ("UPDATE", "UPDATE_COMPLETE")
@@ -503,7 +503,20 @@ def test_a_second_deploy_with_a_changed_parameter_updates_in_place(
     for logical_id in deployed.of_type("AWS::Lambda::Function"):
         config = lambda_.get_function_configuration(FunctionName=before[logical_id])
         assert config["Environment"]["Variables"]["POWERTOOLS_LOG_LEVEL"] == "DEBUG"
+        assert config["Environment"]["Variables"]["OPT_IN_TAG_KEY"] == "team:autopilot"
+    # a parameter read only through !Sub reaches the document too
+    iam = deployed.client("iam")
+    (policy_arn,) = [
+        each.physical_id
+        for each in update.resources
+        if each.logical_id == "StorageScalerOptedInClustersPolicy"
+    ]
+    version = iam.get_policy(PolicyArn=policy_arn)["Policy"]["DefaultVersionId"]
+    document = iam.get_policy_version(PolicyArn=policy_arn, VersionId=version)["PolicyVersion"]
+    assert "aws:ResourceTag/team:autopilot" in json.dumps(document["Document"])
     after = {each.logical_id: each.physical_id for each in update.resources}
+    assert set(after) == set(before)
+    assert {each.status for each in update.resources} <= {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
     kept = {"AWS::Lambda::Function", "AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::S3::Bucket"}
     for logical_id, resource in deployed.template["Resources"].items():
         if resource["Type"] in kept and logical_id in before:

@@ -1,27 +1,25 @@
 """moto's CloudFormation, completed for the transformed template of this project.
 
-moto creates a stack's resources through ``CloudFormationModel`` subclasses, one per resource
-type; it has none for seven of the types SAM's transform emits here, and its Lambda refuses an
-Amazon MSK event source mapping. ``install_cloudformation()`` adds what is missing, each resource
-created in the service's own backend as CloudFormation's resource handler would create it (so
-DescribeAlarms, GetQueueAttributes, GetBucketPolicy... show it), with the ``Ref`` and
-``Fn::GetAtt`` values CloudFormation documents, and deleted with the stack:
+``install_cloudformation()`` registers the resource types moto has no model for
+(``cfn_resources``) and corrects what moto's CloudFormation and the models it has get wrong
+for this template, each as CloudFormation does it:
 
-* ``AWS::CloudWatch::Alarm``: PutMetricAlarm with every property (metric math ``Metrics``
-  included); Ref the alarm name (``AlarmName`` or ``<stack>-<logical id>-<suffix>``), GetAtt Arn.
-* ``AWS::Lambda::EventInvokeConfig``: PutFunctionEventInvokeConfig; Ref ``<function>|<qualifier>``
-  (the resource's primary identifier).
-* ``AWS::SQS::QueuePolicy``: each queue's ``Policy`` attribute; Ref/GetAtt Id a generated id.
-* ``AWS::SNS::TopicPolicy``: each topic's ``Policy`` attribute; Ref/GetAtt Id a generated id.
-* ``AWS::SNS::Subscription``: Subscribe (with its attributes); Ref the subscription ARN.
-* ``AWS::S3::BucketPolicy``: PutBucketPolicy; Ref the bucket name.
-* ``AWS::Lambda::EventSourceMapping`` on an MSK cluster: CreateEventSourceMapping accepts a
-  ``kafka`` EventSourceArn (one topic, a StartingPosition, BatchSize 1 to 10,000, default 100).
+* Template reading: a list item that resolves to AWS::NoValue is dropped (moto keeps a null);
+  a JSON-string policy document (``!Sub`` of JSON text) is the document it spells; a resource
+  type without a model fails the stack (moto skips it with a warning); an update that only
+  changes a parameter updates the resources reading it through ``!Sub`` as well as ``Ref``.
+* Stack resources: one whose condition is false is not listed (moto lists an empty entry).
+* Lambda: a function gets every property moto keeps (moto's model passes seven, dropping
+  Layers, Architectures and TracingConfig) with environment values as strings; a layer
+  version's Ref is its ARN and it is deleted with the stack; an event source mapping on an
+  Amazon MSK cluster is accepted (one topic, a StartingPosition, BatchSize 1 to 10,000).
+* IAM: a managed policy is updated in place (a new default version); a role's
+  ManagedPolicyArns are attached (AWS-managed ones loaded from moto's copy) and detached
+  before the role is deleted; inline policies are stored as JSON text; a managed
+  policy is deleted with the stack, once nothing is attached to it.
+* KMS: a key policy is stored as JSON text.
 
-Two of moto's template readings are corrected too: a policy document given as a JSON string
-(``!Sub`` of a JSON text, which CloudFormation accepts for its Json-typed properties) is parsed
-instead of being quoted again, and an update that only changes a parameter updates the
-resources that read it through ``!Sub`` as well as through ``Ref``.
+What is still not done: LoggingConfig of a function (moto's Lambda has no such setting).
 """
 
 from __future__ import annotations
@@ -31,7 +29,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from moto.awslambda.exceptions import InvalidParameterValueException, UnknownFunctionException
+from moto.awslambda.exceptions import InvalidParameterValueException
 from moto.awslambda.models import (
     EventSourceMapping,
     LambdaBackend,
@@ -40,16 +38,8 @@ from moto.awslambda.models import (
     lambda_backends,
 )
 from moto.cloudformation import parsing
-from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError
+from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.models import Stack
-from moto.cloudwatch.models import (
-    Dimension,
-    Metric,
-    MetricDataQuery,
-    MetricStat,
-    cloudwatch_backends,
-)
-from moto.core.common_models import CloudFormationModel
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 from moto.iam.exceptions import DeleteConflictException
 from moto.iam.models import (
@@ -59,10 +49,9 @@ from moto.iam.models import (
     Role,
     iam_backends,
 )
-from moto.s3.models import s3_backends
-from moto.sns.models import sns_backends
-from moto.sqs.models import sqs_backends
 from moto.utilities.utils import get_partition
+
+from .cfn_resources import MODELS
 
 __all__ = ["install_cloudformation"]
 
@@ -72,364 +61,6 @@ _JSON_PROPERTIES = {
     "AWS::IAM::Policy": ("PolicyDocument",),
     "AWS::IAM::Role": ("AssumeRolePolicyDocument",),
 }
-
-
-class _StackResource:
-    """What the models below share: created from the resolved properties under a physical id,
-    updated in place (delete, then create under the same id), deleted with the stack. Each model
-    names CloudFormationModel directly, since moto's model map lists its direct subclasses."""
-
-    def __init__(self, physical_resource_id: str) -> None:
-        self._physical_resource_id = physical_resource_id
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self._physical_resource_id
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
-
-    @classmethod
-    def create(
-        cls, physical_id: str, properties: dict[str, Any], account_id: str, region_name: str
-    ) -> _StackResource:
-        """The resource, created in its service; `physical_id` is the name moto generated
-        (``<stack>-<logical id>-<suffix>``) or the one kept by an update."""
-        raise NotImplementedError
-
-    @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> _StackResource:
-        return cls.create(resource_name, cloudformation_json["Properties"], account_id, region_name)
-
-    @classmethod
-    def update_from_cloudformation_json(
-        cls,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> _StackResource:
-        original_resource.delete(account_id, region_name)
-        return cls.create(
-            original_resource.physical_resource_id,
-            cloudformation_json["Properties"],
-            account_id,
-            region_name,
-        )
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        raise NotImplementedError
-
-
-class CloudWatchAlarm(_StackResource, CloudFormationModel):
-    def __init__(self, name: str, account_id: str, region_name: str) -> None:
-        super().__init__(name)
-        partition = get_partition(region_name)
-        self.arn = f"arn:{partition}:cloudwatch:{region_name}:{account_id}:alarm:{name}"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudWatch::Alarm"
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "AlarmName"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name == "Arn":
-            return self.arn
-        raise UnformattedGetAttTemplateException()
-
-    @classmethod
-    def create(
-        cls, physical_id: str, properties: dict[str, Any], account_id: str, region_name: str
-    ) -> CloudWatchAlarm:
-        name = properties.get("AlarmName", physical_id)
-        cloudwatch_backends[account_id][region_name].put_metric_alarm(
-            name=name,
-            namespace=properties.get("Namespace"),  # type: ignore[arg-type]
-            metric_name=properties.get("MetricName"),  # type: ignore[arg-type]
-            metric_data_queries=_metric_data_queries(properties.get("Metrics")),
-            comparison_operator=properties["ComparisonOperator"],
-            evaluation_periods=int(properties["EvaluationPeriods"]),
-            datapoints_to_alarm=_optional_int(properties.get("DatapointsToAlarm")),
-            period=_optional_int(properties.get("Period")),  # type: ignore[arg-type]
-            threshold=_optional_float(properties.get("Threshold")),  # type: ignore[arg-type]
-            statistic=properties.get("Statistic"),  # type: ignore[arg-type]
-            extended_statistic=properties.get("ExtendedStatistic"),
-            description=properties.get("AlarmDescription"),  # type: ignore[arg-type]
-            dimensions=properties.get("Dimensions", []),
-            alarm_actions=properties.get("AlarmActions", []),
-            ok_actions=properties.get("OKActions", []),
-            insufficient_data_actions=properties.get("InsufficientDataActions", []),
-            unit=properties.get("Unit"),
-            actions_enabled=_bool(properties.get("ActionsEnabled", True)),
-            treat_missing_data=properties.get("TreatMissingData"),
-            evaluate_low_sample_count_percentile=properties.get("EvaluateLowSampleCountPercentile"),
-            threshold_metric_id=properties.get("ThresholdMetricId"),
-            tags=properties.get("Tags", []),
-        )
-        return cls(name, account_id, region_name)
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        cloudwatch_backends[account_id][region_name].delete_alarms([self.physical_resource_id])
-
-
-def _metric_data_queries(metrics: list[dict[str, Any]] | None) -> list[MetricDataQuery] | None:
-    """An alarm's ``Metrics`` as moto keeps them (its PutMetricAlarm handler builds the same)."""
-    if not metrics:
-        return None
-    queries = []
-    for metric in metrics:
-        stat = metric.get("MetricStat")
-        metric_stat = None
-        if stat is not None:
-            metric_stat = MetricStat(
-                metric=Metric(
-                    metric_name=stat["Metric"]["MetricName"],
-                    namespace=stat["Metric"]["Namespace"],
-                    dimensions=[
-                        Dimension(name=each["Name"], value=each["Value"])
-                        for each in stat["Metric"].get("Dimensions", [])
-                    ],
-                ),
-                period=stat["Period"],
-                stat=stat["Stat"],
-                unit=stat.get("Unit"),
-            )
-        queries.append(
-            MetricDataQuery(
-                query_id=metric["Id"],
-                label=metric.get("Label"),  # type: ignore[arg-type]
-                period=metric.get("Period"),  # type: ignore[arg-type]
-                return_data=metric.get("ReturnData"),  # type: ignore[arg-type]
-                expression=metric.get("Expression"),
-                metric_stat=metric_stat,
-            )
-        )
-    return queries
-
-
-def _optional_int(value: Any) -> int | None:
-    return None if value is None else int(value)
-
-
-def _optional_float(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
-def _bool(value: Any) -> bool:
-    """A template Boolean: true, false, or their strings."""
-    return str(value).lower() == "true"
-
-
-class EventInvokeConfig(_StackResource, CloudFormationModel):
-    def __init__(self, function_name: str, qualifier: str) -> None:
-        super().__init__(f"{function_name}|{qualifier}")
-        self.function_name = function_name
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Lambda::EventInvokeConfig"
-
-    @classmethod
-    def create(
-        cls, physical_id: str, properties: dict[str, Any], account_id: str, region_name: str
-    ) -> EventInvokeConfig:
-        config: dict[str, Any] = {
-            key: properties[key]
-            for key in ("DestinationConfig", "MaximumEventAgeInSeconds", "MaximumRetryAttempts")
-            if key in properties
-        }
-        function_name = properties["FunctionName"]
-        lambda_backends[account_id][region_name].put_function_event_invoke_config(
-            function_name, config
-        )
-        return cls(function_name, properties["Qualifier"])
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        try:
-            lambda_backends[account_id][region_name].delete_function_event_invoke_config(
-                self.function_name
-            )
-        except UnknownFunctionException:
-            return  # gone with its function
-
-
-class QueuePolicy(_StackResource, CloudFormationModel):
-    def __init__(self, physical_id: str, queue_names: list[str]) -> None:
-        super().__init__(physical_id)
-        self.queue_names = queue_names
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SQS::QueuePolicy"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Id"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name == "Id":
-            return self.physical_resource_id
-        raise UnformattedGetAttTemplateException()
-
-    @classmethod
-    def create(
-        cls, physical_id: str, properties: dict[str, Any], account_id: str, region_name: str
-    ) -> QueuePolicy:
-        # Ref of a queue is its URL, whose last segment is the name.
-        names = [url.rstrip("/").rsplit("/", 1)[-1] for url in properties["Queues"]]
-        policy = json.dumps(properties["PolicyDocument"])
-        for name in names:
-            sqs_backends[account_id][region_name].set_queue_attributes(name, {"Policy": policy})
-        return cls(physical_id, names)
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        backend = sqs_backends[account_id][region_name]
-        for name in self.queue_names:
-            if name in backend.queues:  # the queue may be gone already
-                backend.set_queue_attributes(name, {"Policy": ""})
-
-
-class TopicPolicy(_StackResource, CloudFormationModel):
-    def __init__(self, physical_id: str, topic_arns: list[str], default_policies: list[str]):
-        super().__init__(physical_id)
-        self.topic_arns = topic_arns
-        self.default_policies = default_policies
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SNS::TopicPolicy"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Id"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name == "Id":
-            return self.physical_resource_id
-        raise UnformattedGetAttTemplateException()
-
-    @classmethod
-    def create(
-        cls, physical_id: str, properties: dict[str, Any], account_id: str, region_name: str
-    ) -> TopicPolicy:
-        backend = sns_backends[account_id][region_name]
-        arns = list(properties["Topics"])
-        # Deleting the resource gives each topic back the policy it had before (SNS's default).
-        defaults = [backend.get_topic(arn).policy for arn in arns]
-        for arn in arns:
-            backend.set_topic_attribute(arn, "policy", json.dumps(properties["PolicyDocument"]))
-        return cls(physical_id, arns, defaults)
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        backend = sns_backends[account_id][region_name]
-        for arn, policy in zip(self.topic_arns, self.default_policies, strict=True):
-            if arn in backend.topics:  # the topic may be gone already
-                backend.set_topic_attribute(arn, "policy", policy)
-
-
-class Subscription(_StackResource, CloudFormationModel):
-    # The attributes a Subscription resource sets after Subscribe, and their API names.
-    ATTRIBUTES = (
-        "DeliveryPolicy",
-        "FilterPolicy",
-        "FilterPolicyScope",
-        "RawMessageDelivery",
-        "RedrivePolicy",
-        "SubscriptionRoleArn",
-    )
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SNS::Subscription"
-
-    @classmethod
-    def create(
-        cls, physical_id: str, properties: dict[str, Any], account_id: str, region_name: str
-    ) -> Subscription:
-        backend = sns_backends[account_id][region_name]
-        subscription = backend.subscribe(
-            properties["TopicArn"], properties["Endpoint"], properties["Protocol"]
-        )
-        for name in cls.ATTRIBUTES:
-            if name in properties:
-                value = properties[name]
-                text = value if isinstance(value, str) else json.dumps(value)
-                if isinstance(value, bool):
-                    text = str(value).lower()
-                backend.set_subscription_attributes(subscription.arn, name, text)
-        return cls(subscription.arn)
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        sns_backends[account_id][region_name].unsubscribe(self.physical_resource_id)
-
-
-class BucketPolicy(_StackResource, CloudFormationModel):
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::S3::BucketPolicy"
-
-    @classmethod
-    def create(
-        cls, physical_id: str, properties: dict[str, Any], account_id: str, region_name: str
-    ) -> BucketPolicy:
-        bucket = properties["Bucket"]
-        policy = json.dumps(properties["PolicyDocument"]).encode()
-        s3_backends[account_id][get_partition(region_name)].put_bucket_policy(bucket, policy)
-        return cls(bucket)
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        backend = s3_backends[account_id][get_partition(region_name)]
-        if self.physical_resource_id in backend.buckets:  # the bucket may be gone already
-            backend.delete_bucket_policy(self.physical_resource_id)
-
-
-class LambdaPermission(_StackResource, CloudFormationModel):
-    """Replaces moto's, which has no physical id and is never deleted: the statement's id is
-    the generated name, as CloudFormation's."""
-
-    def __init__(self, statement_id: str, function_name: str) -> None:
-        super().__init__(statement_id)
-        self.function_name = function_name
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Lambda::Permission"
-
-    @classmethod
-    def create(
-        cls, physical_id: str, properties: dict[str, Any], account_id: str, region_name: str
-    ) -> LambdaPermission:
-        function = lambda_backends[account_id][region_name].get_function(properties["FunctionName"])
-        statement = json.dumps({**properties, "StatementId": physical_id})
-        function.policy.add_statement(raw=statement)
-        return cls(physical_id, properties["FunctionName"])
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        try:
-            function = lambda_backends[account_id][region_name].get_function(self.function_name)
-        except UnknownFunctionException:
-            return  # gone with its function
-        function.policy.del_statement(self.physical_resource_id)
 
 
 class MskEventSourceMapping(EventSourceMapping):
@@ -484,25 +115,16 @@ def _create_msk_event_source_mapping(
     return mapping
 
 
-_MODELS: tuple[type[CloudFormationModel], ...] = (
-    CloudWatchAlarm,
-    EventInvokeConfig,
-    QueuePolicy,
-    TopicPolicy,
-    Subscription,
-    BucketPolicy,
-    LambdaPermission,
-)
-
-
 def install_cloudformation() -> None:
-    """Register the models above with moto's CloudFormation, let moto's Lambda create MSK event
-    source mappings, and correct moto's template reading (see the module's docstring).
+    """Register ``cfn_resources``' models and correct moto (see the module's docstring).
     Idempotent."""
     if getattr(parsing.parse_resource, "_msk_autopilot", False):
         return
     for cache in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cache.cache_clear()  # the model map is built once from CloudFormationModel's subclasses
+    for model in MODELS:  # defined after moto's, ours win where both name a type
+        if parsing.get_model_map()[model.cloudformation_type()] is not model:
+            raise RuntimeError(f"moto's model for {model.cloudformation_type()} shadows ours")
     original_create = LambdaBackend.create_event_source_mapping
 
     def create_event_source_mapping(
@@ -521,6 +143,7 @@ def install_cloudformation() -> None:
         Role.delete_from_cloudformation_json
     )
     LayerVersion.delete = _delete_layer_version  # type: ignore[attr-defined]
+    ManagedPolicy.update_from_cloudformation_json = classmethod(_update_managed_policy)  # type: ignore[method-assign,assignment]
     ManagedPolicy.delete = _delete_managed_policy  # type: ignore[attr-defined]
     # Ref of a layer version is its ARN (moto's has no physical id).
     LayerVersion.physical_resource_id = property(lambda self: self.arn)  # type: ignore[attr-defined]
@@ -630,6 +253,26 @@ def _load_aws_managed_policy(backend: IAMBackend, arn: str) -> None:
 def _delete_layer_version(self: LayerVersion, account_id: str, region_name: str) -> None:
     """moto never deletes a stack's layer versions or managed policies."""
     lambda_backends[account_id][region_name].delete_layer_version(self.name, str(self.version))
+
+
+def _update_managed_policy(
+    cls: type[ManagedPolicy],
+    /,
+    *,
+    original_resource: ManagedPolicy,
+    new_resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+) -> ManagedPolicy:
+    """A changed document is a new default version of the same policy, the old one deleted, as
+    CloudFormation updates a managed policy in place (moto drops it from the stack)."""
+    backend = iam_backends[account_id][get_partition(region_name)]
+    document = json.dumps(cloudformation_json["Properties"]["PolicyDocument"])
+    previous = original_resource.default_version_id
+    backend.create_policy_version(original_resource.arn, document, set_as_default=True)
+    backend.delete_policy_version(original_resource.arn, previous)
+    return original_resource
 
 
 def _delete_managed_policy(self: ManagedPolicy, account_id: str, region_name: str) -> None:
