@@ -13,6 +13,7 @@ import hashlib
 import io
 import ipaddress
 import json
+import re
 import subprocess
 import time
 import zipfile
@@ -29,6 +30,7 @@ from msk_autopilot_local.template.cfn import read_sam_template, transform_docume
 __all__ = [
     "ARTIFACTS_BUCKET",
     "DEFAULT_STACK_NAME",
+    "DeployError",
     "DeployedResource",
     "Deployment",
     "build",
@@ -194,7 +196,7 @@ def deploy(
         action = _update(cloudformation, stack_name, template_url, stack_parameters)
     stack = _wait(cloudformation, stack_name, progress)
     if not stack["StackStatus"].endswith("_COMPLETE") or "ROLLBACK" in stack["StackStatus"]:
-        reason = stack.get("StackStatusReason") or "see DescribeStackEvents"
+        reason = _failure(cloudformation, stack_name)
         raise DeployError(f"stack {stack_name} ended {stack['StackStatus']}: {reason}")
     listed = cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]
     return Deployment(
@@ -214,6 +216,15 @@ def deploy(
         outputs={each["OutputKey"]: each["OutputValue"] for each in stack.get("Outputs", [])},
         transformed=transformed,
     )
+
+
+def _failure(cloudformation: Any, stack_name: str) -> str:
+    """The reason of the stack's most recent failed event."""
+    events = cloudformation.describe_stack_events(StackName=stack_name)["StackEvents"]
+    for event in events:  # newest first
+        if event["ResourceStatus"].endswith("_FAILED") and event.get("ResourceStatusReason"):
+            return str(event["ResourceStatusReason"])
+    return "no failure reason recorded (DescribeStackEvents)"
 
 
 def _update(
@@ -244,6 +255,7 @@ def _update(
 def _call(operation: Callable[..., Any], **params: Any) -> Any:
     """A CloudFormation call whose refusal (a template or parameter error) is one line."""
     from botocore.exceptions import ClientError  # noqa: PLC0415
+    from botocore.parsers import ResponseParserError  # noqa: PLC0415
 
     try:
         return operation(**params)
@@ -252,6 +264,12 @@ def _call(operation: Callable[..., Any], **params: Any) -> Any:
         raise DeployError(
             f"CloudFormation refused the stack ({error_code(error)}): {message}"
         ) from None
+    except ResponseParserError as error:
+        # moto's CloudFormation answers a resource it could not create with that service's own
+        # error body, which the CloudFormation client cannot parse; its message is the reason.
+        found = re.search(r'"message": "([^"]*)"', str(error))
+        reason = found.group(1) if found else str(error).splitlines()[-1]
+        raise DeployError(f"a resource of stack {params['StackName']} failed: {reason}") from None
 
 
 def _stack(cloudformation: Any, stack_name: str) -> dict[str, Any] | None:

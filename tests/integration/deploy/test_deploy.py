@@ -18,7 +18,7 @@ import boto3
 import pytest
 
 from msk_autopilot_local.cli import main
-from msk_autopilot_local.deploy import ARTIFACTS_BUCKET, Deployment, deploy
+from msk_autopilot_local.deploy import ARTIFACTS_BUCKET, DeployError, Deployment, deploy
 from msk_autopilot_local.emulator import EmulatorServer
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -556,3 +556,24 @@ def test_deleting_the_stack_leaves_only_what_the_template_retains(
         "policies": deployed.client("iam").list_policies(Scope="Local")["Policies"],
     }
     assert {kind: found for kind, found in remaining.items() if found} == {}
+
+
+def test_a_resource_that_cannot_be_created_fails_the_deploy_in_one_line(deployed: Deployed):
+    """As in an account where `msk-autopilot local-aws` created the app's table by hand."""
+    deployed.client("dynamodb").create_table(
+        TableName="collides-idempotency",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    with pytest.raises(DeployError) as failed:
+        deploy(
+            ROOT / "template.yaml",
+            cloudformation=deployed.client("cloudformation"),
+            s3=deployed.client("s3"),
+            stack_name="collides",
+            build_first=False,
+        )
+    assert str(failed.value) == (
+        "a resource of stack collides failed: Table already exists: collides-idempotency"
+    )
