@@ -107,6 +107,21 @@ CASES = {
         _local_aws_not_started,
         "argument --region: 'mars-1' is not a Region where MSK is offered",
     ),
+    "deploy without local AWS": (
+        ["deploy"],
+        _environment,
+        "AWS_ENDPOINT_URL is not set: deploy runs against local AWS only",
+    ),
+    "deploy to an AWS endpoint": (
+        ["deploy"],
+        lambda: _environment(AWS_ENDPOINT_URL="https://cloudformation.us-east-1.amazonaws.com"),
+        "is not on this machine: deploy runs against local AWS only",
+    ),
+    "deploy with a malformed parameter override": (
+        ["deploy", "--parameter-overrides", "DryRun"],
+        _local_aws_not_started,
+        "--parameter-overrides: 'DryRun' is not Key=Value",
+    ),
     "demo with a bad record count": (
         ["demo", "--records", "abc"],
         _environment,

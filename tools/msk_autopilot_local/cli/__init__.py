@@ -33,6 +33,7 @@ SUBCOMMAND_MODULES = (
     "msk_autopilot_local.cli.fault_proxy",
     "msk_autopilot_local.cli.replay",
     "msk_autopilot_local.cli.schema_registry",
+    "msk_autopilot_local.cli.deploy",
 )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from moto.kafka.models import kafka_backends
 
 from . import health, load
+from .cloudformation import install_cloudformation
 from .health import ClusterHealth, camel_names
 from .kafkaconnect import install_kafka_connect, kafkaconnect_backends
 from .logs import install_logs_additions
@@ -24,7 +25,8 @@ def install() -> None:
     """Make moto's ``kafka`` service the MSK emulator, in this process, from now on, give
     moto's Security Hub its finding workflow (``securityhub``), make moto's Secrets Manager
     read AWSCURRENT by default after UpdateSecretVersionStage (``secretsmanager``), give moto's
-    CloudWatch Logs query definitions (``logs``), serve MSK Connect (``kafkaconnect``), and
+    CloudWatch Logs query definitions (``logs``), serve MSK Connect (``kafkaconnect``), complete
+    moto's CloudFormation for this project's transformed template (``cloudformation``), and
     publish clusters' health metrics as the clock advances (``health``).
 
     Idempotent. moto keeps one ``BackendDict`` per service and builds a backend per account and
@@ -38,6 +40,7 @@ def install() -> None:
     install_logs_additions()
     install_metric_index()
     install_kafka_connect()
+    install_cloudformation()
     emulator_state.clock.subscribe(health.publish_due)
     with emulator_state.lock:
         kafka_backends.backend = MskBackend

@@ -23,6 +23,8 @@ __all__ = [
     "packaged",
     "policy_document",
     "possible_values",
+    "read_sam_template",
+    "transform_document",
     "transform_template",
 ]
 
@@ -85,16 +87,27 @@ def packaged(template: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
-def transform_template(template_path: Path) -> dict[str, Any]:
+def read_sam_template(template_path: Path) -> dict[str, Any]:
+    """A SAM template (YAML with CloudFormation's short tags) as a document."""
+    from samtranslator.yaml_helper import yaml_parse  # noqa: PLC0415  dev-only
+
+    document: dict[str, Any] = yaml_parse(template_path.read_text(encoding="utf-8"))
+    return document
+
+
+def transform_document(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The SAM transform of a packaged template (code locations already S3 objects)."""
     from samtranslator.translator.transform import transform  # noqa: PLC0415  dev-only
-    from samtranslator.yaml_helper import yaml_parse  # noqa: PLC0415
 
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    document = yaml_parse(template_path.read_text(encoding="utf-8"))
     transformed: dict[str, Any] = transform(
-        packaged(document), {}, _OfflinePolicyLoader(), passthrough_metadata=True
+        dict(document), {}, _OfflinePolicyLoader(), passthrough_metadata=True
     )
     return transformed
+
+
+def transform_template(template_path: Path) -> dict[str, Any]:
+    return transform_document(packaged(read_sam_template(template_path)))
 
 
 def _as_list(value: Any) -> list[Any]:
