@@ -8,12 +8,11 @@ import msgspec
 import pytest
 from botocore.stub import Stubber
 
-from msk_autopilot.audit.collect import AuditTarget
+from msk_autopilot.audit.collect import AuditTarget, list_connectors
 from msk_autopilot.audit.connectors import (
     Connector,
     connector_encryption_in_transit,
     connector_logging,
-    list_connectors,
 )
 from msk_autopilot.audit.controls import DataUnavailable, Status, Verdict
 from msk_autopilot.aws import ClientFactory
