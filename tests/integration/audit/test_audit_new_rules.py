@@ -6,12 +6,13 @@ AUTOPILOT.13 on clusters with IAM access control."""
 from typing import Any
 
 import pytest
-from audit_world import REGION, TAG, World, scheduled_event, verdicts
+from audit_world import REGION, TAG, Forbidden, World, scheduled_event, verdicts
 
 from msk_autopilot.audit.collect import AuditTarget
 from msk_autopilot.audit.runner import audit
 from msk_autopilot.aws import ClientFactory
 from msk_autopilot_local.emulator import seed_fleet
+from msk_autopilot_local.emulator.kafkaconnect import KafkaConnectBackend
 from msk_autopilot_local.template.resolve import LOCAL_ACCOUNT
 
 ACCOUNT = f"{LOCAL_ACCOUNT}/{REGION}"
@@ -167,3 +168,36 @@ def test_topic_durability_passes_and_fails_per_cluster(world, aws):
     assert finding["detail"].startswith("2 of 3 topics are not durable")
     assert "scratch (replication factor 1" in finding["detail"]
     assert "audit (unclean leader election on)" in finding["detail"]
+
+
+def test_connectors_that_cannot_be_listed_are_an_error_and_keep_their_findings(
+    world, aws, invoke, findings, stored_report, monkeypatch
+):
+    arns = seed_fleet(
+        aws,
+        {
+            "clusters": [{"name": "source"}],
+            "connectors": [
+                {"name": "plain", "cluster": "source", "encryptionInTransit": "PLAINTEXT"}
+            ],
+        },
+    ).connectors
+    invoke(scheduled_event())
+
+    def denied(self, *args, **kwargs):
+        raise Forbidden("User is not authorized to perform: kafkaconnect:ListConnectors")
+
+    monkeypatch.setattr(KafkaConnectBackend, "list_connectors", denied)
+    result = invoke(scheduled_event())
+
+    (error,) = result["details"]["errors"]
+    assert error.startswith(
+        f"{LOCAL_ACCOUNT}/{REGION}: MSK Connect connectors could not be listed: "
+        "ListConnectors failed: ForbiddenException"
+    )
+    # The clusters are audited all the same; the connector stays as last seen, not archived.
+    assert verdicts(stored_report(), "connector") == {
+        "plain": {"MSK.3": "FAILED", "MSK.5": "FAILED"}
+    }
+    assert findings()[f"{arns['plain']}/MSK.3"]["RecordState"] == "ACTIVE"
+    assert verdicts(stored_report())["source"]["MSK.1"] == "PASSED"
