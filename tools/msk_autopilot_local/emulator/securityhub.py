@@ -14,11 +14,10 @@ Without it the security auditor's resolve step failed against `local-aws` and in
 """
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from moto.securityhub import urls
-from moto.securityhub.models import SecurityHubBackend
+from moto.securityhub.models import Finding, SecurityHubBackend
 from moto.securityhub.responses import SecurityHubResponse
 
 __all__ = ["install_finding_workflow"]
@@ -27,37 +26,51 @@ _CUSTOMER_FIELDS = ("Note", "UserDefinedFields", "VerificationState", "Workflow"
 _REOPENED = ("NOTIFIED", "RESOLVED")
 _BATCH_UPDATE_PATH = "{0}/findings/batchupdate$"
 
-type ImportFindings = Callable[
-    [SecurityHubBackend, list[dict[str, Any]]], tuple[int, int, list[dict[str, Any]]]
-]
 
-
-def _import_keeping_workflow(original: ImportFindings) -> ImportFindings:
-    def batch_import_findings(
-        self: SecurityHubBackend, findings: list[dict[str, Any]]
-    ) -> tuple[int, int, list[dict[str, Any]]]:
-        existing = {f.id: f.data for f in self.findings}
-        for finding in findings:
-            old = existing.get(str(finding.get("Id")))
-            if old is None:
-                finding.setdefault("Workflow", {"Status": "NEW"})
-                continue
-            for name in _CUSTOMER_FIELDS:
-                finding.pop(name, None)
-                if name in old:
-                    finding[name] = old[name]
-            left_passed = old.get("Compliance", {}).get("Status") == "PASSED" and finding.get(
-                "Compliance", {}
-            ).get("Status") in ("WARNING", "FAILED", "NOT_AVAILABLE")
-            reactivated = old.get("RecordState") == "ARCHIVED" and finding.get("RecordState") == (
-                "ACTIVE"
+def _batch_import_findings(
+    self: SecurityHubBackend, findings: list[dict[str, Any]]
+) -> tuple[int, int, list[dict[str, Any]]]:
+    """moto's BatchImportFindings with the workflow rules above, and findings looked up by Id
+    in a dict: moto scans its whole list for each finding, which made a 1,000-cluster audit's
+    import quadratic."""
+    existing = {f.id: f for f in self.findings}
+    success_count = 0
+    failed: list[dict[str, Any]] = []
+    for finding in findings:
+        if not isinstance(finding.get("Resources"), list) or not finding["Resources"]:
+            failed.append(
+                {
+                    "Id": finding.get("Id", ""),
+                    "ErrorCode": "InvalidInput",
+                    "ErrorMessage": "Finding must contain at least one resource in the "
+                    "Resources array",
+                }
             )
-            if (left_passed or reactivated) and old.get("Workflow", {}).get("Status") in _REOPENED:
-                finding["Workflow"] = {"Status": "NEW"}
-        return original(self, findings)
-
-    batch_import_findings.keeps_workflow = True  # type: ignore[attr-defined]
-    return batch_import_findings
+            continue
+        finding_id = str(finding.get("Id"))
+        known = existing.get(finding_id)
+        if known is None:
+            finding.setdefault("Workflow", {"Status": "NEW"})
+            existing[finding_id] = Finding(finding_id, finding)
+            self.findings.append(existing[finding_id])
+            success_count += 1
+            continue
+        old = known.data
+        for name in _CUSTOMER_FIELDS:
+            finding.pop(name, None)
+            if name in old:
+                finding[name] = old[name]
+        left_passed = old.get("Compliance", {}).get("Status") == "PASSED" and finding.get(
+            "Compliance", {}
+        ).get("Status") in ("WARNING", "FAILED", "NOT_AVAILABLE")
+        reactivated = old.get("RecordState") == "ARCHIVED" and finding.get("RecordState") == (
+            "ACTIVE"
+        )
+        if (left_passed or reactivated) and old.get("Workflow", {}).get("Status") in _REOPENED:
+            finding["Workflow"] = {"Status": "NEW"}
+        old.update(finding)
+        success_count += 1
+    return len(failed), success_count, failed
 
 
 def _batch_update_findings(self: SecurityHubResponse) -> str:
@@ -86,7 +99,4 @@ def install_finding_workflow() -> None:
     the server must not have answered a Security Hub request before (it builds its routes then)."""
     urls.url_paths[_BATCH_UPDATE_PATH] = SecurityHubResponse.dispatch
     SecurityHubResponse.batch_update_findings = _batch_update_findings  # type: ignore[attr-defined]
-    if not getattr(SecurityHubBackend.batch_import_findings, "keeps_workflow", False):
-        SecurityHubBackend.batch_import_findings = _import_keeping_workflow(  # type: ignore[method-assign, assignment]
-            SecurityHubBackend.batch_import_findings
-        )
+    SecurityHubBackend.batch_import_findings = _batch_import_findings  # type: ignore[method-assign]
