@@ -151,7 +151,7 @@ def install_cloudformation() -> None:
     Stack.stack_resources = property(  # type: ignore[method-assign,assignment]
         lambda self: [each for each in self.resource_map.values() if each is not None]
     )
-    Stack.parse_template = staticmethod(_json_first(Stack.parse_template))  # type: ignore[method-assign]
+    Stack.parse_template = staticmethod(_json_first(Stack.parse_template))  # type: ignore[method-assign,assignment]
     parsing.parse_resource = _parse_resource(parsing.parse_resource)
     parsing.clean_json = _clean_json(parsing.clean_json)
     parsing.get_references_from_template = _references(parsing.get_references_from_template)
