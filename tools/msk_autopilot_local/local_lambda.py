@@ -21,16 +21,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from msk_autopilot import coldstart
 from msk_autopilot.clock import OFFSET_VARIABLE
 from msk_autopilot_local.documents import read_document
 from msk_autopilot_local.errors import LocalToolError
-from msk_autopilot_local.template.resolve import StackError
-
-if TYPE_CHECKING:
-    from msk_autopilot_local.stack import DeployedStack
+from msk_autopilot_local.stack import DeployedStack
+from msk_autopilot_local.template.resolve import StackError, find_template
 
 __all__ = [
     "InvokeError",
@@ -120,14 +118,17 @@ def invoke_function(
     event: Any,
     *,
     env_overrides: Mapping[str, str] | None = None,
-    stack: DeployedStack,
+    stack: DeployedStack | None = None,
 ) -> Any:
     """Cold-start `function` with its deployed environment and return its handler's result.
 
-    Errors in setting the function up (unknown name, bad settings) raise `InvokeError`; an
-    exception raised by the handler propagates, as it would in Lambda.
+    Without `stack`, the stack deployed from the nearest template.yaml in the account the
+    environment points at (AWS_ENDPOINT_URL). Errors in setting the function up (unknown name,
+    no stack, bad settings) raise `InvokeError`; an exception raised by the handler propagates,
+    as it would in Lambda.
     """
     try:
+        stack = stack or DeployedStack.from_environment(find_template())
         logical_id = stack.function_logical_id(function)
         configuration = stack.function_configuration(logical_id)
     except StackError as error:

@@ -9,6 +9,7 @@ CodeUri, because the local tools run each handler from the working tree, not fro
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,12 +74,7 @@ class DeployedStack:
     def from_environment(cls, template_path: Path) -> DeployedStack:
         """The stack in the account this process's environment points at (AWS_ENDPOINT_URL:
         `local-aws` deploys it there), in AWS_REGION or else local-aws's Region."""
-        import boto3  # noqa: PLC0415  keeps `msk-autopilot --help` fast
-
-        session = boto3.Session()
-        if session.region_name is None:
-            session = boto3.Session(region_name=_LOCAL_REGION)
-        return cls.read(session, template_path)
+        return cls.read(_EnvironmentClients(), template_path)
 
     @property
     def root(self) -> Path:
@@ -126,3 +122,15 @@ class DeployedStack:
         """The deployed function's environment variables (a fresh dict: callers add theirs)."""
         variables = self.function_configuration(logical_id).get("Environment", {})
         return dict(variables.get("Variables", {}))
+
+
+class _EnvironmentClients:
+    """Clients from boto3's default session, which keeps the service models it loaded: a new
+    session per invocation would load them again (half a second). Endpoint and credentials
+    still come from the environment when each client is made."""
+
+    def client(self, service: str) -> Any:
+        import boto3  # noqa: PLC0415  keeps `msk-autopilot --help` fast
+
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        return boto3.client(service, region_name=region or _LOCAL_REGION)

@@ -13,6 +13,7 @@ from .kafkaconnect import install_kafka_connect, kafkaconnect_backends
 from .logs import install_logs_additions
 from .metric_index import install_metric_index
 from .models import MskBackend
+from .policies import install_policy_conditions
 from .secretsmanager import install_current_version_tracking
 from .securityhub import install_finding_workflow
 from .state import EmulatorClock, EmulatorSettings, OperationFault, emulator_state
@@ -41,6 +42,7 @@ def install() -> None:
     install_metric_index()
     install_kafka_connect()
     install_cloudformation()
+    install_policy_conditions()
     emulator_state.clock.subscribe(health.publish_due)
     with emulator_state.lock:
         kafka_backends.backend = MskBackend
