@@ -10,8 +10,8 @@ import boto3
 import pytest
 
 from msk_autopilot_local.cli import main
-from msk_autopilot_local.local_lambda import InvokeError, emulated_now, invoke_function
 from msk_autopilot_local.deploy import deploy_working_tree
+from msk_autopilot_local.local_lambda import InvokeError, emulated_now, invoke_function
 from msk_autopilot_local.stack import DeployedStack
 
 ROOT = Path(__file__).resolve().parents[2]

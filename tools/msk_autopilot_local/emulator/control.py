@@ -8,6 +8,7 @@ from moto.kafka.models import kafka_backends
 
 from . import health, load
 from .cloudformation import install_cloudformation
+from .event_targets import install_event_targets
 from .health import ClusterHealth, camel_names
 from .kafkaconnect import install_kafka_connect, kafkaconnect_backends
 from .logs import install_logs_additions
@@ -43,6 +44,7 @@ def install() -> None:
     install_kafka_connect()
     install_cloudformation()
     install_policy_conditions()
+    install_event_targets()
     emulator_state.clock.subscribe(health.publish_due)
     with emulator_state.lock:
         kafka_backends.backend = MskBackend
