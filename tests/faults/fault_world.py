@@ -1,7 +1,7 @@
 """A local account behind the fault proxy, for fault scenarios of any function.
 
-`fault_world(template, plan, fleet=...)` serves a fresh `local_aws` account (moto + the MSK emulator,
-the app's resources, the fleet) and a `FaultProxy` in front of it. Setup and assertions go
+`fault_world(template, plan, fleet=...)` serves a fresh `local_aws` account (moto + the MSK
+emulator, the stack deployed, the fleet) and a `FaultProxy` in front of it. Setup and assertions go
 straight to the account (`world.client`); the functions under test go through the proxy
 (`world.invoke`, which also retries a raising handler the way Lambda retries an asynchronous
 invocation). `world.emulator` records every MSK request the emulator itself answered, which is

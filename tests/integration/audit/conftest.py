@@ -11,7 +11,7 @@ import pytest
 from audit_world import KAFKA_PORTS, REGION, ROOT, TAG, WORLD_V4, WORLD_V6, World
 
 from msk_autopilot_local.local_lambda import invoke_function
-from msk_autopilot_local.template.resolve import ResolvedTemplate
+from msk_autopilot_local.stack import DeployedStack
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -20,7 +20,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture
 def report_bucket(aws) -> str:
-    return ResolvedTemplate(ROOT / "template.yaml").physical_name("AuditReportBucket")
+    return DeployedStack.read(aws, ROOT / "template.yaml").physical_name("AuditReportBucket")
 
 
 @pytest.fixture
