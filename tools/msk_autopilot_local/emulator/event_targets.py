@@ -8,6 +8,7 @@ still receive the event.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from moto.events.models import Rule
@@ -29,8 +30,7 @@ def install_event_targets() -> None:
         if not any(_is_function(target) for target in self.targets):
             original(self, original_event, transform_input)
             return
-        delivered = Rule.__new__(Rule)  # the same rule without its function targets
-        delivered.__dict__.update(self.__dict__)
+        delivered = copy.copy(self)  # the same rule without its function targets
         delivered.targets = [target for target in self.targets if not _is_function(target)]
         original(delivered, original_event, transform_input)
 
