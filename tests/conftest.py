@@ -24,7 +24,7 @@ from typing import Any
 import botocore.client
 import pytest
 
-from msk_autopilot.observability import logger
+from msk_autopilot.observability import logger, metrics
 from msk_autopilot.outcome import Outcome
 
 # The MSK emulator's fixtures (msk_emulator, msk_emulator_server, msk_emulator_http).
@@ -221,6 +221,15 @@ def _no_secret_in_output():
     yield
     leaked = leaks(_OUTPUT)
     assert not leaked, f"a secret value appeared in: {', '.join(leaked)}"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_metrics_buffer() -> None:
+    """Each test starts with an empty EMF buffer, as each Lambda invocation does (log_metrics
+    flushes it). Left to accumulate across a worker's tests, it would flush itself on reaching
+    100 values at an unpredictable moment, possibly while a concurrent-delivery test's threads
+    are adding to it (one Lambda process never has two)."""
+    metrics.clear_metrics()
 
 
 @pytest.fixture

@@ -150,7 +150,7 @@ def _configuration_rolled_out_canary_first(shown: Shown) -> None:
 
 def _audit_fails_on_critical(shown: Shown) -> None:
     assert shown.code == 1, shown.err
-    assert re.search(r"^legacy\s.*\sMSK\.4\s+CRITICAL\s+FAILED\s", shown.out, re.M)
+    assert re.search(r"^legacy\s.*\sMSK\.4\s+SECURITY\s+CRITICAL\s+FAILED\s", shown.out, re.M)
     assert re.search(r"^3 clusters: \d+ passed", shown.out, re.M)
 
 

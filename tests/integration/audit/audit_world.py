@@ -121,9 +121,15 @@ def api_call_event(cluster_arn: str, name: str = "UpdateMonitoring") -> dict[str
     return event
 
 
-def verdicts(report: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """{cluster name: {control: status}} of a report document."""
+def clusters_of(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The cluster entries of a report document."""
+    return [r for r in report["resources"] if r["subject"] == "cluster"]
+
+
+def verdicts(report: dict[str, Any], subject: str = "cluster") -> dict[str, dict[str, str]]:
+    """{resource name: {control: status}} of a report document's resources of `subject`."""
     return {
-        cluster["name"]: {f["control"]: f["status"] for f in cluster["findings"]}
-        for cluster in report["resources"]
+        resource["name"]: {f["control"]: f["status"] for f in resource["findings"]}
+        for resource in report["resources"]
+        if resource["subject"] == subject
     }

@@ -10,6 +10,7 @@ import boto3
 import pytest
 from audit_world import KAFKA_PORTS, REGION, ROOT, TAG, WORLD_V4, WORLD_V6, World
 
+from msk_autopilot_local.emulator import seed_fleet
 from msk_autopilot_local.local_lambda import invoke_function
 from msk_autopilot_local.stack import DeployedStack
 
@@ -25,7 +26,11 @@ def report_bucket(aws) -> str:
 
 @pytest.fixture
 def world(aws) -> World:
-    return World(aws)
+    """The home account as most are: a multi-Region trail records its management events
+    (AUTOPILOT.11 and AUTOPILOT.13 pass; test_audit_logging.py builds accounts without one)."""
+    world = World(aws)
+    seed_fleet(aws, {"trails": [{"name": "management", "multiRegion": True}]})
+    return world
 
 
 @pytest.fixture

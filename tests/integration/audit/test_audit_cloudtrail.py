@@ -4,9 +4,9 @@ each trail's home Region, and a refusal as DataUnavailable."""
 import boto3
 import pytest
 
-from msk_autopilot.audit.collect import AuditTarget, counting_api_calls
+from msk_autopilot.audit.collect import AuditTarget, counting_api_calls, read_trails
 from msk_autopilot.audit.controls import DataUnavailable, Status
-from msk_autopilot.audit.trails import EventSelector, audit_logging, read_trails
+from msk_autopilot.audit.trails import EventSelector, audit_logging
 from msk_autopilot.aws import ClientFactory
 
 HOME, AUDITED = "us-east-1", "eu-west-1"

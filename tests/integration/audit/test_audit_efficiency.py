@@ -1,4 +1,9 @@
-"""API calls per cluster when auditing 1,000 clusters, half of them on SASL/SCRAM."""
+"""API calls per cluster when auditing 1,000 clusters, half of them on SASL/SCRAM.
+
+The topic checks (AUTOPILOT.12) cost calls per cluster by nature: MSK's topic APIs answer for
+one cluster at a time, at least one ListTopics each (ceil(N/100), and a DescribeTopic per topic
+of RF >= 3; test_audit_topic_durability.py measures them at 100 and 1,000 topics). The budget
+of 2 calls per cluster holds for everything else; the topic calls are asserted exactly."""
 
 import pytest
 from audit_world import REGION, TAG, scheduled_event
@@ -9,7 +14,13 @@ from msk_autopilot.aws import ClientFactory
 from msk_autopilot_local.template.resolve import LOCAL_ACCOUNT
 
 CLUSTERS = 1000
+PROVISIONED = 900  # on 3.6.0, ACTIVE, without topics: one ListTopics page each
 BUDGET_PER_CLUSTER = 2.0
+TOPIC_CALLS = ("kafka.ListTopics", "kafka.DescribeTopic")
+
+
+def beyond_topics(calls: dict[str, int], total: int) -> int:
+    return total - sum(calls.get(operation, 0) for operation in TOPIC_CALLS)
 
 
 @pytest.fixture
@@ -47,18 +58,28 @@ def large_fleet(world):
 
 
 @pytest.mark.slow
-def test_auditing_1000_clusters_takes_at_most_2_calls_per_cluster(large_fleet, invoke):
+def test_auditing_1000_clusters_takes_at_most_2_calls_per_cluster_beyond_the_topic_apis(
+    large_fleet, invoke
+):
     run = audit(
         [AuditTarget(LOCAL_ACCOUNT, REGION, ClientFactory(REGION))],
         opt_in_tag_key=TAG,
     )
     report = run.report
     assert len(report.clusters) == CLUSTERS
-    per_cluster = report.api_calls / CLUSTERS
-    print(f"\naudit: {report.api_calls} calls, {per_cluster:.3f} per cluster:")
-    print(dict(sorted(report.api_calls_by_operation.items())))
-    assert per_cluster <= BUDGET_PER_CLUSTER
     calls = report.api_calls_by_operation
+    per_cluster = report.api_calls / CLUSTERS
+    others = beyond_topics(dict(calls), report.api_calls) / CLUSTERS
+    print(
+        f"\naudit: {report.api_calls} calls, {per_cluster:.3f} per cluster, {others:.3f} "
+        "beyond the topic APIs:"
+    )
+    print(dict(sorted(calls.items())))
+    assert others <= BUDGET_PER_CLUSTER
+    assert calls["kafka.ListTopics"] == PROVISIONED
+    assert "kafka.DescribeTopic" not in calls
+    assert calls["kafkaconnect.ListConnectors"] == 1
+    assert calls["cloudtrail.DescribeTrails"] == 1
     assert calls["kafka.ListScramSecrets"] == 500  # only SCRAM clusters, once each
     assert calls["kms.DescribeKey"] == 4  # 3 data keys and the SCRAM secrets' key
     assert calls["ec2.DescribeSecurityGroups"] == 1
@@ -70,5 +91,9 @@ def test_auditing_1000_clusters_takes_at_most_2_calls_per_cluster(large_fleet, i
     # The whole function run, outputs included (Security Hub, S3, SNS), stays within it too.
     result = invoke(scheduled_event())
     total = result["details"]["api_calls_total"]
-    print(f"function run: {total} calls, {total / CLUSTERS:.3f} per cluster")
-    assert total / CLUSTERS <= BUDGET_PER_CLUSTER
+    others = total - PROVISIONED  # the topic calls, as asserted above
+    print(
+        f"function run: {total} calls, {total / CLUSTERS:.3f} per cluster, "
+        f"{others / CLUSTERS:.3f} beyond the topic APIs"
+    )
+    assert others / CLUSTERS <= BUDGET_PER_CLUSTER

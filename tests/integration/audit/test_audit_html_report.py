@@ -9,6 +9,7 @@ from html_page import WINDOW, Page, distinct_colours, png_size, render
 from msk_autopilot.audit.html_report import render_html
 from msk_autopilot.audit.report import AuditReport
 from msk_autopilot_local.cli import main
+from msk_autopilot_local.template.resolve import LOCAL_ACCOUNT
 
 
 def test_the_page_shows_every_failed_finding_in_a_browser(fleet, tmp_path):
@@ -51,4 +52,7 @@ def test_the_auditor_writes_the_page_beside_its_json_report(
     assert stored["ContentType"] == "text/html; charset=utf-8"
     page = stored["Body"].read().decode()
     assert page == render_html(AuditReport.from_dict(stored_report()))
-    assert {s.text.split()[0] for s in Page(page).all("section", "cluster")} == set(fleet)
+    assert {s.text.split()[0] for s in Page(page).all("section", "cluster")} == {
+        *fleet,
+        f"{LOCAL_ACCOUNT}/{REGION}",
+    }

@@ -101,7 +101,7 @@ def test_finding_ids_are_stable_and_not_applicable_ones_are_not_imported(world, 
 
     ids = set(findings())
     provisioned = {i for i in ids if i.startswith(arn)}
-    assert len(provisioned) == 13  # 14 controls; AUTOPILOT.7 does not apply (no SCRAM)
+    assert len(provisioned) == 15  # 16 cluster controls; AUTOPILOT.7 does not apply (no SCRAM)
     assert f"{arn}/AUTOPILOT.7" not in ids
     # Serverless: what MSK fixes is imported with its verdict, what it lacks is not applicable.
     assert {i.removeprefix(f"{stream}/") for i in ids if i.startswith(stream)} == {
@@ -114,6 +114,7 @@ def test_finding_ids_are_stable_and_not_applicable_ones_are_not_imported(world, 
         "AUTOPILOT.6",
         "AUTOPILOT.8",
         "AUTOPILOT.9",
+        "AUTOPILOT.13",
     }
     unavailable = findings()[f"{stream}/AUTOPILOT.5"]["Compliance"]
     assert unavailable == {
@@ -134,7 +135,7 @@ def test_findings_of_a_deleted_cluster_are_archived(world, invoke, findings, sto
     archived = [f for i, f in findings().items() if i.startswith(arn)]
     assert archived
     assert {f["RecordState"] for f in archived} == {"ARCHIVED"}
-    assert stored_report()["resources"] == []
+    assert [r["subject"] for r in stored_report()["resources"]] == ["account-region"]
 
 
 def test_no_notification_when_nothing_changed(world, invoke, notifications):
@@ -157,7 +158,8 @@ def test_the_report_in_s3_has_the_documented_shape(world, invoke, stored_report)
     assert set(report) == {"generated_at", "api_calls", "resources", "controls", "summary"}
     assert report["generated_at"].endswith("Z")
     assert report["api_calls"] == result["details"]["api_calls"] > 0
-    (cluster,) = report["resources"]
+    (cluster, account) = report["resources"]
+    assert account["subject"] == "account-region"
     assert {k: cluster[k] for k in ("subject", "arn", "name", "region", "account")} == {
         "subject": "cluster",
         "arn": arn,
@@ -189,7 +191,7 @@ def test_an_event_run_updates_its_cluster_in_the_stored_report(world, invoke, st
     invoke(api_call_event(orders))
 
     after = {c["arn"]: c for c in stored_report()["resources"]}
-    assert set(after) == {orders, payments}
+    assert set(after) == {orders, payments, f"AWS::::Account:{LOCAL_ACCOUNT}"}
     assert after[payments] == before[payments]
 
 

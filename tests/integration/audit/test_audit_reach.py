@@ -11,6 +11,7 @@ from audit_world import (
     Throttled,
     World,
     api_call_event,
+    clusters_of,
     member_session,
     scheduled_event,
     verdicts,
@@ -41,7 +42,7 @@ def test_every_configured_region_is_audited_and_reported_in_its_own_security_hub
     result = invoke(scheduled_event(), AUDIT_REGIONS=f"{REGION},{OTHER_REGION}")
 
     assert result["details"]["clusters"] == 2
-    regions = {c["name"]: c["region"] for c in stored_report()["resources"]}
+    regions = {c["name"]: c["region"] for c in clusters_of(stored_report())}
     assert regions == {"orders": REGION, "payments": OTHER_REGION}
     assert f"{home}/MSK.2" in findings()
     assert f"{away}/MSK.2" in findings(region=OTHER_REGION)
@@ -56,7 +57,7 @@ def test_member_accounts_are_audited_through_their_role(aws, invoke, stored_repo
     result = invoke(scheduled_event(), MEMBER_ACCOUNT_IDS=MEMBER_ACCOUNT)
 
     assert result["details"]["errors"] == []
-    accounts = {c["name"]: c["account"] for c in stored_report()["resources"]}
+    accounts = {c["name"]: c["account"] for c in clusters_of(stored_report())}
     assert accounts == {"orders": LOCAL_ACCOUNT, "ledger": MEMBER_ACCOUNT}
     # Security Hub takes a finding only from the account it names: the member imports its own.
     imported = findings(member)[f"{theirs}/MSK.2"]
@@ -154,7 +155,7 @@ def test_access_denied_in_one_account_spares_the_others(aws, invoke, stored_repo
     report = stored_report()
     assert report["summary"]["errors"][0]["account"] == MEMBER_ACCOUNT
     # what could not be listed stays as last seen, neither dropped nor archived
-    assert {c["name"] for c in report["resources"]} == {"orders", "ledger"}
+    assert {c["name"] for c in clusters_of(report)} == {"orders", "ledger"}
 
 
 def test_a_denied_data_source_makes_only_its_controls_not_available(
@@ -168,7 +169,7 @@ def test_a_denied_data_source_makes_only_its_controls_not_available(
     invoke(scheduled_event())
 
     report = stored_report()
-    for cluster in report["resources"]:
+    for cluster in clusters_of(report):
         finding = next(f for f in cluster["findings"] if f["control"] == "AUTOPILOT.5")
         assert finding["status"] == "NOT_AVAILABLE", cluster["name"]
         assert "DescribeSecurityGroups failed: UnauthorizedOperation" in finding["detail"]
@@ -189,7 +190,7 @@ def test_throttling_beyond_retries_is_reported_not_raised(
     assert result["details"]["clusters"] == 6
     details = {
         c["name"]: next(f for f in c["findings"] if f["control"] == "AUTOPILOT.6")
-        for c in stored_report()["resources"]
+        for c in clusters_of(stored_report())
     }
     assert details["legacy"]["status"] == "NOT_AVAILABLE"
     assert "GetClusterPolicy failed: TooManyRequestsException" in details["legacy"]["detail"]
@@ -215,7 +216,7 @@ def test_a_cluster_deleted_mid_run_is_reported_not_available(
     assert leaky["MSK.1"] == "PASSED"  # settings from the listing still count
     detail = next(
         f["detail"]
-        for c in stored_report()["resources"]
+        for c in clusters_of(stored_report())
         if c["name"] == "leaky-scram"
         for f in c["findings"]
         if f["control"] == "AUTOPILOT.7"
@@ -276,7 +277,7 @@ def test_a_check_that_breaks_is_not_available_and_the_rest_still_run(
 
     invoke(scheduled_event())
 
-    for cluster in stored_report()["resources"]:
+    for cluster in clusters_of(stored_report()):
         statuses = {f["control"]: (f["status"], f["detail"]) for f in cluster["findings"]}
         assert statuses["AUTOPILOT.10"] == ("NOT_AVAILABLE", "the check failed: KeyError: 'Zones'")
     assert verdicts(stored_report())["legacy"]["MSK.1"] == "FAILED"

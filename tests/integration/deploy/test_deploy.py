@@ -9,17 +9,21 @@ shared stack.
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.exceptions
 import pytest
+from moto import settings as moto_settings
+from moto.iam.access_control import IAMPolicy, PermissionResult
 
 from msk_autopilot_local.cli import main
 from msk_autopilot_local.deploy import ARTIFACTS_BUCKET, DeployError, Deployment, deploy
-from msk_autopilot_local.emulator import EmulatorServer
+from msk_autopilot_local.emulator import EmulatorServer, seed_fleet
 
 ROOT = Path(__file__).resolve().parents[3]
 REGION = "us-east-1"
@@ -462,6 +466,126 @@ def test_the_buckets_carry_the_template_policies(deployed: Deployed, resolve: Re
         assert resolve.ids[logical_id] == expected["Bucket"]
         policy = s3.get_bucket_policy(Bucket=expected["Bucket"])["Policy"]
         assert json.loads(policy) == expected["PolicyDocument"], logical_id
+
+
+# --- moto's IAM authorization against the deployed roles ---------------------------------------
+# Why tests/least_privilege checks the recorded calls with its own evaluator rather than by
+# replaying them as the deployed roles with moto's authorization on: these tests pin down where
+# moto 5.2 answers differently from IAM for this template (README, "Least privilege").
+
+
+@pytest.fixture
+def as_deployed_role(
+    deployed: Deployed, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[str], boto3.Session]:
+    """Credentials of a deployed role (AssumeRole through the emulator's STS), with moto's
+    authorization on for every request after it (the server runs in this process)."""
+    sts = deployed.client("sts")
+
+    def assume(role_logical_id: str) -> boto3.Session:
+        role_arn = f"arn:aws:iam::{ACCOUNT}:role/{deployed.physical_ids()[role_logical_id]}"
+        credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName="probe")["Credentials"]
+        monkeypatch.setattr(moto_settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)
+        return boto3.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            region_name=REGION,
+        )
+
+    return assume
+
+
+def _denied(call: Callable[[], Any]) -> str:
+    with pytest.raises(botocore.exceptions.ClientError) as denied:
+        call()
+    return str(denied.value)
+
+
+def test_moto_authorizes_an_unconditioned_grant_on_a_bucket(deployed: Deployed, as_deployed_role):
+    reports = deployed.physical_ids()["AuditReportBucket"]
+    s3 = as_deployed_role("SecurityAuditorFunctionRole").client(
+        "s3", endpoint_url=deployed.endpoint_url
+    )
+    s3.list_objects_v2(Bucket=reports)  # s3:ListBucket on the bucket's ARN: granted
+    assert "AccessDenied" in _denied(lambda: s3.list_objects_v2(Bucket=ARTIFACTS_BUCKET))
+
+
+def test_moto_denies_a_grant_on_a_table_arn_and_names_cloudwatch_actions_monitoring(
+    deployed: Deployed, as_deployed_role
+):
+    auditor = as_deployed_role("SecurityAuditorFunctionRole")
+    table = deployed.physical_ids()["IdempotencyTable"]
+    dynamodb = auditor.client("dynamodb", endpoint_url=deployed.endpoint_url)
+    # Granted on the table's ARN, but moto checks every service other than S3, SQS, IAM and
+    # STS against the resource "*", which an ARN never matches.
+    put = _denied(lambda: dynamodb.put_item(TableName=table, Item={"id": {"S": "probe"}}))
+    assert "not authorized to perform: dynamodb:PutItem" in put
+    # Granted as cloudwatch:GetMetricData; moto names the action by CloudWatch's signing name.
+    cloudwatch = auditor.client("cloudwatch", endpoint_url=deployed.endpoint_url)
+    now = datetime.now(UTC)
+    query = {"Namespace": "AWS/Kafka", "MetricName": "KafkaDataLogsDiskUsed"}
+    metrics = _denied(
+        lambda: cloudwatch.get_metric_data(
+            MetricDataQueries=[
+                {"Id": "q", "MetricStat": {"Metric": query, "Period": 60, "Stat": "Maximum"}}
+            ],
+            StartTime=now - timedelta(minutes=5),
+            EndTime=now,
+        )
+    )
+    assert "not authorized to perform: monitoring:GetMetricData" in metrics
+
+
+def test_moto_never_authorizes_msk_calls(
+    deployed: Deployed, as_deployed_role, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", deployed.endpoint_url)
+    cluster = seed_fleet(deployed.session, {"clusters": [{"name": "orders"}]}).clusters["orders"]
+    kafka = as_deployed_role("SecurityAuditorFunctionRole").client("kafka")
+    # The auditor is granted no kafka:TagResource; the emulator's MSK answers before any check.
+    kafka.tag_resource(ResourceArn=cluster, Tags={"probe": "true"})
+    assert kafka.list_tags_for_resource(ResourceArn=cluster)["Tags"] == {"probe": "true"}
+
+
+def _deployed_statements(deployed: Deployed, role_logical_id: str) -> list[IAMPolicy]:
+    iam = deployed.client("iam")
+    role = deployed.physical_ids()[role_logical_id]
+    inline = [
+        iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        for name in iam.list_role_policies(RoleName=role)["PolicyNames"]
+    ]
+    attached = []
+    for policy in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
+        version = iam.get_policy(PolicyArn=policy["PolicyArn"])["Policy"]["DefaultVersionId"]
+        answer = iam.get_policy_version(PolicyArn=policy["PolicyArn"], VersionId=version)
+        attached.append(answer["PolicyVersion"]["Document"])
+    return [IAMPolicy(json.dumps(_document(each))) for each in inline + attached]
+
+
+def _moto_verdict(policies: list[IAMPolicy], action: str, resource: str) -> PermissionResult:
+    verdicts = {policy.is_action_permitted(action, resource) for policy in policies}
+    for verdict in (PermissionResult.DENIED, PermissionResult.PERMITTED):
+        if verdict in verdicts:
+            return verdict
+    return PermissionResult.NEUTRAL
+
+
+def test_moto_skips_the_opt_in_tag_condition(deployed: Deployed):
+    scaler = _deployed_statements(deployed, "StorageScalerFunctionRole")
+    # IAM allows this only for a cluster tagged msk-autopilot:managed=true. moto checks a
+    # condition key only against values the request itself carries (never aws:ResourceTag/*,
+    # aws:RequestedRegion or kms:ViaService), and a key without a value passes.
+    verdict = _moto_verdict(scaler, "kafka:UpdateBrokerStorage", CLUSTER_ARN)
+    assert verdict is PermissionResult.PERMITTED
+
+
+def test_moto_reads_a_deny_with_not_resource_as_an_allow(deployed: Deployed):
+    auditor = _deployed_statements(deployed, "SecurityAuditorFunctionRole")
+    # OnlyTheAuditRole denies assuming any role but the audit role. moto reads a statement
+    # without Resource as a trust policy's, and answers "permitted", whatever its Effect.
+    admin = "arn:aws:iam::222222222222:role/admin"
+    assert _moto_verdict(auditor, "sts:AssumeRole", admin) is PermissionResult.PERMITTED
 
 
 # --- update and delete (they change the shared stack, so they run last) -----------------------

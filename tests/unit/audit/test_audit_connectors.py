@@ -1,22 +1,17 @@
-"""MSK.3 and MSK.5 on connectors shaped like DescribeConnector's answer, and the collector's
-paging and failures against botocore's Stubber (moto has no kafkaconnect; the emulator's is
-being built), which validates each request and response against the service model."""
+"""MSK.3 and MSK.5 on connectors shaped like DescribeConnector's answer (the collector is tested
+against the emulator's MSK Connect: tests/integration/audit/test_audit_connector_listing.py)."""
 
 from typing import Any
 
 import msgspec
 import pytest
-from botocore.stub import Stubber
 
-from msk_autopilot.audit.collect import AuditTarget
 from msk_autopilot.audit.connectors import (
     Connector,
     connector_encryption_in_transit,
     connector_logging,
-    list_connectors,
 )
-from msk_autopilot.audit.controls import DataUnavailable, Status, Verdict
-from msk_autopilot.aws import ClientFactory
+from msk_autopilot.audit.controls import Status, Verdict
 
 REGION = "us-east-1"
 ARN = "arn:aws:kafkaconnect:us-east-1:123456789012:connector/s3-sink/0a1b2c3d-4e5f"
@@ -82,40 +77,3 @@ def test_msk5_fails_without_any_destination(log_delivery):
         Status.FAILED,
         "worker logs are not delivered anywhere",
     )
-
-
-@pytest.fixture
-def target(monkeypatch) -> AuditTarget:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }.items():
-        monkeypatch.setenv(name, value)
-    return AuditTarget("123456789012", REGION, ClientFactory(REGION))
-
-
-def test_the_collector_follows_every_page(target):
-    client = target.client("kafkaconnect")
-    second = described(connectorArn=ARN + "-2", connectorName="second")
-    second.pop("connectorState")
-    with Stubber(client) as stub:
-        stub.add_response(
-            "list_connectors", {"connectors": [described()], "nextToken": "p2"}, {"maxResults": 100}
-        )
-        stub.add_response(
-            "list_connectors", {"connectors": [second]}, {"maxResults": 100, "nextToken": "p2"}
-        )
-        found = list_connectors(target)
-        stub.assert_no_pending_responses()  # both pages were asked for, with these parameters
-
-    assert [c.connector_name for c in found] == ["s3-sink", "second"]
-
-
-def test_a_failed_listing_is_data_unavailable(target):
-    client = target.client("kafkaconnect")
-    with Stubber(client) as stub:
-        stub.add_client_error(
-            "list_connectors", "AccessDeniedException", "not allowed", http_status_code=403
-        )
-        with pytest.raises(DataUnavailable, match="ListConnectors failed: AccessDeniedException"):
-            list_connectors(target)

@@ -30,6 +30,8 @@ from msk_autopilot.audit.controls import (
     Subject,
 )
 from msk_autopilot.audit.controls.network import PROVISIONED_PORTS
+from msk_autopilot.audit.durability import TOPICS, ClusterTopics
+from msk_autopilot.audit.trails import TRAILS, Trail
 from msk_autopilot.msk import ClusterSnapshot
 
 ARN = "arn:aws:kafka:us-east-1:123456789012:cluster/orders/5c9a6e0a-1c2d-4f7e-9a31-2b8f0d4e6a11-2"
@@ -53,7 +55,21 @@ SPEC = {
     "AUTOPILOT.8": "HIGH",
     "AUTOPILOT.9": "MEDIUM",
     "AUTOPILOT.10": "LOW",
+    "MSK.3": "MEDIUM",
+    "MSK.5": "MEDIUM",
+    "AUTOPILOT.12": "MEDIUM",
+    "AUTOPILOT.11": "MEDIUM",
+    "AUTOPILOT.13": "LOW",
 }
+CLUSTER_CONTROLS = [c for c, control in CONTROLS.items() if control.subject is Subject.CLUSTER]
+# A trail recording every management event of every Region: CloudTrail's defaults.
+RECORDING = Trail(
+    name="org",
+    arn="arn:aws:cloudtrail:us-east-1:1:trail/org",
+    home_region="us-east-1",
+    multi_region=True,
+    logging=True,
+)
 
 PROVISIONED: dict[str, Any] = {
     "ClusterArn": ARN,
@@ -103,6 +119,8 @@ class Facts:
             "scram": ScramSecrets(associated=1),
             "versions": {"3.6.0": "ACTIVE"},
             "scaled": set(),
+            "topics": ClusterTopics(topics=[], settings={}),
+            "trails": [RECORDING],
             **data,
         }
         self.asked: set[str] = set()
@@ -146,6 +164,12 @@ class Facts:
     def has_storage_scaling_policy(self, cluster_arn: str) -> bool:
         return cluster_arn in self._get("scaled", SCALING_POLICIES.name)
 
+    def cluster_topics(self, cluster_arn: str) -> ClusterTopics:
+        return self._get("topics", TOPICS.name)
+
+    def trails(self) -> Sequence[Trail]:
+        return self._get("trails", TRAILS.name)
+
 
 def cluster(base: dict[str, Any] = PROVISIONED, **changes: Any) -> ClusterSnapshot:
     """`base` with changes at "__"-separated paths (Provisioned__EnhancedMonitoring); None
@@ -172,14 +196,16 @@ def test_the_registry_declares_the_issues_controls():
     for control in CONTROLS.values():
         assert control.title
         assert control.remediation
-        assert "kafka:ListClustersV2" in control.permissions
+        listed = "kafka:ListClustersV2" in control.permissions
+        assert listed is (control.subject is Subject.CLUSTER), control.id
 
 
 def test_a_well_configured_cluster_passes_everything():
     snapshot = cluster(Tags={TAG: "true"})
-    assert {c: verdict(c, snapshot).status for c in CONTROLS} == dict.fromkeys(
-        CONTROLS, Status.PASSED
-    )
+    assert {c: verdict(c, snapshot).status for c in CLUSTER_CONTROLS} == {
+        **dict.fromkeys(CLUSTER_CONTROLS, Status.PASSED),
+        "AUTOPILOT.13": Status.NOT_APPLICABLE,  # SCRAM only: IAM authorizes no Kafka action
+    }
 
 
 # Each control's category and the cluster kinds it judges (checked, or fixed by MSK).
@@ -200,14 +226,25 @@ DECLARED = {
     "AUTOPILOT.8": ("SECURITY", ALL_KINDS),
     "AUTOPILOT.9": ("RESILIENCE", ALL_KINDS),
     "AUTOPILOT.10": ("RESILIENCE", PROVISIONED_KINDS),
+    "MSK.3": ("SECURITY", ()),
+    "MSK.5": ("SECURITY", ()),
+    "AUTOPILOT.11": ("SECURITY", ()),
+    "AUTOPILOT.12": ("RESILIENCE", PROVISIONED_KINDS),
+    "AUTOPILOT.13": ("SECURITY", ALL_KINDS),
+}
+SUBJECTS = {
+    **dict.fromkeys(DECLARED, Subject.CLUSTER),
+    "MSK.3": Subject.CONNECTOR,
+    "MSK.5": Subject.CONNECTOR,
+    "AUTOPILOT.11": Subject.ACCOUNT_REGION,
 }
 
 
-def test_every_control_declares_its_category_and_cluster_kinds():
+def test_every_control_declares_its_category_subject_and_cluster_kinds():
     assert {
         c: (control.category.value, control.kinds) for c, control in CONTROLS.items()
     } == DECLARED
-    assert all(control.subject is Subject.CLUSTER for control in CONTROLS.values())
+    assert {c: control.subject for c, control in CONTROLS.items()} == SUBJECTS
 
 
 def test_a_clusters_kind_comes_from_its_snapshot():
@@ -219,7 +256,7 @@ def test_a_clusters_kind_comes_from_its_snapshot():
 
 def test_serverless_clusters_get_the_verdict_of_what_msk_fixes():
     snapshot = ClusterSnapshot.from_api(SERVERLESS)
-    results = {c: verdict(c, snapshot) for c in CONTROLS}
+    results = {c: verdict(c, snapshot) for c in CLUSTER_CONTROLS}
     assert {c: r.status.value for c, r in results.items()} == {
         "MSK.1": "NOT_APPLICABLE",
         "MSK.2": "NOT_APPLICABLE",
@@ -235,6 +272,8 @@ def test_serverless_clusters_get_the_verdict_of_what_msk_fixes():
         "AUTOPILOT.8": "PASSED",
         "AUTOPILOT.9": "PASSED",
         "AUTOPILOT.10": "NOT_APPLICABLE",
+        "AUTOPILOT.12": "NOT_APPLICABLE",
+        "AUTOPILOT.13": "PASSED",
     }
     assert "IAM" in results["MSK.6"].detail
     assert "MSK fixes it" in results["MSK.6"].detail
@@ -541,7 +580,7 @@ def test_unreadable_data_makes_the_control_not_available():
     )
 
 
-@pytest.mark.parametrize("control", list(CONTROLS))
+@pytest.mark.parametrize("control", CLUSTER_CONTROLS)
 @pytest.mark.parametrize(
     "snapshot",
     [

@@ -22,7 +22,8 @@ Each model is created from its resolved properties as CloudFormation's resource 
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from moto.awslambda.exceptions import UnknownFunctionException
 from moto.awslambda.models import lambda_backends
@@ -48,6 +49,10 @@ class _StackResource:
     updated in place (delete, then create under the same id), deleted with the stack. Each model
     names CloudFormationModel directly, since moto's model map lists its direct subclasses."""
 
+    CFN_TYPE: ClassVar[str]
+    # Each Fn::GetAtt attribute the type documents, and the model's attribute holding its value.
+    CFN_ATTRIBUTES: ClassVar[Mapping[str, str]] = {}
+
     def __init__(self, physical_resource_id: str) -> None:
         self._physical_resource_id = physical_resource_id
 
@@ -55,13 +60,23 @@ class _StackResource:
     def physical_resource_id(self) -> str:
         return self._physical_resource_id
 
+    @classmethod
+    def cloudformation_type(cls) -> str:
+        return cls.CFN_TYPE
+
     @staticmethod
     def cloudformation_name_type() -> str:
         return ""
 
     @classmethod
     def has_cfn_attr(cls, attr: str) -> bool:
-        return False
+        return attr in cls.CFN_ATTRIBUTES
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        if attribute_name not in self.CFN_ATTRIBUTES:
+            raise UnformattedGetAttTemplateException()
+        value: str = getattr(self, self.CFN_ATTRIBUTES[attribute_name])
+        return value
 
     @classmethod
     def create(
@@ -104,27 +119,17 @@ class _StackResource:
 
 
 class CloudWatchAlarm(_StackResource, CloudFormationModel):
+    CFN_TYPE = "AWS::CloudWatch::Alarm"
+    CFN_ATTRIBUTES: ClassVar[Mapping[str, str]] = {"Arn": "arn"}
+
     def __init__(self, name: str, account_id: str, region_name: str) -> None:
         super().__init__(name)
         partition = get_partition(region_name)
         self.arn = f"arn:{partition}:cloudwatch:{region_name}:{account_id}:alarm:{name}"
 
     @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudWatch::Alarm"
-
-    @staticmethod
     def cloudformation_name_type() -> str:
         return "AlarmName"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name == "Arn":
-            return self.arn
-        raise UnformattedGetAttTemplateException()
 
     @classmethod
     def create(
@@ -210,13 +215,11 @@ def _bool(value: Any) -> bool:
 
 
 class EventInvokeConfig(_StackResource, CloudFormationModel):
+    CFN_TYPE = "AWS::Lambda::EventInvokeConfig"
+
     def __init__(self, function_name: str, qualifier: str) -> None:
         super().__init__(f"{function_name}|{qualifier}")
         self.function_name = function_name
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Lambda::EventInvokeConfig"
 
     @classmethod
     def create(
@@ -243,22 +246,12 @@ class EventInvokeConfig(_StackResource, CloudFormationModel):
 
 
 class QueuePolicy(_StackResource, CloudFormationModel):
+    CFN_TYPE = "AWS::SQS::QueuePolicy"
+    CFN_ATTRIBUTES: ClassVar[Mapping[str, str]] = {"Id": "physical_resource_id"}
+
     def __init__(self, physical_id: str, queue_names: list[str]) -> None:
         super().__init__(physical_id)
         self.queue_names = queue_names
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SQS::QueuePolicy"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Id"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name == "Id":
-            return self.physical_resource_id
-        raise UnformattedGetAttTemplateException()
 
     @classmethod
     def create(
@@ -279,23 +272,13 @@ class QueuePolicy(_StackResource, CloudFormationModel):
 
 
 class TopicPolicy(_StackResource, CloudFormationModel):
+    CFN_TYPE = "AWS::SNS::TopicPolicy"
+    CFN_ATTRIBUTES: ClassVar[Mapping[str, str]] = {"Id": "physical_resource_id"}
+
     def __init__(self, physical_id: str, topic_arns: list[str], default_policies: list[str]):
         super().__init__(physical_id)
         self.topic_arns = topic_arns
         self.default_policies = default_policies
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SNS::TopicPolicy"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Id"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name == "Id":
-            return self.physical_resource_id
-        raise UnformattedGetAttTemplateException()
 
     @classmethod
     def create(
@@ -317,6 +300,8 @@ class TopicPolicy(_StackResource, CloudFormationModel):
 
 
 class Subscription(_StackResource, CloudFormationModel):
+    CFN_TYPE = "AWS::SNS::Subscription"
+
     # The attributes a Subscription resource sets after Subscribe, and their API names.
     ATTRIBUTES = (
         "DeliveryPolicy",
@@ -326,10 +311,6 @@ class Subscription(_StackResource, CloudFormationModel):
         "RedrivePolicy",
         "SubscriptionRoleArn",
     )
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SNS::Subscription"
 
     @classmethod
     def create(
@@ -353,9 +334,7 @@ class Subscription(_StackResource, CloudFormationModel):
 
 
 class BucketPolicy(_StackResource, CloudFormationModel):
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::S3::BucketPolicy"
+    CFN_TYPE = "AWS::S3::BucketPolicy"
 
     @classmethod
     def create(
@@ -376,13 +355,11 @@ class LambdaPermission(_StackResource, CloudFormationModel):
     """Replaces moto's, which has no physical id and is never deleted: the statement's id is
     the generated name, as CloudFormation's."""
 
+    CFN_TYPE = "AWS::Lambda::Permission"
+
     def __init__(self, statement_id: str, function_name: str) -> None:
         super().__init__(statement_id)
         self.function_name = function_name
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Lambda::Permission"
 
     @classmethod
     def create(

@@ -17,6 +17,7 @@ from .models import MskBackend
 from .policies import install_policy_conditions
 from .secretsmanager import install_current_version_tracking
 from .securityhub import install_finding_workflow
+from .serialized import serialize_in_process_requests
 from .state import EmulatorClock, EmulatorSettings, OperationFault, emulator_state
 from .ticker import tick
 
@@ -28,8 +29,9 @@ def install() -> None:
     moto's Security Hub its finding workflow (``securityhub``), make moto's Secrets Manager
     read AWSCURRENT by default after UpdateSecretVersionStage (``secretsmanager``), give moto's
     CloudWatch Logs query definitions (``logs``), serve MSK Connect (``kafkaconnect``), complete
-    moto's CloudFormation for this project's transformed template (``cloudformation``), and
-    publish clusters' health metrics as the clock advances (``health``).
+    moto's CloudFormation for this project's transformed template (``cloudformation``), answer
+    one request at a time (``serialized``), and publish clusters' health metrics as the clock
+    advances (``health``).
 
     Idempotent. moto keeps one ``BackendDict`` per service and builds a backend per account and
     Region on first use, from ``BackendDict.backend``; pointing that at ``MskBackend`` is the one
@@ -45,6 +47,7 @@ def install() -> None:
     install_cloudformation()
     install_policy_conditions()
     install_event_targets()
+    serialize_in_process_requests()
     emulator_state.clock.subscribe(health.publish_due)
     with emulator_state.lock:
         kafka_backends.backend = MskBackend

@@ -1,9 +1,9 @@
 """HTTP side of the MSK emulator: route a request to its operation, parse, call the backend.
 
-``MskResponse`` extends moto's ``KafkaResponse``. Which operation a request is comes from moto's
-router (botocore's model: method plus path); the request is parsed and checked by ``params``;
-the result goes through moto's botocore-model serializer, so responses carry the real wire
-names, ISO-8601 timestamps and base64 blobs.
+``MskResponse`` extends moto's ``KafkaResponse`` and answers as ``emulated_response`` does: which
+operation a request is comes from moto's router (botocore's model: method plus path); the request
+is parsed and checked by ``params``; the result goes through moto's botocore-model serializer, so
+responses carry the real wire names, ISO-8601 timestamps and base64 blobs.
 """
 
 import functools
@@ -11,18 +11,15 @@ from collections.abc import Callable
 from typing import Any
 
 from moto.core.common_types import TYPE_RESPONSE
-from moto.core.responses import ActionResult
 from moto.kafka.models import kafka_backends
 from moto.kafka.responses import KafkaResponse
 
 from . import catalog
-from .exceptions import BadRequestException, MskError, NotFoundException, OperationNotEmulated
+from .emulated_response import EmulatedResponse, Params
+from .exceptions import BadRequestException
 from .models import ClusterOperation, MskBackend, MskConfiguration, Topic
 from .paging import page, page_window, token_for
-from .params import parse_request, service_model
-from .state import emulator_state
 
-Params = dict[str, Any]
 # A request with this header set to "true" may create clusters and configurations on versions
 # past end of support (DEPRECATED), which MSK refuses: the fleet seed's way of recreating an
 # account as it is, with clusters made before their version's end of support.
@@ -42,42 +39,22 @@ def handles(operation_name: str) -> Callable[[Handler], Handler]:
     return register
 
 
-class MskResponse(KafkaResponse):
+class MskResponse(EmulatedResponse, KafkaResponse):
     """moto's kafka responses, answering every operation the emulator implements."""
 
-    @property
-    def msk_backend(self) -> MskBackend:
+    def call_action(self) -> TYPE_RESPONSE:
+        past_support_allowed = self.headers.get(PAST_SUPPORT_HEADER) == "true"
+        return self.answer_operation(
+            "MSK", _HANDLERS, self._advanced_backend, {PAST_SUPPORT_ALLOWED: past_support_allowed}
+        )
+
+    def _advanced_backend(self) -> MskBackend:
+        """This account's backend, its clusters' lifecycles brought up to now."""
         backend = kafka_backends[self.current_account][self.region]
         if not isinstance(backend, MskBackend):
             raise TypeError("The MSK emulator is not installed: call emulator.install() first.")
+        backend.advance_lifecycle()
         return backend
-
-    def call_action(self) -> TYPE_RESPONSE:
-        operation_name = self._get_action()
-        with emulator_state.lock:
-            try:
-                if not operation_name:
-                    raise NotFoundException(
-                        f"No MSK operation matches {self.method} {self.parsed_url.path}."
-                    )
-                handler = _HANDLERS.get(operation_name)
-                if handler is None:
-                    raise OperationNotEmulated(operation_name)
-                body = self.raw_body if isinstance(self.raw_body, bytes) else self.raw_body.encode()
-                params = parse_request(
-                    service_model("kafka").operation_model(operation_name),
-                    self.uri_match,
-                    self.normalized_request.args.to_dict(flat=False),
-                    body,
-                )
-                params[PAST_SUPPORT_ALLOWED] = self.headers.get(PAST_SUPPORT_HEADER) == "true"
-                backend = self.msk_backend
-                backend.advance_lifecycle()
-                result = handler(backend, params)
-            except MskError as error:
-                headers = {**self.response_headers, **dict(error.get_headers())}
-                return error.code, headers, error.get_body()
-        return self.serialized(ActionResult(result))
 
 
 def _page[Item](items: list[Item], params: Params) -> tuple[list[Item], dict[str, Any]]:

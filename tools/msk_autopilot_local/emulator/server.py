@@ -23,6 +23,7 @@ from .alarm_actions import act
 from .alarms import evaluate_alarms
 from .control import control, install
 from .health import set_cluster_health
+from .serialized import SerializedApp, WsgiApp
 
 CONTROL_PREFIX = "/_msk_emulator"
 # HTTP names of the settings (camelCase, like the AWS JSON APIs) -> EmulatorSettings fields.
@@ -43,8 +44,6 @@ LOAD_VALUE_NAMES = {
     "produceThrottleMs": "produce_throttle_ms",
     "fetchThrottleMs": "fetch_throttle_ms",
 }
-
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class ControlError(Exception):
@@ -293,7 +292,7 @@ class _EmulatorMotoServer(ThreadedMotoServer):
     # this override repeats its three steps with the app wrapped in ControlEndpoints.
     def _server_entry(self) -> None:
         app = self.answer_clock = AnswerClock(
-            ControlEndpoints(DomainDispatcherApplication(create_backend_app))
+            SerializedApp(ControlEndpoints(DomainDispatcherApplication(create_backend_app)))
         )
         self._server = make_server(
             self._ip_address, self._port, app, True, request_handler=MotoRequestHandler

@@ -12,7 +12,11 @@ for the run (failures too, so a denied call is not repeated for every cluster):
   cluster's account and Region, so the list holds every secret a cluster can use). Unless there
   is none, ListScramSecrets runs once per SCRAM cluster: which secrets it uses, and whether it
   uses any (a SCRAM cluster without a secret has nothing to judge, which is not a pass);
-- cluster policies: GetClusterPolicy per cluster, the one call AWS offers no list form of.
+- cluster policies: GetClusterPolicy per cluster, the one call AWS offers no list form of;
+- topics: the topic APIs per cluster (durability.read_cluster_topics: ceil(N/100) ListTopics and
+  a DescribeTopic per topic of RF >= 3), only for ACTIVE provisioned clusters from Kafka 3.6;
+- trails: one DescribeTrails, then GetTrailStatus and GetEventSelectors per trail (`read_trails`);
+- connectors: ListConnectors, 100 a page, on full runs (`list_region`), as subjects of their own.
 
 Every call through `AuditTarget.client` is counted (a botocore `before-call` hook) into the
 counter of the enclosing `counting_api_calls()` block.
@@ -31,6 +35,7 @@ from typing import Any
 import msgspec
 from botocore.exceptions import BotoCoreError, ClientError
 
+from msk_autopilot.audit.connectors import Connector
 from msk_autopilot.audit.controls import (
     AccountRegion,
     AuditedResource,
@@ -40,6 +45,8 @@ from msk_autopilot.audit.controls import (
     Subject,
     security_group_ids,
 )
+from msk_autopilot.audit.durability import ClusterTopics, read_cluster_topics
+from msk_autopilot.audit.trails import AdvancedEventSelector, EventSelector, Trail
 from msk_autopilot.aws import ClientFactory, error_code, error_message, pages
 from msk_autopilot.msk import ClusterSnapshot
 
@@ -53,6 +60,9 @@ __all__ = [
     "describe_error",
     "describe_one",
     "list_clusters",
+    "list_connectors",
+    "list_region",
+    "read_trails",
 ]
 
 # The counters of the enclosing counting_api_calls() blocks, innermost last.
@@ -116,19 +126,25 @@ class UnreadableCluster(msgspec.Struct, frozen=True):
 
 class RegionInventory(msgspec.Struct, frozen=True):
     """What one account and Region holds to audit. `complete` is False for an event run's one
-    cluster: account-level subjects are then left to the full runs."""
+    cluster: account-level subjects are then left to the full runs. `connectors_unlisted` says
+    why the connectors could not be listed (their findings then stay as last reported)."""
 
     target: AuditTarget
     clusters: list[ClusterSnapshot]
     unreadable: list[UnreadableCluster] = msgspec.field(default_factory=list)
     complete: bool = True
+    connectors: list[Connector] = msgspec.field(default_factory=list)
+    connectors_unlisted: str | None = None
 
     def resources(self) -> list[AuditedResource]:
-        """Every resource to evaluate, each with its subject (a new subject's resources, such
-        as MSK Connect connectors, join here once collected)."""
+        """Every resource to evaluate, each with its subject."""
         found = [
             AuditedResource(Subject.CLUSTER, c.cluster_arn, c.cluster_name, c)
             for c in self.clusters
+        ]
+        found += [
+            AuditedResource(Subject.CONNECTOR, c.connector_arn, c.connector_name, c)
+            for c in self.connectors
         ]
         if self.complete:
             scope = AccountRegion(self.target.account, self.target.region)
@@ -163,6 +179,84 @@ def list_clusters(target: AuditTarget) -> RegionInventory:
             else:
                 clusters.append(snapshot)
     return RegionInventory(target, clusters, unreadable)
+
+
+def list_region(target: AuditTarget) -> RegionInventory:
+    """Every cluster and connector of the target (a full run); raises ClientError/BotoCoreError
+    when the clusters cannot be listed. Connectors that cannot be listed are an error of their
+    own (`connectors_unlisted`): the clusters are audited all the same."""
+    inventory = list_clusters(target)
+    try:
+        connectors = list_connectors(target)
+    except DataUnavailable as unavailable:
+        return msgspec.structs.replace(inventory, connectors_unlisted=unavailable.reason)
+    return msgspec.structs.replace(inventory, connectors=connectors)
+
+
+def list_connectors(target: AuditTarget) -> list[Connector]:
+    """Every MSK Connect connector of the target's account and Region (ListConnectors, 100 a
+    page); raises DataUnavailable when MSK Connect does not answer."""
+    list_page = target.client("kafkaconnect").list_connectors
+    connectors: list[Connector] = []
+    parameters: dict[str, Any] = {"maxResults": 100}
+    try:
+        # MSK Connect pages with a lowercase nextToken, which aws.pages does not follow.
+        while True:
+            page = list_page(**parameters)
+            connectors += msgspec.convert(page.get("connectors", []), type=list[Connector])
+            token = page.get("nextToken")
+            if not token:
+                return connectors
+            if token == parameters.get("nextToken"):
+                raise DataUnavailable(f"ListConnectors repeated its nextToken {token!r}")
+            parameters["nextToken"] = token
+    except (ClientError, BotoCoreError) as error:
+        raise DataUnavailable(describe_error(error)) from None
+    except msgspec.ValidationError as error:
+        raise DataUnavailable(
+            f"ListConnectors returned a connector that cannot be read: {error}"
+        ) from None
+
+
+class _Described(msgspec.Struct, frozen=True, rename="pascal"):
+    name: str
+    home_region: str
+    is_multi_region_trail: bool = False
+    trail_arn: str = msgspec.field(name="TrailARN", default="")
+
+
+class _Selectors(msgspec.Struct, frozen=True, rename="pascal"):
+    event_selectors: list[EventSelector] = []
+    advanced_event_selectors: list[AdvancedEventSelector] = []
+
+
+def read_trails(target: AuditTarget) -> list[Trail]:
+    """Every trail that may record the target's Region; raises DataUnavailable when CloudTrail
+    does not answer."""
+    try:
+        listed = target.client("cloudtrail").describe_trails(includeShadowTrails=True)
+        trails = []
+        for entry in msgspec.convert(listed.get("trailList", []), type=list[_Described]):
+            home = counted(target.clients.client("cloudtrail", entry.home_region))
+            arn = entry.trail_arn or entry.name
+            status = home.get_trail_status(Name=arn)
+            selectors = msgspec.convert(home.get_event_selectors(TrailName=arn), type=_Selectors)
+            trails.append(
+                Trail(
+                    name=entry.name,
+                    arn=arn,
+                    home_region=entry.home_region,
+                    multi_region=entry.is_multi_region_trail,
+                    logging=bool(status.get("IsLogging")),
+                    selectors=selectors.event_selectors,
+                    advanced_selectors=selectors.advanced_event_selectors,
+                )
+            )
+    except (ClientError, BotoCoreError) as error:
+        raise DataUnavailable(describe_error(error)) from None
+    except msgspec.ValidationError as error:
+        raise DataUnavailable(f"CloudTrail returned a trail that cannot be read: {error}") from None
+    return trails
 
 
 def describe_one(target: AuditTarget, cluster_arn: str) -> RegionInventory:
@@ -218,6 +312,8 @@ class RegionEvidence:
         self._keys: dict[str, _Once[str]] = {}
         self._policies: dict[str, _Once[Mapping[str, Any] | None]] = {}
         self._associated: dict[str, _Once[list[str]]] = {}
+        self._topics: dict[str, _Once[ClusterTopics]] = {}
+        self._trails = _Once(lambda: read_trails(self._target))
         self._groups = _Once(self._fetch_security_groups)
         self._versions = _Once(self._fetch_kafka_versions)
         self._scaled = _Once(self._fetch_scaled_clusters)
@@ -298,6 +394,17 @@ class RegionEvidence:
             for page in pages(self._target.client("kafka").list_kafka_versions)
             for item in page.get("KafkaVersions", [])
         }
+
+    def cluster_topics(self, cluster_arn: str) -> ClusterTopics:
+        if cluster_arn not in self._topics:
+            kafka = self._target.client("kafka")
+            self._topics[cluster_arn] = _Once(lambda: read_cluster_topics(kafka, cluster_arn))
+        return self._topics[cluster_arn].get()
+
+    # --- CloudTrail ----------------------------------------------------------------------------
+
+    def trails(self) -> Sequence[Trail]:
+        return self._trails.get()
 
     # --- Application Auto Scaling ------------------------------------------------------------
 

@@ -10,27 +10,35 @@
   log destinations"). Logging too is set only at creation.
 
 ListConnectors' summaries carry both settings (the same fields as DescribeConnector's answer, which
-`Connector` models), so the collector lists and never describes: one call per 100 connectors,
-and the connectors' configuration, where plugins may keep credentials in plain text, is never
-read.
+`Connector` models), so the collector (`collect.list_connectors`) lists and never describes: one
+call per 100 connectors, and the connectors' configuration, where plugins may keep credentials in
+plain text, is never read. Connectors are listed on full runs only (an event run audits its one
+cluster).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 import msgspec
-from botocore.exceptions import BotoCoreError, ClientError
 
-from msk_autopilot.audit.collect import AuditTarget, describe_error
-from msk_autopilot.audit.controls import DataSource, DataUnavailable, Status, Verdict
+from msk_autopilot.audit.controls import (
+    Category,
+    Control,
+    DataSource,
+    Evidence,
+    FindingSeverity,
+    Status,
+    Subject,
+    Verdict,
+    declare_control,
+)
 
 __all__ = [
     "CONNECTORS",
     "Connector",
     "connector_encryption_in_transit",
     "connector_logging",
-    "list_connectors",
 ]
 
 CONNECTORS = DataSource("connectors", ("kafkaconnect:ListConnectors",))
@@ -64,30 +72,6 @@ class Connector(msgspec.Struct, frozen=True, rename="camel"):
     log_delivery: _LogDelivery = _LogDelivery()
 
 
-def list_connectors(target: AuditTarget) -> list[Connector]:
-    """Every connector of the target's account and Region (ListConnectors, 100 a page)."""
-    list_page = target.client("kafkaconnect").list_connectors
-    connectors: list[Connector] = []
-    parameters: dict[str, Any] = {"maxResults": 100}
-    try:
-        # MSK Connect pages with a lowercase nextToken, which aws.pages does not follow.
-        while True:
-            page = list_page(**parameters)
-            connectors += msgspec.convert(page.get("connectors", []), type=list[Connector])
-            token = page.get("nextToken")
-            if not token:
-                return connectors
-            if token == parameters.get("nextToken"):
-                raise DataUnavailable(f"ListConnectors repeated its nextToken {token!r}")
-            parameters["nextToken"] = token
-    except (ClientError, BotoCoreError) as error:
-        raise DataUnavailable(describe_error(error)) from None
-    except msgspec.ValidationError as error:
-        raise DataUnavailable(
-            f"ListConnectors returned a connector that cannot be read: {error}"
-        ) from None
-
-
 def connector_encryption_in_transit(connector: Connector) -> Verdict:
     """MSK.3."""
     encryption = connector.kafka_cluster_encryption_in_transit.encryption_type
@@ -114,3 +98,46 @@ def connector_logging(connector: Connector) -> Verdict:
     if destinations:
         return Verdict(Status.PASSED, f"worker logs go to {', '.join(destinations)}")
     return Verdict(Status.FAILED, "worker logs are not delivered anywhere")
+
+
+# MSK Connect sets both at creation only: the remediation is a new connector.
+_RECREATE = (
+    "MSK Connect cannot change it on an existing connector: delete the connector and create it "
+    "again (CreateConnector) with "
+)
+
+
+def _on_connector(
+    check: Callable[[Connector], Verdict],
+) -> Callable[[Connector, Evidence], Verdict]:
+    def judge(connector: Connector, evidence: Evidence) -> Verdict:
+        return check(connector)
+
+    return judge
+
+
+declare_control(
+    Control(
+        id="MSK.3",
+        severity=FindingSeverity.MEDIUM,
+        category=Category.SECURITY,
+        title="MSK Connect connectors should be encrypted in transit",
+        remediation=_RECREATE + "KafkaClusterEncryptionInTransit.EncryptionType TLS.",
+        subject=Subject.CONNECTOR,
+        sources=(CONNECTORS,),
+        check=_on_connector(connector_encryption_in_transit),
+    )
+)
+declare_control(
+    Control(
+        id="MSK.5",
+        severity=FindingSeverity.MEDIUM,
+        category=Category.SECURITY,
+        title="MSK Connect connectors should have logging enabled",
+        remediation=_RECREATE
+        + "LogDelivery.WorkerLogDelivery delivering to CloudWatch Logs, Firehose or S3.",
+        subject=Subject.CONNECTOR,
+        sources=(CONNECTORS,),
+        check=_on_connector(connector_logging),
+    )
+)

@@ -37,9 +37,19 @@ from typing import Any
 import msgspec
 from botocore.exceptions import BotoCoreError, ClientError
 
-from msk_autopilot.audit.controls import DataSource, DataUnavailable, Status, Verdict
+from msk_autopilot.audit.controls import (
+    PROVISIONED_KINDS,
+    Category,
+    DataSource,
+    DataUnavailable,
+    Evidence,
+    FindingSeverity,
+    Status,
+    Verdict,
+    provisioned_control,
+)
 from msk_autopilot.aws import error_code, error_message, pages
-from msk_autopilot.msk import ClusterSnapshot
+from msk_autopilot.msk import ClusterSnapshot, Provisioned
 from msk_autopilot.versions.catalogue import version_key
 
 __all__ = [
@@ -261,3 +271,26 @@ def topic_durability(cluster: ClusterSnapshot, topics: ClusterTopics) -> Verdict
 
 
 _KINDS = (_LOW_RF, _BAD_MIN_ISR, _UNCLEAN, _OUT_OF_SYNC)
+
+
+@provisioned_control(
+    "AUTOPILOT.12",
+    FindingSeverity.MEDIUM,
+    "Topics of MSK clusters should be durable",
+    remediation=(
+        "Raise each listed topic's replication factor to at least 3 and the cluster's zone "
+        "count (a partition reassignment), set min.insync.replicas between 2 and RF-1 and "
+        "unclean.leader.election.enable to false (UpdateTopic), and find why replicas fall "
+        "out of sync (broker health, disk, network)."
+    ),
+    kinds=PROVISIONED_KINDS,
+    category=Category.RESILIENCE,
+    sources=(TOPICS,),
+)
+def _durable_topics(
+    cluster: ClusterSnapshot, provisioned: Provisioned, evidence: Evidence
+) -> Verdict:
+    unavailable = topic_apis_unavailable(cluster)
+    if unavailable is not None:
+        return unavailable
+    return topic_durability(cluster, evidence.cluster_topics(cluster.cluster_arn))

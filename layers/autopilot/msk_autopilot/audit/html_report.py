@@ -155,7 +155,8 @@ def _summary(report: AuditReport) -> list[str]:
 
 
 def _controls(report: AuditReport) -> list[str]:
-    """Each control with the clusters it fails on and those it could not check."""
+    """Each control with the resources it fails on (clusters, connectors, accounts) and those
+    it could not check."""
     failing: defaultdict[str, list[int]] = defaultdict(list)
     unavailable: defaultdict[str, list[int]] = defaultdict(list)
     first: dict[str, Finding] = {}
@@ -172,7 +173,7 @@ def _controls(report: AuditReport) -> list[str]:
     parts = [
         "<h2>Controls</h2>",
         "<table><tr><th>Control</th><th>Severity</th><th>Category</th><th>Title</th>"
-        "<th>Failing clusters</th><th>Not available</th></tr>",
+        "<th>Failing on</th><th>Not available</th></tr>",
     ]
     for finding in ordered:
         parts.append(

@@ -96,15 +96,20 @@ class _Document(msgspec.Struct, kw_only=True):
 
 
 class Scope(msgspec.Struct, frozen=True):
-    """What a run looked at: every cluster of some accounts and Regions, or one cluster."""
+    """What a run looked at: every resource of some accounts and Regions, or one cluster."""
 
     targets: frozenset[tuple[str, str]] = frozenset()  # (account, Region) listed completely
     cluster_arn: str | None = None
+    # (account, Region) whose connectors could not be listed: their entries stay as they were.
+    connectors_unlisted: frozenset[tuple[str, str]] = frozenset()
 
     def covers(self, resource: ResourceAudit) -> bool:
         if self.cluster_arn is not None:
             return resource.arn == self.cluster_arn
-        return (resource.account, resource.region) in self.targets
+        where = (resource.account, resource.region)
+        if resource.subject is Subject.CONNECTOR and where in self.connectors_unlisted:
+            return False
+        return where in self.targets
 
 
 class AuditReport(msgspec.Struct):

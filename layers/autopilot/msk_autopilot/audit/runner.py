@@ -27,7 +27,7 @@ from msk_autopilot.audit.collect import (
     counting_api_calls,
     describe_error,
     describe_one,
-    list_clusters,
+    list_region,
 )
 from msk_autopilot.audit.controls import (
     CONTROLS,
@@ -151,7 +151,7 @@ def audit(
         for target in targets:
             try:
                 inventories.append(
-                    describe_one(target, cluster_arn) if cluster_arn else list_clusters(target)
+                    describe_one(target, cluster_arn) if cluster_arn else list_region(target)
                 )
             except (ClientError, BotoCoreError) as error:
                 reason = describe_error(error)
@@ -161,6 +161,17 @@ def audit(
                 )
                 errors.append(
                     TargetError(account=target.account, region=target.region, error=reason)
+                )
+        for inventory in inventories:
+            if inventory.connectors_unlisted is not None:
+                target = inventory.target
+                errors.append(
+                    TargetError(
+                        account=target.account,
+                        region=target.region,
+                        error="MSK Connect connectors could not be listed: "
+                        + inventory.connectors_unlisted,
+                    )
                 )
         resources = {
             id(inventory): [r for r in inventory.resources() if controls[r.subject]]
@@ -201,6 +212,11 @@ def audit(
     scope = Scope(
         targets=frozenset((i.target.account, i.target.region) for i in inventories),
         cluster_arn=cluster_arn,
+        connectors_unlisted=frozenset(
+            (i.target.account, i.target.region)
+            for i in inventories
+            if i.connectors_unlisted is not None
+        ),
     )
     return AuditRun(report, scope, snapshots)
 

@@ -14,9 +14,12 @@ only there (logging-API-using-cloudtrail.html); they are management events (Even
 them). Reading and writing data (ReadData, WriteData) is never recorded. `kafka_actions_note`
 says, for such a cluster, when no covering trail records that source.
 
-Calls: DescribeTrails (includeShadowTrails, so multi-Region and organization trails homed
-elsewhere are seen), then per trail GetTrailStatus and GetEventSelectors, asked in the trail's
-home Region, which always answers for its trails.
+Calls (`collect.read_trails`, once per run and Region): DescribeTrails (includeShadowTrails, so
+multi-Region and organization trails homed elsewhere are seen), then per trail GetTrailStatus
+and GetEventSelectors, asked in the trail's home Region, which always answers for its trails.
+
+Controls: AUTOPILOT.11 judges the account and Region (full runs only); AUTOPILOT.13 carries the
+note on each cluster with IAM access control (serverless clusters included: IAM only).
 """
 
 from __future__ import annotations
@@ -25,10 +28,21 @@ from collections.abc import Sequence
 from typing import Literal
 
 import msgspec
-from botocore.exceptions import BotoCoreError, ClientError
 
-from msk_autopilot.audit.collect import AuditTarget, counted, describe_error
-from msk_autopilot.audit.controls import DataSource, DataUnavailable, Status, Verdict
+from msk_autopilot.audit.controls import (
+    AccountRegion,
+    Category,
+    ClusterKind,
+    Control,
+    DataSource,
+    Evidence,
+    FindingSeverity,
+    Status,
+    Subject,
+    Verdict,
+    cluster_control,
+    declare_control,
+)
 from msk_autopilot.msk import ClusterSnapshot
 
 __all__ = [
@@ -40,7 +54,6 @@ __all__ = [
     "Trail",
     "audit_logging",
     "kafka_actions_note",
-    "read_trails",
 ]
 
 TRAILS = DataSource(
@@ -82,47 +95,6 @@ class Trail(msgspec.Struct, frozen=True):
     logging: bool
     selectors: list[EventSelector] = []
     advanced_selectors: list[AdvancedEventSelector] = []
-
-
-class _Described(msgspec.Struct, frozen=True, rename="pascal"):
-    name: str
-    home_region: str
-    is_multi_region_trail: bool = False
-    trail_arn: str = msgspec.field(name="TrailARN", default="")
-
-
-class _Selectors(msgspec.Struct, frozen=True, rename="pascal"):
-    event_selectors: list[EventSelector] = []
-    advanced_event_selectors: list[AdvancedEventSelector] = []
-
-
-def read_trails(target: AuditTarget) -> list[Trail]:
-    """Every trail that may record the target's Region; raises DataUnavailable when CloudTrail
-    does not answer."""
-    try:
-        listed = target.client("cloudtrail").describe_trails(includeShadowTrails=True)
-        trails = []
-        for entry in msgspec.convert(listed.get("trailList", []), type=list[_Described]):
-            home = counted(target.clients.client("cloudtrail", entry.home_region))
-            arn = entry.trail_arn or entry.name
-            status = home.get_trail_status(Name=arn)
-            selectors = msgspec.convert(home.get_event_selectors(TrailName=arn), type=_Selectors)
-            trails.append(
-                Trail(
-                    name=entry.name,
-                    arn=arn,
-                    home_region=entry.home_region,
-                    multi_region=entry.is_multi_region_trail,
-                    logging=bool(status.get("IsLogging")),
-                    selectors=selectors.event_selectors,
-                    advanced_selectors=selectors.advanced_event_selectors,
-                )
-            )
-    except (ClientError, BotoCoreError) as error:
-        raise DataUnavailable(describe_error(error)) from None
-    except msgspec.ValidationError as error:
-        raise DataUnavailable(f"CloudTrail returned a trail that cannot be read: {error}") from None
-    return trails
 
 
 def _basic_records_writes(selector: EventSelector, source: str) -> bool:
@@ -215,4 +187,59 @@ def kafka_actions_note(
     return (
         f"no trail records {KAFKA_ACTIONS_SOURCE} in {region}: the Kafka actions IAM "
         "authorizes on this cluster (topic and configuration changes) leave no record"
+    )
+
+
+def _audit_logging(scope: AccountRegion, evidence: Evidence) -> Verdict:
+    return audit_logging(scope.region, evidence.trails())
+
+
+declare_control(
+    Control(
+        id="AUTOPILOT.11",
+        severity=FindingSeverity.MEDIUM,
+        category=Category.SECURITY,
+        title="A CloudTrail trail should record MSK's API calls in every audited Region",
+        remediation=(
+            "Create a multi-Region trail (or one in this Region) that records write management "
+            "events without excluding kafka.amazonaws.com, and start it (CreateTrail "
+            "IsMultiRegionTrail, StartLogging); fix the selectors or start the trails named."
+        ),
+        subject=Subject.ACCOUNT_REGION,
+        sources=(TRAILS,),
+        check=_audit_logging,
+    )
+)
+
+
+@cluster_control(
+    "AUTOPILOT.13",
+    FindingSeverity.LOW,
+    "Kafka actions on MSK clusters with IAM access control should be recorded by CloudTrail",
+    remediation=(
+        "Record management events from kafka-cluster.amazonaws.com with a trail covering the "
+        "cluster's Region: CloudTrail's default selectors do, so remove an exclusion of that "
+        "source or add it to the trail's advanced event selectors."
+    ),
+    kinds=tuple(ClusterKind),
+    sources=(TRAILS,),
+)
+def _kafka_actions_recorded(cluster: ClusterSnapshot, evidence: Evidence) -> Verdict:
+    if (
+        cluster.provisioned is not None
+        and not cluster.provisioned.client_authentication.sasl.iam.enabled
+    ):
+        return Verdict(
+            Status.NOT_APPLICABLE,
+            "IAM access control is off: MSK records Kafka actions in CloudTrail only for clients "
+            "IAM authorizes",
+        )
+    region = cluster.cluster_arn.split(":")[3]
+    note = kafka_actions_note(cluster, region, evidence.trails())
+    if note is not None:
+        return Verdict(Status.FAILED, note)
+    return Verdict(
+        Status.PASSED,
+        f"a trail records {KAFKA_ACTIONS_SOURCE} in {region}: topic and configuration changes "
+        "IAM authorizes are recorded",
     )

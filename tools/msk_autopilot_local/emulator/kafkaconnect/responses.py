@@ -1,19 +1,15 @@
-"""HTTP side of the MSK Connect emulator: botocore's model routes, checks and serializes, as
-for MSK (``..responses``)."""
+"""HTTP side of the MSK Connect emulator: its operations' handlers, answered through
+``..emulated_response`` as MSK's are."""
 
 from collections.abc import Callable
 from typing import Any
 
 from moto.core.common_types import TYPE_RESPONSE
-from moto.core.responses import ActionResult, BaseResponse
 
-from ..exceptions import MskError, NotFoundException, OperationNotEmulated
+from ..emulated_response import EmulatedResponse, Params
 from ..paging import page
-from ..params import parse_request, service_model
-from ..state import emulator_state
 from .models import KafkaConnectBackend, kafkaconnect_backends
 
-Params = dict[str, Any]
 Handler = Callable[[KafkaConnectBackend, Params], dict[str, Any]]
 
 
@@ -55,30 +51,12 @@ _HANDLERS: dict[str, Handler] = {
 }
 
 
-class KafkaConnectResponse(BaseResponse):
+class KafkaConnectResponse(EmulatedResponse):
     def __init__(self) -> None:
         super().__init__(service_name="kafkaconnect")
 
     def call_action(self) -> TYPE_RESPONSE:
-        operation_name = self._get_action()
-        with emulator_state.lock:
-            try:
-                if not operation_name:
-                    raise NotFoundException(
-                        f"No MSK Connect operation matches {self.method} {self.parsed_url.path}."
-                    )
-                handler = _HANDLERS.get(operation_name)
-                if handler is None:
-                    raise OperationNotEmulated(operation_name)
-                body = self.raw_body if isinstance(self.raw_body, bytes) else self.raw_body.encode()
-                params = parse_request(
-                    service_model("kafkaconnect").operation_model(operation_name),
-                    self.uri_match,
-                    self.normalized_request.args.to_dict(flat=False),
-                    body,
-                )
-                result = handler(kafkaconnect_backends[self.current_account][self.region], params)
-            except MskError as error:
-                headers = {**self.response_headers, **dict(error.get_headers())}
-                return error.code, headers, error.get_body()
-        return self.serialized(ActionResult(result))
+        return self.answer_operation("MSK Connect", _HANDLERS, self._backend)
+
+    def _backend(self) -> KafkaConnectBackend:
+        return kafkaconnect_backends[self.current_account][self.region]

@@ -22,6 +22,12 @@ keeps Security Hub's ID and semantics; the rest are AUTOPILOT.n. Per control:
 | AUTOPILOT.8 client authentication | checked | checked | PASSED: IAM only |
 | AUTOPILOT.9 storage protection | checked | PASSED: nothing to fill | PASSED: nothing to fill |
 | AUTOPILOT.10 three zones | checked | checked | not applicable (MSK places it) |
+| AUTOPILOT.12 topic durability | checked | checked | not applicable (no topic APIs) |
+| AUTOPILOT.13 Kafka actions recorded | checked (IAM on) | checked (IAM on) | checked |
+
+AUTOPILOT.12 and AUTOPILOT.13 are declared with the evidence they read (`durability`,
+`trails`), through `cluster_control` and `provisioned_control`, as are the connector and
+account-and-Region controls (`connectors`, `trails`) through `declare_control`.
 
 A fixed setting that falls short of a control is a FAILED finding, like any other: a
 requirement for a customer managed key is not met by a serverless cluster, whoever chose that.
@@ -56,10 +62,13 @@ __all__ = [
     "CLUSTER_POLICY",
     "KAFKA_VERSIONS",
     "KMS_KEYS",
+    "PROVISIONED_KINDS",
     "SCALING_POLICIES",
     "SCRAM_SECRETS",
     "SECURITY_GROUPS",
     "ClusterKind",
+    "cluster_control",
+    "provisioned_control",
     "security_group_ids",
 ]
 
@@ -99,7 +108,7 @@ type ClusterCheck = Callable[[ClusterSnapshot, Evidence], Verdict]
 type ProvisionedCheck = Callable[[ClusterSnapshot, Provisioned, Evidence], Verdict]
 
 
-def _cluster_control(
+def cluster_control(
     control_id: str,
     severity: FindingSeverity,
     title: str,
@@ -143,7 +152,7 @@ def _cluster_control(
     return declare
 
 
-def _provisioned_control(
+def provisioned_control(
     control_id: str,
     severity: FindingSeverity,
     title: str,
@@ -161,7 +170,7 @@ def _provisioned_control(
             assert cluster.provisioned is not None
             return check(cluster, cluster.provisioned, evidence)
 
-        _cluster_control(
+        cluster_control(
             control_id,
             severity,
             title,
@@ -184,7 +193,7 @@ _SERVERLESS_IAM_ONLY = (
 # --- Security Hub's MSK controls ------------------------------------------------------------
 
 
-@_provisioned_control(
+@provisioned_control(
     "MSK.1",
     FindingSeverity.MEDIUM,
     "MSK clusters should be encrypted in transit among broker nodes",
@@ -205,7 +214,7 @@ def _in_cluster_encryption(
 _FINE_MONITORING = ("PER_TOPIC_PER_BROKER", "PER_TOPIC_PER_PARTITION")
 
 
-@_provisioned_control(
+@provisioned_control(
     "MSK.2",
     FindingSeverity.LOW,
     "MSK clusters should have enhanced monitoring configured",
@@ -223,7 +232,7 @@ def _enhanced_monitoring(
     return failed(f"enhanced monitoring is {level}, coarser than PER_TOPIC_PER_BROKER")
 
 
-@_provisioned_control(
+@provisioned_control(
     "MSK.4",
     FindingSeverity.CRITICAL,
     "MSK clusters should have public access disabled",
@@ -244,7 +253,7 @@ def _public_access(
     return failed(f"public access is on ({access})")
 
 
-@_provisioned_control(
+@provisioned_control(
     "MSK.6",
     FindingSeverity.MEDIUM,
     "MSK clusters should disable unauthenticated access",
@@ -262,7 +271,7 @@ def _unauthenticated_access(
 # --- What the other tools miss --------------------------------------------------------------
 
 
-@_provisioned_control(
+@provisioned_control(
     "AUTOPILOT.1",
     FindingSeverity.HIGH,
     "MSK clusters should accept TLS-encrypted client traffic only",
@@ -278,7 +287,7 @@ def _client_tls_only(
     return failed(f"client-broker encryption is {client_broker}: plaintext clients are accepted")
 
 
-@_provisioned_control(
+@provisioned_control(
     "AUTOPILOT.2",
     FindingSeverity.MEDIUM,
     "MSK clusters should encrypt data at rest with a customer managed KMS key",
@@ -307,7 +316,7 @@ def _customer_managed_data_key(
     return failed(f"data at rest is encrypted with an AWS managed key ({key})")
 
 
-@_provisioned_control(
+@provisioned_control(
     "AUTOPILOT.3",
     FindingSeverity.MEDIUM,
     "MSK clusters should deliver broker logs",
@@ -339,7 +348,7 @@ def _broker_logs(cluster: ClusterSnapshot, provisioned: Provisioned, evidence: E
     return failed("broker logs are not delivered anywhere")
 
 
-@_provisioned_control(
+@provisioned_control(
     "AUTOPILOT.4",
     FindingSeverity.MEDIUM,
     "MSK clusters should run an Apache Kafka version MSK still supports",
@@ -390,7 +399,7 @@ def security_group_ids(cluster: ClusterSnapshot) -> list[str]:
     return []
 
 
-@_cluster_control(
+@cluster_control(
     "AUTOPILOT.5",
     FindingSeverity.HIGH,
     "MSK brokers should not be reachable from the internet on Kafka ports",
@@ -431,7 +440,7 @@ def _port_list(ports: Sequence[int]) -> str:
     return ", ".join(str(port) for port in ports)
 
 
-@_cluster_control(
+@cluster_control(
     "AUTOPILOT.6",
     FindingSeverity.HIGH,
     "MSK cluster policies should not grant access to every principal",
@@ -455,7 +464,7 @@ def _no_wildcard_cluster_policy(cluster: ClusterSnapshot, evidence: Evidence) ->
     return passed("every statement names its principals or constrains them by a condition")
 
 
-@_provisioned_control(
+@provisioned_control(
     "AUTOPILOT.7",
     FindingSeverity.MEDIUM,
     "SCRAM secrets of MSK clusters should be encrypted with a customer managed KMS key",
@@ -488,7 +497,7 @@ def _scram_secret_keys(
     )
 
 
-@_provisioned_control(
+@provisioned_control(
     "AUTOPILOT.8",
     FindingSeverity.HIGH,
     "MSK clusters should authenticate clients",
@@ -523,7 +532,7 @@ def _client_authentication(
     return failed("no client authentication method is on")
 
 
-@_provisioned_control(
+@provisioned_control(
     "AUTOPILOT.9",
     FindingSeverity.MEDIUM,
     "MSK broker storage should be protected from filling up",
@@ -552,7 +561,7 @@ def _storage_protected(
     return failed("neither msk-autopilot nor MSK storage auto scaling grows the storage")
 
 
-@_provisioned_control(
+@provisioned_control(
     "AUTOPILOT.10",
     FindingSeverity.LOW,
     "MSK brokers should span at least three Availability Zones",

@@ -22,9 +22,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
+
+if TYPE_CHECKING:
+    from msk_autopilot.audit.durability import ClusterTopics
+    from msk_autopilot.audit.trails import Trail
 
 __all__ = [
     "CLUSTERS",
@@ -179,6 +183,13 @@ class Evidence(Protocol):
 
     def has_storage_scaling_policy(self, cluster_arn: str) -> bool:
         """Whether MSK storage auto scaling has a policy for the cluster (SCALING_POLICIES)."""
+
+    def cluster_topics(self, cluster_arn: str) -> ClusterTopics:
+        """The cluster's topics and their durability settings, through MSK's topic APIs
+        (durability.TOPICS)."""
+
+    def trails(self) -> Sequence[Trail]:
+        """The CloudTrail trails that may record the audited Region (trails.TRAILS)."""
 
 
 class ScramSecrets(msgspec.Struct, frozen=True):
