@@ -25,7 +25,7 @@ import boto3
 from moto.kafka.models import kafka_backends
 from moto.secretsmanager.models import secretsmanager_backends
 
-from msk_autopilot_local.deploy import deploy_working_tree
+from msk_autopilot_local.deploy import deploy_to_empty_account
 from msk_autopilot_local.emulator import put_linear_series, seed_fleet
 from msk_autopilot_local.emulator.control import EmulatorControl
 from msk_autopilot_local.stack import DeployedStack
@@ -75,7 +75,7 @@ class FuzzWorld:
     def __init__(self, session: boto3.Session, template: Path, emulator: EmulatorControl):
         self.session = session
         self.emulator = emulator
-        deployment = deploy_working_tree(
+        deployment = deploy_to_empty_account(
             template, cloudformation=session.client("cloudformation"), s3=session.client("s3")
         )
         self.stack = DeployedStack.read(session, template)

@@ -12,7 +12,7 @@ from msk_autopilot.health.gatekeeper import guarded_msk
 from msk_autopilot.msk import MskPort
 from msk_autopilot.notify import Notifier
 from msk_autopilot.observability import metrics
-from msk_autopilot_local.deploy import deploy_working_tree
+from msk_autopilot_local.deploy import deploy_to_empty_account
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = GATE_REGION = "us-east-1"
@@ -28,7 +28,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, msk_emulator: Any) -> boto3.Session:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.chdir(ROOT)
     session = boto3.Session(region_name=REGION)
-    deploy_working_tree(
+    deploy_to_empty_account(
         ROOT / "template.yaml",
         cloudformation=session.client("cloudformation"),
         s3=session.client("s3"),

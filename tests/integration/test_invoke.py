@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from msk_autopilot_local.cli import main
-from msk_autopilot_local.deploy import deploy_working_tree
+from msk_autopilot_local.deploy import deploy_to_empty_account
 from msk_autopilot_local.local_lambda import InvokeError, emulated_now, invoke_function
 from msk_autopilot_local.stack import DeployedStack
 
@@ -44,7 +44,7 @@ def _local_account(monkeypatch, msk_emulator):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     session = boto3.Session()
-    deploy_working_tree(
+    deploy_to_empty_account(
         ROOT / "template.yaml",
         cloudformation=session.client("cloudformation"),
         s3=session.client("s3"),

@@ -7,7 +7,7 @@ import boto3
 import pytest
 
 from msk_autopilot import coldstart
-from msk_autopilot_local.deploy import deploy_working_tree
+from msk_autopilot_local.deploy import deploy_to_empty_account
 from msk_autopilot_local.local_lambda import InvokeError, invoke_function
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
@@ -21,7 +21,7 @@ def deployed(msk_emulator, monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     session = boto3.Session()
-    deploy_working_tree(
+    deploy_to_empty_account(
         TEMPLATE, cloudformation=session.client("cloudformation"), s3=session.client("s3")
     )
 

@@ -37,6 +37,7 @@ __all__ = [
     "Deployment",
     "build",
     "deploy",
+    "deploy_to_empty_account",
     "deploy_working_tree",
     "local_endpoint",
     "package",
@@ -239,6 +240,49 @@ def deploy_working_tree(
         parameters=parameters,
         progress=lambda _step: None,
     )
+
+
+_EmptyAccountKey = tuple[Path, int, int, str, str, tuple[tuple[str, str], ...]]
+_empty_account_deploys: dict[_EmptyAccountKey, tuple[Any, Deployment]] = {}
+
+
+def deploy_to_empty_account(
+    template_path: Path,
+    *,
+    cloudformation: Any,
+    s3: Any,
+    stack_name: str = DEFAULT_STACK_NAME,
+    parameters: Mapping[str, str] | None = None,
+) -> Deployment:
+    """`deploy_working_tree` into an account just emptied, served by moto in this process (the
+    tests' accounts, `local-aws`): the first deploy of a template version, stack name, Region and
+    parameters is a real one, whose resulting state is snapshotted; the next ones put that state
+    back (tens of milliseconds instead of a second). Whatever the account held is replaced."""
+    from msk_autopilot_local.emulator.snapshot import MotoSnapshot  # noqa: PLC0415
+
+    resolved = template_path.resolve()
+    stat = resolved.stat()
+    key = (
+        resolved,
+        stat.st_mtime_ns,
+        stat.st_size,
+        stack_name,
+        cloudformation.meta.region_name,
+        tuple(sorted((parameters or {}).items())),
+    )
+    if key in _empty_account_deploys:
+        snapshot, deployment = _empty_account_deploys[key]
+        snapshot.restore()
+        return deployment
+    deployment = deploy_working_tree(
+        template_path,
+        cloudformation=cloudformation,
+        s3=s3,
+        stack_name=stack_name,
+        parameters=parameters,
+    )
+    _empty_account_deploys[key] = (MotoSnapshot.take(), deployment)
+    return deployment
 
 
 def _create_or_update(

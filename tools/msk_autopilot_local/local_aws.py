@@ -1,7 +1,7 @@
 """A local AWS account with a faithful MSK, for functions and people (`msk-autopilot local-aws`).
 
 Starts moto's server with the MSK emulator on 127.0.0.1, deploys the stack into it through
-CloudFormation (`deploy.deploy_working_tree`: no sam build), seeds clusters from a fleet file,
+CloudFormation (`deploy.deploy_to_empty_account`: no sam build), seeds clusters from a fleet file,
 prints `ready http://127.0.0.1:PORT` and serves until SIGINT/SIGTERM.
 
 Point anything at it with AWS_ENDPOINT_URL=http://127.0.0.1:PORT (and any non-empty credentials).
@@ -92,14 +92,14 @@ class LocalAws:
         deployed and the fleet seeded again (with the same cluster ARNs)."""
         from botocore.exceptions import ClientError  # noqa: PLC0415
 
-        from msk_autopilot_local.deploy import deploy_working_tree  # noqa: PLC0415
+        from msk_autopilot_local.deploy import deploy_to_empty_account  # noqa: PLC0415
         from msk_autopilot_local.emulator import seed_fleet  # noqa: PLC0415
 
         if self._server is None:
             raise RuntimeError("only an account served by local_aws can be reset")
         self._server.reset()
         clients = _EndpointClients(self.endpoint_url, self.region)
-        deployment = deploy_working_tree(
+        deployment = deploy_to_empty_account(
             self.template_path,
             cloudformation=clients.client("cloudformation"),
             s3=clients.client("s3"),
