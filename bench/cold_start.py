@@ -43,7 +43,7 @@ from urllib.parse import quote
 
 from msk_autopilot_local.emulator import control, put_linear_series, start_rotation
 from msk_autopilot_local.local_aws import LocalAws, local_aws, read_fleet
-from msk_autopilot_local.template.resolve import ResolvedTemplate
+from msk_autopilot_local.stack import DeployedStack
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_RATIO = 1.25
@@ -59,7 +59,7 @@ SAMPLE_TIME = "2026-11-24T10:15:00Z"
 FLEET = ROOT / "examples" / "fleet.yaml"
 CONFIGURATION_TEXT = ROOT / "examples" / "configurations" / "orders.properties"
 
-type Prepare = Callable[[LocalAws, ResolvedTemplate], dict[str, str]]
+type Prepare = Callable[[LocalAws, DeployedStack], dict[str, str]]
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class Scenario:
     prepare: Prepare
 
 
-def _filling_disks(account: LocalAws, stack: ResolvedTemplate) -> dict[str, str]:
+def _filling_disks(account: LocalAws, stack: DeployedStack) -> dict[str, str]:
     """orders' disks went from 40 % to 75 % in six hours: the alarm is real and growth is due."""
     now = control.clock.now()
     put_linear_series(
@@ -89,7 +89,7 @@ def _filling_disks(account: LocalAws, stack: ResolvedTemplate) -> dict[str, str]
     return {SAMPLE_CLUSTER_ARN: account.clusters["orders"], SAMPLE_TIME: _iso(now)}
 
 
-def _pushed_configuration(account: LocalAws, stack: ResolvedTemplate) -> dict[str, str]:
+def _pushed_configuration(account: LocalAws, stack: DeployedStack) -> dict[str, str]:
     """orders-standard was pushed and orders follows it: the run creates it and rolls it out."""
     environment = stack.function_environment(stack.function_logical_id("config_rotator"))
     account.client("ssm").put_parameter(
@@ -104,13 +104,13 @@ def _pushed_configuration(account: LocalAws, stack: ResolvedTemplate) -> dict[st
     return {}
 
 
-def _rotation_started(account: LocalAws, stack: ResolvedTemplate) -> dict[str, str]:
+def _rotation_started(account: LocalAws, stack: DeployedStack) -> dict[str, str]:
     """Secrets Manager started rotating orders' SCRAM secret: createSecret makes the new one."""
     secret = account.client("secretsmanager").describe_secret(SecretId="AmazonMSK_orders_app")
     return {SAMPLE_SECRET_ARN: secret["ARN"], SAMPLE_TOKEN: start_rotation(secret["ARN"])}
 
 
-def _aimed_at_orders(account: LocalAws, stack: ResolvedTemplate) -> dict[str, str]:
+def _aimed_at_orders(account: LocalAws, stack: DeployedStack) -> dict[str, str]:
     """The event names orders: someone changed its monitoring (the auditor audits it and files
     findings), or its records arrive (the consumer archives them)."""
     return {SAMPLE_CLUSTER_ARN: account.clusters["orders"]}
@@ -208,12 +208,12 @@ def _layer_copy(scratch: Path) -> Path:
 
 
 def measure(runs: int, only: list[str]) -> list[dict[str, object]]:
-    stack = ResolvedTemplate(ROOT / "template.yaml")
     rows = []
     with (
-        local_aws(stack, fleet=read_fleet(FLEET)) as account,
+        local_aws(ROOT / "template.yaml", fleet=read_fleet(FLEET)) as account,
         tempfile.TemporaryDirectory() as scratch,
     ):
+        stack = account.stack
         layer = _layer_copy(Path(scratch))
         for folder, scenario in FUNCTIONS.items():
             if only and folder not in only:

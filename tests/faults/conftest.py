@@ -1,7 +1,7 @@
 """Fixtures for fault scenarios: local accounts behind the fault proxy.
 
-``stack``
-    The project's template as the local tools see it.
+``template``
+    The project's template, which every world deploys (``local_aws``).
 ``open_world``
     A factory: ``open_world(plan=None, fleet=None)`` serves a fresh account (see
     ``fault_world.fault_world``) behind a fault proxy and returns the ``FaultWorld``; every world
@@ -17,23 +17,23 @@
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fault_world import ROOT, FaultWorld, fault_world
 
 from msk_autopilot_local.faults import FaultPlan
-from msk_autopilot_local.template.resolve import ResolvedTemplate
 
 
 @pytest.fixture(scope="session")
-def stack() -> ResolvedTemplate:
-    return ResolvedTemplate(ROOT / "template.yaml")
+def template() -> Path:
+    return ROOT / "template.yaml"
 
 
 @pytest.fixture
 def open_world(
-    stack: ResolvedTemplate, monkeypatch: pytest.MonkeyPatch
+    template: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[..., FaultWorld]]:
     monkeypatch.chdir(ROOT)
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_CONFIG_FILE"):
@@ -44,7 +44,7 @@ def open_world(
             plan: FaultPlan | None = None, fleet: Mapping[str, Any] | None = None
         ) -> FaultWorld:
             worlds.close()  # one world at a time
-            return worlds.enter_context(fault_world(stack, plan, fleet=fleet))
+            return worlds.enter_context(fault_world(template, plan, fleet=fleet))
 
         yield open_
 

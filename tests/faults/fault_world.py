@@ -1,7 +1,7 @@
 """A local account behind the fault proxy, for fault scenarios of any function.
 
-`fault_world(stack, plan, fleet=...)` serves a fresh `local_aws` account (moto + the MSK emulator,
-the app's resources, the fleet) and a `FaultProxy` in front of it. Setup and assertions go
+`fault_world(template, plan, fleet=...)` serves a fresh `local_aws` account (moto + the MSK
+emulator, the stack deployed, the fleet) and a `FaultProxy` in front of it. Setup and assertions go
 straight to the account (`world.client`); the functions under test go through the proxy
 (`world.invoke`, which also retries a raising handler the way Lambda retries an asynchronous
 invocation). `world.emulator` records every MSK request the emulator itself answered, which is
@@ -31,7 +31,7 @@ from msk_autopilot_local.emulator.responses import MskResponse
 from msk_autopilot_local.faults import FaultPlan, FaultProxy, fault_proxy
 from msk_autopilot_local.local_aws import LocalAws, local_aws
 from msk_autopilot_local.local_lambda import invoke_function
-from msk_autopilot_local.template.resolve import ResolvedTemplate
+from msk_autopilot_local.stack import DeployedStack
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -151,7 +151,7 @@ class Invocation:
 
 @dataclass
 class FaultWorld:
-    stack: ResolvedTemplate
+    stack: DeployedStack  # what the functions run with
     account: LocalAws  # direct, never faulted: setup and assertions
     proxy: FaultProxy
     emulator: EmulatorCalls
@@ -203,12 +203,13 @@ def _healthy_to_the_gates(account: LocalAws) -> None:
 
 @contextlib.contextmanager
 def fault_world(
-    stack: ResolvedTemplate,
+    template: Path,
     plan: FaultPlan | None = None,
     *,
     fleet: Mapping[str, Any] | None = None,
 ) -> Iterator[FaultWorld]:
-    """A fresh local account with `fleet`, behind a fault proxy with `plan` (None: no faults).
+    """A fresh local account with the stack of `template` deployed and `fleet`, behind a fault
+    proxy with `plan` (None: no faults).
 
     The emulator records MSK calls from after the fleet is seeded, so only the functions' (and
     the test's) calls count.
@@ -218,14 +219,14 @@ def fault_world(
     try:
         with (
             # Time moves only when a test moves it: no real-time ticker racing the scenario.
-            local_aws(stack, fleet=fleet, tick_seconds=None) as account,
+            local_aws(template, fleet=fleet, tick_seconds=None) as account,
             recording_emulator_calls() as calls,
             fault_proxy(account.endpoint_url, plan) as proxy,
         ):
             # A frozen clock: retries that take real seconds leave every timestamp unchanged.
             control.clock.freeze()
             _healthy_to_the_gates(account)
-            yield FaultWorld(stack, account, proxy, calls)
+            yield FaultWorld(account.stack, account, proxy, calls)
     finally:
         fresh_moto()  # leave nothing behind for the next test (or suite) in this process
 

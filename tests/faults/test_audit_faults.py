@@ -12,13 +12,13 @@ since only on a conflict). The next run sees the control passed, so the end stat
 """
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from audit_scenario import FLEET, LOG_GROUP, AuditScenarioResult, run_audit_scenario
 from fault_world import FaultWorld, fault_world, run_summary
 
 from msk_autopilot_local.faults import FaultKind, FaultPlan
-from msk_autopilot_local.template.resolve import ResolvedTemplate
 
 FAULT_RATE = 0.2
 SEEDS = (1, 2)
@@ -27,8 +27,8 @@ FIXES = {"UpdateConnectivity": 1, "UpdateSecurity": 1, "UpdateMonitoring": 2}
 
 
 @pytest.fixture(scope="module")
-def clean_run(stack: ResolvedTemplate) -> Iterator[AuditScenarioResult]:
-    with fault_world(stack, None, fleet=FLEET) as world:
+def clean_run(template: Path) -> Iterator[AuditScenarioResult]:
+    with fault_world(template, None, fleet=FLEET) as world:
         yield run_audit_scenario(world)
 
 

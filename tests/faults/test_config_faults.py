@@ -3,21 +3,21 @@ end the same (every cluster on the same revision, one MSK revision), with no con
 cluster update repeated, and no invocation Lambda gives up on."""
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from config_scenario import FLEET, MSK_BASE, ConfigScenarioResult, run_config_scenario
 from fault_world import FaultWorld, fault_world, run_summary
 
 from msk_autopilot_local.faults import FaultKind, FaultPlan
-from msk_autopilot_local.template.resolve import ResolvedTemplate
 
 FAULT_RATE = 0.2
 SEEDS = (1, 2)
 
 
 @pytest.fixture(scope="module")
-def clean_run(stack: ResolvedTemplate) -> Iterator[ConfigScenarioResult]:
-    with fault_world(stack, None, fleet=FLEET) as world:
+def clean_run(template: Path) -> Iterator[ConfigScenarioResult]:
+    with fault_world(template, None, fleet=FLEET) as world:
         yield run_config_scenario(world)
 
 

@@ -10,21 +10,21 @@ record whose quarantine write failed), always with the same content.
 
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from consumer_scenario import ALL, POISON, ConsumerScenarioResult, run_consumer_scenario
 from fault_world import FaultWorld, fault_world
 
 from msk_autopilot_local.faults import FaultPlan
-from msk_autopilot_local.template.resolve import ResolvedTemplate
 
 FAULT_RATE = 0.2
 SEEDS = (1, 2, 3)
 
 
 @pytest.fixture(scope="module")
-def clean_run(stack: ResolvedTemplate) -> Iterator[ConsumerScenarioResult]:
-    with fault_world(stack, None) as world:
+def clean_run(template: Path) -> Iterator[ConsumerScenarioResult]:
+    with fault_world(template, None) as world:
         yield run_consumer_scenario(world)
 
 

@@ -282,10 +282,10 @@ CALLS = [
 
 
 @pytest.fixture(scope="module")
-def shared_world(stack) -> Iterator[FaultWorld]:
+def shared_world(template) -> Iterator[FaultWorld]:
     from fault_world import fault_world  # noqa: PLC0415
 
-    with fault_world(stack) as world:
+    with fault_world(template) as world:
         yield world
 
 

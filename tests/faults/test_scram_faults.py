@@ -3,6 +3,7 @@
 and accepting the new password) with no association repeated and no step Lambda gives up on."""
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from fault_world import FaultWorld, fault_world, run_summary
@@ -16,15 +17,14 @@ from scram_scenario import (
 )
 
 from msk_autopilot_local.faults import FaultKind, FaultPlan
-from msk_autopilot_local.template.resolve import ResolvedTemplate
 
 FAULT_RATE = 0.2
 SEEDS = (1, 2, 3)
 
 
 @pytest.fixture(scope="module")
-def clean_run(stack: ResolvedTemplate) -> Iterator[ScramScenarioResult]:
-    with fault_world(stack, None, fleet=FLEET) as world:
+def clean_run(template: Path) -> Iterator[ScramScenarioResult]:
+    with fault_world(template, None, fleet=FLEET) as world:
         yield run_scram_scenario(world)
 
 

@@ -12,6 +12,7 @@ the cluster, and a sweep hid a failing cluster from Lambda's retry.
 
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from fault_world import FaultWorld, fault_world
@@ -32,21 +33,22 @@ from storage_scenario import (
 from msk_autopilot.settings import StorageScalerSettings, load
 from msk_autopilot_local.emulator import control
 from msk_autopilot_local.faults import FaultKind, FaultPlan, FaultRule
-from msk_autopilot_local.template.resolve import ResolvedTemplate
 
 FAULT_RATE = 0.2
 SEEDS = (1, 2, 3)
 
 
-def deployed_retry_settings(stack: ResolvedTemplate) -> tuple[str, int]:
-    environment = stack.function_environment(stack.function_logical_id("storage_scaler"))
+@pytest.fixture(scope="module")
+def deployed_retry_settings(template: Path) -> tuple[str, int]:
+    with fault_world(template) as world:
+        environment = world.stack.function_environment("StorageScalerFunction")
     settings = load(StorageScalerSettings, {"AWS_REGION": "us-east-1", **environment})
     return settings.retry_mode, settings.max_attempts
 
 
 @pytest.fixture(scope="module")
-def clean_run(stack: ResolvedTemplate) -> Iterator[ScenarioResult]:
-    with fault_world(stack, None, fleet=FLEET) as world:
+def clean_run(template: Path) -> Iterator[ScenarioResult]:
+    with fault_world(template, None, fleet=FLEET) as world:
         yield run_storage_scenario(world)
 
 
@@ -69,9 +71,11 @@ def _summary(label: str, result: ScenarioResult) -> str:
 
 
 @pytest.mark.slow
-def test_the_fault_free_run_grows_the_fast_cluster_twice_and_the_slower_once(clean_run, stack):
+def test_the_fault_free_run_grows_the_fast_cluster_twice_and_the_slower_once(
+    clean_run, deployed_retry_settings
+):
     print(_summary("clean", clean_run))
-    assert deployed_retry_settings(stack) == ("standard", 5)
+    assert deployed_retry_settings == ("standard", 5)
     clusters = clean_run.end_state["clusters"]
     # both grow at the first sweep; payments' step (25 GiB/h) lasts past the second sweep,
     # orders' (50 GiB/h) does not

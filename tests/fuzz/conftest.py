@@ -17,9 +17,7 @@ from fuzz_world import ACCOUNT, REGION, ROOT, FuzzWorld
 from hypothesis import HealthCheck, settings
 
 from msk_autopilot_local.local_lambda import LocalContext, environment, load_handler_module
-from msk_autopilot_local.template.resolve import ResolvedTemplate
 
-STACK = ResolvedTemplate(ROOT / "template.yaml")
 # Settings under which each function reaches its mutating paths without a network.
 ENVIRONMENT = {
     "scram_rotator": {
@@ -74,18 +72,19 @@ def world(monkeypatch, msk_emulator) -> FuzzWorld:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.chdir(ROOT)
-    return FuzzWorld(boto3.Session(region_name=REGION), STACK, msk_emulator)
+    return FuzzWorld(boto3.Session(region_name=REGION), ROOT / "template.yaml", msk_emulator)
 
 
 @pytest.fixture
 def load_handler(monkeypatch, world) -> Callable[[str], Handler]:
-    """Loads a function's handler module with its template environment (and ENVIRONMENT)."""
+    """Loads a function's handler module with its deployed environment (and ENVIRONMENT)."""
+    stack = world.stack
 
     def load(function: str) -> Handler:
-        logical_id = STACK.function_logical_id(function)
-        physical_name = STACK.physical_name(logical_id)
+        logical_id = stack.function_logical_id(function)
+        physical_name = stack.physical_name(logical_id)
         environment_variables = {
-            **STACK.function_environment(logical_id),
+            **stack.function_environment(logical_id),
             **ENVIRONMENT.get(function, {}),
             "AWS_REGION": REGION,
             "POWERTOOLS_LOG_LEVEL": "CRITICAL",
@@ -93,7 +92,7 @@ def load_handler(monkeypatch, world) -> Callable[[str], Handler]:
         for variable, value in environment_variables.items():
             monkeypatch.setenv(variable, value)
         with environment({"AWS_LAMBDA_FUNCTION_NAME": physical_name}):
-            module = load_handler_module(STACK.function_code_dir(logical_id), f"fuzz_{function}")
+            module = load_handler_module(stack.function_code_dir(logical_id), f"fuzz_{function}")
         parse = module.parse_kafka_event if function == "record_consumer" else module.parse
         return Handler(function, physical_name, module.lambda_handler, parse)
 

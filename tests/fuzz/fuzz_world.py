@@ -25,10 +25,10 @@ import boto3
 from moto.kafka.models import kafka_backends
 from moto.secretsmanager.models import secretsmanager_backends
 
+from msk_autopilot_local.deploy import deploy_to_empty_account
 from msk_autopilot_local.emulator import put_linear_series, seed_fleet
 from msk_autopilot_local.emulator.control import EmulatorControl
-from msk_autopilot_local.template.resolve import ResolvedTemplate
-from msk_autopilot_local.template.resources import create_app_resources
+from msk_autopilot_local.stack import DeployedStack
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -72,14 +72,17 @@ DESIRED_PROPERTIES = (ROOT / "examples" / "configurations" / "orders.properties"
 class FuzzWorld:
     """One account around the handler under test; `fresh()` before each case."""
 
-    def __init__(self, session: boto3.Session, stack: ResolvedTemplate, emulator: EmulatorControl):
+    def __init__(self, session: boto3.Session, template: Path, emulator: EmulatorControl):
         self.session = session
         self.emulator = emulator
-        created = create_app_resources(stack, session)
+        deployment = deploy_to_empty_account(
+            template, cloudformation=session.client("cloudformation"), s3=session.client("s3")
+        )
+        self.stack = DeployedStack.read(session, template)
         self.tables = [
-            name
-            for logical_id, name in created.items()
-            if stack.resources[logical_id]["Type"] == "AWS::DynamoDB::Table"
+            each.physical_id
+            for each in deployment.resources
+            if each.resource_type == "AWS::DynamoDB::Table"
         ]
         self.kafka = session.client("kafka")
         self.s3 = session.client("s3")
@@ -88,12 +91,14 @@ class FuzzWorld:
         self.kms_key = session.client("kms").create_key(Description="fuzz SCRAM secrets")[
             "KeyMetadata"
         ]["KeyId"]
-        consumer = stack.function_environment(stack.function_logical_id("record_consumer"))
+        consumer = self.stack.function_environment(
+            self.stack.function_logical_id("record_consumer")
+        )
         self.archive_bucket = consumer["ARCHIVE_BUCKET"]
         self.failure_bucket = consumer["FAILURE_BUCKET"]
-        rotator = stack.function_environment(stack.function_logical_id("config_rotator"))
+        rotator = self.stack.function_environment(self.stack.function_logical_id("config_rotator"))
         self.parameter_prefix = rotator["CONFIG_PARAMETER_PREFIX"]
-        monitor = stack.function_environment(stack.function_logical_id("health_monitor"))
+        monitor = self.stack.function_environment(self.stack.function_logical_id("health_monitor"))
         self.alarm_prefix = monitor["DISK_ALARM_PREFIX"]
         session.client("ssm").put_parameter(
             Name=f"{self.parameter_prefix}{CONFIGURATION}", Value=DESIRED_PROPERTIES, Type="String"

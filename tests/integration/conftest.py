@@ -12,8 +12,7 @@ from msk_autopilot.health.gatekeeper import guarded_msk
 from msk_autopilot.msk import MskPort
 from msk_autopilot.notify import Notifier
 from msk_autopilot.observability import metrics
-from msk_autopilot_local.template.resolve import ResolvedTemplate
-from msk_autopilot_local.template.resources import create_app_resources
+from msk_autopilot_local.deploy import deploy_to_empty_account
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = GATE_REGION = "us-east-1"
@@ -22,13 +21,18 @@ GATE_NOTICES_TABLE = "health-gate-notices"
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch, msk_emulator: Any) -> boto3.Session:
-    """The app's own resources (topic, queues, table, buckets) in the emulated account."""
+    """The emulated account with the stack deployed in it (through CloudFormation, from the
+    working tree): the functions the tests invoke read their environment from it."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.chdir(ROOT)
     session = boto3.Session(region_name=REGION)
-    create_app_resources(ResolvedTemplate(ROOT / "template.yaml"), session)
+    deploy_to_empty_account(
+        ROOT / "template.yaml",
+        cloudformation=session.client("cloudformation"),
+        s3=session.client("s3"),
+    )
     return session
 
 

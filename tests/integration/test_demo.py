@@ -18,7 +18,6 @@ from msk_autopilot_local.demo import runner
 from msk_autopilot_local.demo.progress import STEPS, Progress
 from msk_autopilot_local.demo.records import POISON_EVERY
 from msk_autopilot_local.demo.session import DemoFailure, DemoResult
-from msk_autopilot_local.template.resolve import ResolvedTemplate
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDS = 10_000
@@ -74,7 +73,7 @@ def run() -> SimpleNamespace:
     out, stray_out, stray_err = io.StringIO(), io.StringIO(), io.StringIO()
     started = time.monotonic()
     with contextlib.redirect_stdout(stray_out), contextlib.redirect_stderr(stray_err):
-        result = runner.run_demo(ResolvedTemplate(ROOT / "template.yaml"), out=out, records=RECORDS)
+        result = runner.run_demo(ROOT / "template.yaml", out=out, records=RECORDS)
     elapsed = time.monotonic() - started
     gc.collect()
     return SimpleNamespace(

@@ -10,9 +10,9 @@ import boto3
 import pytest
 
 from msk_autopilot_local.cli import main
+from msk_autopilot_local.deploy import deploy_to_empty_account
 from msk_autopilot_local.local_lambda import InvokeError, emulated_now, invoke_function
-from msk_autopilot_local.template.resolve import ResolvedTemplate
-from msk_autopilot_local.template.resources import create_app_resources
+from msk_autopilot_local.stack import DeployedStack
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = {
@@ -43,7 +43,12 @@ def _local_account(monkeypatch, msk_emulator):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    create_app_resources(ResolvedTemplate(ROOT / "template.yaml"), boto3.Session())
+    session = boto3.Session()
+    deploy_to_empty_account(
+        ROOT / "template.yaml",
+        cloudformation=session.client("cloudformation"),
+        s3=session.client("s3"),
+    )
 
 
 def event(name: str) -> dict:
@@ -61,8 +66,9 @@ def test_each_function_accepts_its_sample_events(function, sample):
         assert result["status"] != "rejected", result
 
 
-def test_environment_comes_from_the_template():
-    env = ResolvedTemplate(ROOT / "template.yaml").function_environment("StorageScalerFunction")
+def test_environment_comes_from_the_deployed_function():
+    stack = DeployedStack.from_environment(ROOT / "template.yaml")
+    env = stack.function_environment("StorageScalerFunction")
     assert env["NOTIFICATION_TOPIC_ARN"] == (
         "arn:aws:sns:us-east-1:123456789012:msk-autopilot-notifications"
     )

@@ -15,9 +15,9 @@ from moto.sqs.models import sqs_backends
 
 from msk_autopilot_local.errors import LocalToolError
 from msk_autopilot_local.local_aws import local_aws
-from msk_autopilot_local.template.resolve import ResolvedTemplate
 
 ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
 ACCOUNT_ID = "123456789012"  # moto's
 
 
@@ -46,7 +46,7 @@ def start(*args: str) -> subprocess.Popen:
     )
 
 
-def test_serves_the_app_resources_and_the_seeded_fleet_until_sigterm(fleet_file):
+def test_serves_the_deployed_stack_and_the_seeded_fleet_until_sigterm(fleet_file):
     port = free_port()
     server = start("--port", str(port), "--seed", str(fleet_file))
     try:
@@ -61,6 +61,12 @@ def test_serves_the_app_resources_and_the_seeded_fleet_until_sigterm(fleet_file)
             aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1"
         )
         endpoint = f"http://127.0.0.1:{port}"
+        (stack,) = session.client("cloudformation", endpoint_url=endpoint).describe_stacks(
+            StackName="msk-autopilot"
+        )["Stacks"]
+        assert stack["StackStatus"] == "CREATE_COMPLETE"
+        functions = session.client("lambda", endpoint_url=endpoint).list_functions()["Functions"]
+        assert "msk-autopilot-storage-scaler" in {f["FunctionName"] for f in functions}
         kafka = session.client("kafka", endpoint_url=endpoint)
         clusters = kafka.list_clusters_v2()["ClusterInfoList"]
         assert {c["ClusterName"] for c in clusters} == {"orders", "payments"}
@@ -99,9 +105,8 @@ def test_a_taken_port_is_a_clear_error():
 
 
 def test_an_account_resets_to_its_start_and_leaves_nothing_behind():
-    stack = ResolvedTemplate(ROOT / "template.yaml")
     fleet = {"clusters": [{"name": "orders", "brokers": 3, "subnets": ["a", "b", "c"]}]}
-    with local_aws(stack, fleet=fleet) as account:
+    with local_aws(TEMPLATE, fleet=fleet) as account:
         kafka, sqs = account.client("kafka"), account.client("sqs")
         first = account.clusters["orders"]
         requests, seconds = account.answered()
@@ -123,17 +128,16 @@ def test_an_account_resets_to_its_start_and_leaves_nothing_behind():
         assert len(sqs.list_queues()["QueueUrls"]) == queues - 1
         assert all(not url.endswith("/stray") for url in sqs.list_queues()["QueueUrls"])
 
-    assert not sqs_backends[ACCOUNT_ID][stack.region].queues, "moto's state outlived the account"
-    with local_aws(stack) as empty:
+    assert not sqs_backends[ACCOUNT_ID][account.region].queues, "moto's state outlived the account"
+    with local_aws(TEMPLATE) as empty:
         assert empty.clusters == {}
         assert empty.client("kafka").list_clusters_v2()["ClusterInfoList"] == []
 
 
 def test_a_served_account_fires_alarms_when_its_clock_advances():
-    stack = ResolvedTemplate(ROOT / "template.yaml")
     fleet = {"clusters": [{"name": "orders", "brokers": 3, "health": {"cpuUser": 85}}]}
     # A tick an hour away: only the clock advance below evaluates the alarms.
-    with local_aws(stack, fleet=fleet, tick_seconds=3600) as account:
+    with local_aws(TEMPLATE, fleet=fleet, tick_seconds=3600) as account:
         sqs, sns, events = (account.client(name) for name in ("sqs", "sns", "events"))
         cloudwatch = account.client("cloudwatch")
         queues = {}
@@ -170,7 +174,7 @@ def test_a_served_account_fires_alarms_when_its_clock_advances():
         assert advanced.status_code == 200
         states = {
             alarm["AlarmName"]: alarm["StateValue"]
-            for alarm in cloudwatch.describe_alarms()["MetricAlarms"]
+            for alarm in cloudwatch.describe_alarms(AlarmNamePrefix="orders-cpu-")["MetricAlarms"]
         }
         assert states == {"orders-cpu-loud": "ALARM", "orders-cpu-muted": "ALARM"}
         notified = sqs.receive_message(QueueUrl=queues["notified"][0], MaxNumberOfMessages=10)
@@ -187,10 +191,9 @@ def test_a_served_account_fires_alarms_when_its_clock_advances():
 
 
 def test_a_fleet_the_emulator_refuses_is_a_clear_error():
-    stack = ResolvedTemplate(ROOT / "template.yaml")
     fleet = {"clusters": [{"name": "tiny", "brokers": 3, "volumeSizeGiB": 20000}]}
     with (
         pytest.raises(LocalToolError, match="the fleet cannot be seeded"),
-        local_aws(stack, fleet=fleet),
+        local_aws(TEMPLATE, fleet=fleet),
     ):
         pass

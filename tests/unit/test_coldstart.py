@@ -1,11 +1,29 @@
 """The cold start pauses cyclic garbage collection and the first invocation resumes it."""
 
 import gc
+from pathlib import Path
 
+import boto3
 import pytest
 
 from msk_autopilot import coldstart
+from msk_autopilot_local.deploy import deploy_to_empty_account
 from msk_autopilot_local.local_lambda import InvokeError, invoke_function
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+
+
+@pytest.fixture
+def deployed(msk_emulator, monkeypatch):
+    """The stack deployed in the emulated account: invoke reads the function from it."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    session = boto3.Session()
+    deploy_to_empty_account(
+        TEMPLATE, cloudformation=session.client("cloudformation"), s3=session.client("s3")
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -49,12 +67,14 @@ def test_a_collector_already_off_is_left_off():
     assert not gc.isenabled()
 
 
+@pytest.mark.usefixtures("deployed")
 def test_an_invocation_ends_the_handlers_cold_start():
     answer = invoke_function("storage_scaler", {"not": "an event"})
     assert answer["status"] == "rejected"
     assert gc.isenabled()
 
 
+@pytest.mark.usefixtures("deployed")
 def test_a_failed_cold_start_leaves_the_collector_on():
     with pytest.raises(InvokeError):
         invoke_function("storage_scaler", {}, env_overrides={"DRY_RUN": "maybe"})

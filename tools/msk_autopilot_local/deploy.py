@@ -9,6 +9,8 @@ for. Real AWS is refused: this proves the template against the emulator, not an 
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import io
 import ipaddress
@@ -35,6 +37,8 @@ __all__ = [
     "Deployment",
     "build",
     "deploy",
+    "deploy_to_empty_account",
+    "deploy_working_tree",
     "local_endpoint",
     "package",
     "parse_parameter_overrides",
@@ -131,22 +135,47 @@ def package(build_dir: Path, s3: Any, bucket: str = ARTIFACTS_BUCKET) -> dict[st
     template_path = build_dir / "template.yaml"
     if not template_path.is_file():
         raise DeployError(f"no built template at {template_path}: run `make build`")
+    document, artifacts = _packaged(template_path, bucket)
+    _upload(s3, bucket, artifacts)
+    return document
+
+
+def _packaged(template_path: Path, bucket: str) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The template with its code folders pointing at zips, and those zips by object key."""
     document = read_sam_template(template_path)
-    _ensure_bucket(s3, bucket)
+    artifacts: dict[str, bytes] = {}
     for logical_id, resource in document["Resources"].items():
         properties = resource.get("Properties", {})
         for key in ("CodeUri", "ContentUri"):
             location = properties.get(key)
             if not isinstance(location, str) or location.startswith("s3://"):
                 continue
-            folder = build_dir / location
+            folder = template_path.parent / location
             if not folder.is_dir():
-                raise DeployError(f"{logical_id}'s {key} {folder} is not a built folder")
+                raise DeployError(f"{logical_id}'s {key} {folder} is not a folder")
             body = _zipped(folder)
             object_key = f"{hashlib.sha256(body).hexdigest()}.zip"
-            s3.put_object(Bucket=bucket, Key=object_key, Body=body)
+            artifacts[object_key] = body
             properties[key] = f"s3://{bucket}/{object_key}"
-    return document
+    return document, artifacts
+
+
+def _upload(s3: Any, bucket: str, artifacts: Mapping[str, bytes]) -> None:
+    _ensure_bucket(s3, bucket)
+    for object_key, body in artifacts.items():
+        s3.put_object(Bucket=bucket, Key=object_key, Body=body)
+
+
+@functools.lru_cache(maxsize=4)
+def _working_tree_package(
+    template_path: Path, mtime_ns: int, size: int
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The working tree's template transformed, with its source folders zipped, once per
+    template version in a process: the zips' content does not matter (see
+    `deploy_working_tree`), and packaging and transforming cost most of a local deploy."""
+    del mtime_ns, size  # only the cache key
+    document, artifacts = _packaged(template_path, ARTIFACTS_BUCKET)
+    return transform_document(document), artifacts
 
 
 def _ensure_bucket(s3: Any, bucket: str) -> None:
@@ -174,6 +203,97 @@ def deploy(
     build_dir = build(project) if build_first else project / ".aws-sam" / "build"
     progress("packaging")
     transformed = transform_document(package(build_dir, s3))
+    return _create_or_update(
+        transformed,
+        cloudformation=cloudformation,
+        s3=s3,
+        stack_name=stack_name,
+        parameters=parameters,
+        progress=progress,
+    )
+
+
+def deploy_working_tree(
+    template_path: Path,
+    *,
+    cloudformation: Any,
+    s3: Any,
+    stack_name: str = DEFAULT_STACK_NAME,
+    parameters: Mapping[str, str] | None = None,
+) -> Deployment:
+    """`deploy` without `sam build`: each function's and the layer's source folder zipped as
+    they are, for the local tools (`local-aws`, the demo, the tests).
+
+    The local tools run each handler from the working tree, never from the deployed zip, so the
+    emulator only needs valid artifacts; what the deploy proves is the template's wiring
+    (names, environments, roles, rules, mappings), not the built code. `msk-autopilot deploy`
+    deploys what `sam build` built."""
+    resolved = template_path.resolve()
+    stat = resolved.stat()
+    transformed, artifacts = _working_tree_package(resolved, stat.st_mtime_ns, stat.st_size)
+    _upload(s3, ARTIFACTS_BUCKET, artifacts)
+    return _create_or_update(
+        copy.deepcopy(transformed),
+        cloudformation=cloudformation,
+        s3=s3,
+        stack_name=stack_name,
+        parameters=parameters,
+        progress=lambda _step: None,
+    )
+
+
+_EmptyAccountKey = tuple[Path, int, int, str, str, tuple[tuple[str, str], ...]]
+_empty_account_deploys: dict[_EmptyAccountKey, tuple[Any, Deployment]] = {}
+
+
+def deploy_to_empty_account(
+    template_path: Path,
+    *,
+    cloudformation: Any,
+    s3: Any,
+    stack_name: str = DEFAULT_STACK_NAME,
+    parameters: Mapping[str, str] | None = None,
+) -> Deployment:
+    """`deploy_working_tree` into an account just emptied, served by moto in this process (the
+    tests' accounts, `local-aws`): the first deploy of a template version, stack name, Region and
+    parameters is a real one, whose resulting state is snapshotted; the next ones put that state
+    back (tens of milliseconds instead of a second). Whatever the account held is replaced."""
+    from msk_autopilot_local.emulator.snapshot import MotoSnapshot  # noqa: PLC0415
+
+    resolved = template_path.resolve()
+    stat = resolved.stat()
+    key = (
+        resolved,
+        stat.st_mtime_ns,
+        stat.st_size,
+        stack_name,
+        cloudformation.meta.region_name,
+        tuple(sorted((parameters or {}).items())),
+    )
+    if key in _empty_account_deploys:
+        snapshot, deployment = _empty_account_deploys[key]
+        snapshot.restore()
+        return deployment
+    deployment = deploy_working_tree(
+        template_path,
+        cloudformation=cloudformation,
+        s3=s3,
+        stack_name=stack_name,
+        parameters=parameters,
+    )
+    _empty_account_deploys[key] = (MotoSnapshot.take(), deployment)
+    return deployment
+
+
+def _create_or_update(
+    transformed: dict[str, Any],
+    *,
+    cloudformation: Any,
+    s3: Any,
+    stack_name: str,
+    parameters: Mapping[str, str] | None,
+    progress: Callable[[str], None],
+) -> Deployment:
     template_key = f"templates/{stack_name}.json"
     s3.put_object(Bucket=ARTIFACTS_BUCKET, Key=template_key, Body=json.dumps(transformed))
     template_url = f"https://{ARTIFACTS_BUCKET}.s3.amazonaws.com/{template_key}"

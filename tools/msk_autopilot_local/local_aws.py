@@ -1,8 +1,8 @@
 """A local AWS account with a faithful MSK, for functions and people (`msk-autopilot local-aws`).
 
-Starts moto's server with the MSK emulator on 127.0.0.1, creates the application's own resources
-(topic, queues, tables, buckets) under the names the functions' default environment uses, seeds
-clusters from a fleet file, prints `ready http://127.0.0.1:PORT` and serves until SIGINT/SIGTERM.
+Starts moto's server with the MSK emulator on 127.0.0.1, deploys the stack into it through
+CloudFormation (`deploy.deploy_to_empty_account`: no sam build), seeds clusters from a fleet file,
+prints `ready http://127.0.0.1:PORT` and serves until SIGINT/SIGTERM.
 
 Point anything at it with AWS_ENDPOINT_URL=http://127.0.0.1:PORT (and any non-empty credentials).
 """
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from msk_autopilot_local.documents import read_document
 from msk_autopilot_local.errors import LocalToolError
 from msk_autopilot_local.local_lambda import environment
-from msk_autopilot_local.template.resolve import ResolvedTemplate
+from msk_autopilot_local.stack import DeployedStack
 
 if TYPE_CHECKING:
     from msk_autopilot_local.emulator import EmulatorServer
@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 DEFAULT_PORT = 5055
+DEFAULT_REGION = "us-east-1"
 # How often, in real seconds, the account publishes health metrics and evaluates alarms
 # (every advance of the emulated clock does too).
 DEFAULT_TICK_SECONDS = 10.0
@@ -42,15 +43,28 @@ _SEED_SERVICES = ("kafka", "kms", "secretsmanager", "cloudwatch")
 
 @dataclass
 class LocalAws:
-    """A running local account: where it listens and what was created in it."""
+    """A running local account: where it listens, the stack deployed in it, its clusters."""
 
     endpoint_url: str
     region: str
-    resources: dict[str, str] = field(default_factory=dict)
+    template_path: Path
+    parameters: Mapping[str, str] = field(default_factory=dict)
     clusters: dict[str, str] = field(default_factory=dict)
     _server: EmulatorServer | None = field(default=None, repr=False)
-    _stack: ResolvedTemplate | None = field(default=None, repr=False)
+    _stack: DeployedStack | None = field(default=None, repr=False)
     _fleet: Mapping[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def stack(self) -> DeployedStack:
+        """The stack deployed in this account (read again after every `reset`)."""
+        if self._stack is None:
+            raise RuntimeError("only an account served by local_aws has a deployed stack")
+        return self._stack
+
+    @property
+    def resources(self) -> Mapping[str, str]:
+        """The stack's resources: logical ID -> physical ID."""
+        return self.stack.physical_ids
 
     def client(self, service: str) -> Any:
         return _EndpointClients(self.endpoint_url, self.region).client(service)
@@ -74,18 +88,24 @@ class LocalAws:
         return self._server.answered()
 
     def reset(self) -> None:
-        """Back to the account as `local_aws` started it: everything emptied, then the app's
-        resources created and the fleet seeded again (with the same cluster ARNs)."""
+        """Back to the account as `local_aws` started it: everything emptied, then the stack
+        deployed and the fleet seeded again (with the same cluster ARNs)."""
         from botocore.exceptions import ClientError  # noqa: PLC0415
 
+        from msk_autopilot_local.deploy import deploy_to_empty_account  # noqa: PLC0415
         from msk_autopilot_local.emulator import seed_fleet  # noqa: PLC0415
-        from msk_autopilot_local.template.resources import create_app_resources  # noqa: PLC0415
 
-        if self._server is None or self._stack is None:
+        if self._server is None:
             raise RuntimeError("only an account served by local_aws can be reset")
         self._server.reset()
         clients = _EndpointClients(self.endpoint_url, self.region)
-        self.resources = create_app_resources(self._stack, clients)
+        deployment = deploy_to_empty_account(
+            self.template_path,
+            cloudformation=clients.client("cloudformation"),
+            s3=clients.client("s3"),
+            parameters=self.parameters,
+        )
+        self._stack = DeployedStack.read(clients, self.template_path, deployment.stack_name)
         self.clusters = {}
         if self._fleet:
             seed_clients = {name: clients.client(name) for name in _SEED_SERVICES}
@@ -119,13 +139,16 @@ def read_fleet(path: Path) -> Mapping[str, Any]:
 
 @contextlib.contextmanager
 def local_aws(
-    stack: ResolvedTemplate,
+    template_path: Path,
     *,
+    parameters: Mapping[str, str] | None = None,
+    region: str = DEFAULT_REGION,
     port: int = 0,
     fleet: Mapping[str, Any] | None = None,
     tick_seconds: float | None = DEFAULT_TICK_SECONDS,
 ) -> Iterator[LocalAws]:
-    """Serve a local account for the duration of the block, then stop it.
+    """Serve a local account with the stack of `template_path` deployed (under its default
+    name, with `parameters` over the template's defaults) for the duration of the block.
 
     CloudWatch keeps going as it does in AWS: every `tick_seconds` and after every advance of
     the emulated clock, the health metrics due are published and the alarms evaluated, with
@@ -143,9 +166,10 @@ def local_aws(
     try:
         account = LocalAws(
             endpoint_url=server.endpoint_url,
-            region=stack.region,
+            region=region,
+            template_path=template_path,
+            parameters=dict(parameters or {}),
             _server=server,
-            _stack=stack,
             _fleet=fleet,
         )
         account.reset()

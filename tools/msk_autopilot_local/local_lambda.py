@@ -1,10 +1,9 @@
 """Running a function's handler in this process, as Lambda would: what `invoke`, `esm`,
 `local-aws` and the demo share.
 
-For people without Docker (which `sam local invoke` needs). The environment is the template's
-Globals and function variables, resolved for this machine (see `stack.py`), overridden by an
-`--env-vars` file in `sam local invoke`'s format: `{"Parameters": {...}}` applies to every
-function, `{"<LogicalId>": {...}}` to one.
+For people without Docker (which `sam local invoke` needs). The environment and name are the
+deployed function's (see `stack.py`), overridden by an `--env-vars` file in `sam local invoke`'s
+format: `{"Parameters": {...}}` applies to every function, `{"<LogicalId>": {...}}` to one.
 """
 
 from __future__ import annotations
@@ -28,7 +27,8 @@ from msk_autopilot import coldstart
 from msk_autopilot.clock import OFFSET_VARIABLE
 from msk_autopilot_local.documents import read_document
 from msk_autopilot_local.errors import LocalToolError
-from msk_autopilot_local.template.resolve import ResolvedTemplate, StackError, find_template
+from msk_autopilot_local.stack import DeployedStack
+from msk_autopilot_local.template.resolve import StackError, find_template
 
 __all__ = [
     "InvokeError",
@@ -118,26 +118,29 @@ def invoke_function(
     event: Any,
     *,
     env_overrides: Mapping[str, str] | None = None,
-    stack: ResolvedTemplate | None = None,
+    stack: DeployedStack | None = None,
 ) -> Any:
-    """Cold-start `function` with its template environment and return its handler's result.
+    """Cold-start `function` with its deployed environment and return its handler's result.
 
-    Errors in setting the function up (unknown name, bad settings) raise `InvokeError`; an
-    exception raised by the handler propagates, as it would in Lambda.
+    Without `stack`, the stack deployed from the nearest template.yaml in the account the
+    environment points at (AWS_ENDPOINT_URL). Errors in setting the function up (unknown name,
+    no stack, bad settings) raise `InvokeError`; an exception raised by the handler propagates,
+    as it would in Lambda.
     """
-    stack = stack or ResolvedTemplate(find_template())
     try:
+        stack = stack or DeployedStack.from_environment(find_template())
         logical_id = stack.function_logical_id(function)
-        function_environment = stack.function_environment(logical_id)
+        configuration = stack.function_configuration(logical_id)
     except StackError as error:
         raise InvokeError(str(error)) from None
-    function_name = stack.physical_name(logical_id)
+    function_environment = stack.function_environment(logical_id)
+    function_name = configuration["FunctionName"]
     function_environment.update(
         {
             "AWS_REGION": stack.region,
             "AWS_DEFAULT_REGION": stack.region,
             "AWS_LAMBDA_FUNCTION_NAME": function_name,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(configuration.get("MemorySize", 256)),
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         }
     )
@@ -149,8 +152,12 @@ def invoke_function(
     function_environment.update(env_overrides or {})
     context = LocalContext(
         function_name=function_name,
-        invoked_function_arn=f"arn:aws:lambda:{stack.region}:{stack.account}:function:{function_name}",
-        log_group_name=f"/aws/lambda/{function_name}",
+        memory_limit_in_mb=int(configuration.get("MemorySize", 256)),
+        timeout_seconds=int(configuration.get("Timeout", 120)),
+        invoked_function_arn=configuration["FunctionArn"],
+        log_group_name=configuration.get("LoggingConfig", {}).get(
+            "LogGroup", f"/aws/lambda/{function_name}"
+        ),
     )
     with environment(function_environment):
         try:

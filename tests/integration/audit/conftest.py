@@ -12,7 +12,7 @@ from audit_world import KAFKA_PORTS, REGION, ROOT, TAG, WORLD_V4, WORLD_V6, Worl
 
 from msk_autopilot_local.emulator import seed_fleet
 from msk_autopilot_local.local_lambda import invoke_function
-from msk_autopilot_local.template.resolve import ResolvedTemplate
+from msk_autopilot_local.stack import DeployedStack
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -21,7 +21,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture
 def report_bucket(aws) -> str:
-    return ResolvedTemplate(ROOT / "template.yaml").physical_name("AuditReportBucket")
+    return DeployedStack.read(aws, ROOT / "template.yaml").physical_name("AuditReportBucket")
 
 
 @pytest.fixture

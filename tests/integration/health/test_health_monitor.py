@@ -13,7 +13,7 @@ from msk_autopilot.health.broker_logs import LOG_FILTERS, LOG_QUERIES
 from msk_autopilot.health.monitor import build_health_monitor
 from msk_autopilot.settings import HealthMonitorSettings, load
 from msk_autopilot_local.emulator import control
-from msk_autopilot_local.template.resolve import ResolvedTemplate
+from msk_autopilot_local.stack import DeployedStack
 
 ROOT = Path(__file__).resolve().parents[3]
 SCHEDULE = json.loads((ROOT / "events/scheduled_event.json").read_text())
@@ -182,7 +182,7 @@ def test_concurrent_sweeps_leave_no_duplicate_and_no_orphan(
         cluster_spec("payments"),
     )
     aws.client("logs").create_log_group(logGroupName="/msk/orders")
-    stack = ResolvedTemplate(ROOT / "template.yaml")
+    stack = DeployedStack.read(aws, ROOT / "template.yaml")
     environment = {
         **stack.function_environment("HealthMonitorFunction"),
         "AWS_REGION": "us-east-1",

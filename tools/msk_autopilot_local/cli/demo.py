@@ -1,6 +1,7 @@
 """`msk-autopilot demo`: the whole autopilot end to end on this machine, no AWS account, no Docker.
 
-It starts a local AWS account (`local-aws`: moto and the MSK emulator, in this process) and a
+It starts a local AWS account (`local-aws`: moto and the MSK emulator, in this process, with the
+stack deployed into it through CloudFormation) and a
 local Kafka broker (noida-db), both on free ports of 127.0.0.1, seeds `examples/fleet.yaml`
 (a compliant cluster, an insecure one, one whose disks fill fast), then invokes the real
 handlers with the events AWS would deliver, in eight steps:
@@ -34,7 +35,6 @@ from msk_autopilot_local.cli.options import (
     add_command,
     add_template_option,
     positive_int,
-    resolved_template,
 )
 from msk_autopilot_local.demo.runner import DEFAULT_RECORDS, run_demo
 
@@ -42,7 +42,9 @@ __all__ = ["register"]
 
 
 def _run(args: argparse.Namespace) -> int:
-    result = run_demo(resolved_template(args), records=args.records)
+    from msk_autopilot_local.template.resolve import find_template  # noqa: PLC0415
+
+    result = run_demo(args.template or find_template(), records=args.records)
     return 0 if result.ok else 1
 
 

@@ -21,7 +21,7 @@ from msk_autopilot_local.cli.options import (
     Subparsers,
     add_command,
     add_template_option,
-    resolved_template,
+    deployed_stack,
 )
 from msk_autopilot_local.documents import read_document
 from msk_autopilot_local.errors import LocalToolError, unreachable_aws
@@ -42,7 +42,7 @@ def _run(args: argparse.Namespace) -> int:
     event = read_document(args.event, "event file")
     if args.now:
         event = _delivered_now(event)
-    stack = resolved_template(args)
+    stack = deployed_stack(args)
     logical_id = stack.function_logical_id(args.function)
     overrides = read_env_vars_file(args.env_vars, logical_id) if args.env_vars else {}
     try:

@@ -1,8 +1,8 @@
 """`msk-autopilot local-aws`: a local AWS account with a faithful MSK, for functions and people.
 
-Starts moto's server with the MSK emulator on 127.0.0.1, creates the application's own resources
-(topic, queues, tables, buckets) under the names the functions' default environment uses, seeds
-clusters from a fleet file, prints `ready http://127.0.0.1:PORT` and serves until SIGINT/SIGTERM.
+Starts moto's server with the MSK emulator on 127.0.0.1, deploys the stack (msk-autopilot) into
+it through CloudFormation from the working tree (no sam build), seeds clusters from a fleet file,
+prints `ready http://127.0.0.1:PORT` and serves until SIGINT/SIGTERM.
 While it serves, clusters with a health profile publish their metrics and CloudWatch alarms are
 evaluated, notifying their SNS topics and putting their events on the default event bus.
 
@@ -21,7 +21,6 @@ from msk_autopilot_local.cli.options import (
     add_command,
     add_template_option,
     positive_int,
-    resolved_template,
 )
 from msk_autopilot_local.errors import LocalToolError
 from msk_autopilot_local.local_aws import DEFAULT_PORT, DEFAULT_TICK_SECONDS, local_aws, read_fleet
@@ -30,14 +29,16 @@ __all__ = ["register"]
 
 
 def _run(args: argparse.Namespace) -> int:
-    stack = resolved_template(args)
+    from msk_autopilot_local.template.resolve import find_template  # noqa: PLC0415
+
+    template = args.template or find_template()
     fleet = read_fleet(args.seed) if args.seed else None
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     try:
         with local_aws(
-            stack, port=args.port, fleet=fleet, tick_seconds=args.tick_seconds
+            template, port=args.port, fleet=fleet, tick_seconds=args.tick_seconds
         ) as account:
             for name, arn in account.clusters.items():
                 print(f"cluster {name} {arn}", flush=True)

@@ -12,6 +12,7 @@ from msk_autopilot_local.errors import LocalToolError
 
 if TYPE_CHECKING:
     from msk_autopilot.settings import CommonSettings
+    from msk_autopilot_local.stack import DeployedStack
     from msk_autopilot_local.template.resolve import ResolvedTemplate
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "add_template_option",
     "aws_region",
     "cluster_arn",
+    "deployed_stack",
     "function_settings",
     "positive_int",
     "resolved_template",
@@ -54,12 +56,23 @@ def add_template_option(parser: argparse.ArgumentParser) -> None:
 
 
 def resolved_template(args: argparse.Namespace) -> ResolvedTemplate:
+    """The template read with its defaults, for the planning commands (plan-storage,
+    plan-upgrades): they run against an account before, or without, the stack deployed in it."""
     from msk_autopilot_local.template.resolve import (  # noqa: PLC0415
         ResolvedTemplate,
         find_template,
     )
 
     return ResolvedTemplate(args.template or find_template())
+
+
+def deployed_stack(args: argparse.Namespace) -> DeployedStack:
+    """The stack deployed from --template in the account the environment points at
+    (AWS_ENDPOINT_URL: `local-aws` deploys it there)."""
+    from msk_autopilot_local.stack import DeployedStack  # noqa: PLC0415
+    from msk_autopilot_local.template.resolve import find_template  # noqa: PLC0415
+
+    return DeployedStack.from_environment(args.template or find_template())
 
 
 def function_settings[S: CommonSettings](

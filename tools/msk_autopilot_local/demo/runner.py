@@ -25,7 +25,6 @@ from msk_autopilot_local.demo.scram import scram
 from msk_autopilot_local.demo.session import QUIET, DemoFailure, DemoResult, DemoSession
 from msk_autopilot_local.demo.storage import storage
 from msk_autopilot_local.local_aws import local_aws, pointed_at, read_fleet
-from msk_autopilot_local.template.resolve import ResolvedTemplate
 
 __all__ = ["DEFAULT_RECORDS", "run_demo"]
 
@@ -34,7 +33,7 @@ DEFAULT_RECORDS = 10_000
 
 
 def run_demo(
-    stack: ResolvedTemplate,
+    template_path: Path,
     *,
     out: TextIO | None = None,
     records: int = DEFAULT_RECORDS,
@@ -53,7 +52,7 @@ def run_demo(
         cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
         try:
             _run_steps(
-                stack,
+                template_path,
                 progress=progress,
                 result=result,
                 workdir=workdir,
@@ -101,7 +100,7 @@ def _functions_quiet() -> Iterator[None]:
 
 
 def _run_steps(
-    stack: ResolvedTemplate,
+    template_path: Path,
     *,
     progress: Progress,
     result: DemoResult,
@@ -112,14 +111,15 @@ def _run_steps(
     from msk_autopilot_local.broker import local_broker  # noqa: PLC0415
     from msk_autopilot_local.emulator import control, scram_brokers, seed_fleet  # noqa: PLC0415
 
-    fleet_path = fleet_path or stack.root / DEFAULT_FLEET
+    root = template_path.parent
+    fleet_path = fleet_path or root / DEFAULT_FLEET
     fleet = read_fleet(fleet_path)
     progress.step("Local AWS and a Kafka broker")
     with contextlib.ExitStack() as running:
-        with progress.activity("starting local-aws and noida-db"):
+        with progress.activity("starting local-aws (deploying the stack) and noida-db"):
             # The demo plays the clock step by step and has the emulator evaluate the alarms
             # when it needs them (control.tick()).
-            account = running.enter_context(local_aws(stack, tick_seconds=None))
+            account = running.enter_context(local_aws(template_path, tick_seconds=None))
             running.callback(scram_brokers.forget)  # passwords
             broker = running.enter_context(local_broker())
         running.enter_context(pointed_at(account))
@@ -129,11 +129,12 @@ def _run_steps(
             "broker_pid": broker.pid,
         }
         progress.say(
-            f"local-aws  {account.endpoint_url}  (moto + the MSK emulator, in this process)"
+            f"local-aws  {account.endpoint_url}  (moto + the MSK emulator, in this process; "
+            f"stack {account.stack.stack_name} deployed through CloudFormation)"
         )
         progress.say(f"broker     {broker.bootstrap_servers}  (noida-db, pid {broker.pid})")
 
-        progress.step(f"Fleet ({_shown(fleet_path, stack.root)})")
+        progress.step(f"Fleet ({_shown(fleet_path, root)})")
         with progress.activity("seeding"):
             seeded = seed_fleet(
                 {name: account.client(name) for name in ("kafka", "kms", "secretsmanager")},
@@ -141,7 +142,6 @@ def _run_steps(
             )
         account.clusters = seeded.clusters
         session = DemoSession(
-            stack=stack,
             account=account,
             broker=broker,
             progress=progress,

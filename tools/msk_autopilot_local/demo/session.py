@@ -15,7 +15,6 @@ from typing import Any
 from msk_autopilot_local.demo.progress import Progress
 from msk_autopilot_local.local_aws import LocalAws
 from msk_autopilot_local.local_lambda import invoke_function
-from msk_autopilot_local.template.resolve import ResolvedTemplate
 
 __all__ = [
     "COMPLIANT",
@@ -75,7 +74,6 @@ class DemoSession:
     def __init__(
         self,
         *,
-        stack: ResolvedTemplate,
         account: LocalAws,
         broker: Any,
         progress: Progress,
@@ -85,11 +83,11 @@ class DemoSession:
     ) -> None:
         from msk_autopilot_local.emulator import control  # noqa: PLC0415  moto is heavy
 
-        self.stack, self.account, self.broker = stack, account, broker
+        self.stack, self.account, self.broker = account.stack, account, broker
         self.progress, self.result, self.workdir = progress, result, workdir
         self.record_count = records
         self.control = control
-        self.region = stack.region
+        self.region = account.region
         self.kafka = account.client("kafka")
         self.cloudwatch = account.client("cloudwatch")
         self.clusters = dict(account.clusters)

@@ -8,11 +8,13 @@ from moto.kafka.models import kafka_backends
 
 from . import health, load
 from .cloudformation import install_cloudformation
+from .event_targets import install_event_targets
 from .health import ClusterHealth, camel_names
 from .kafkaconnect import install_kafka_connect, kafkaconnect_backends
 from .logs import install_logs_additions
 from .metric_index import install_metric_index
 from .models import MskBackend
+from .policies import install_policy_conditions
 from .secretsmanager import install_current_version_tracking
 from .securityhub import install_finding_workflow
 from .serialized import serialize_in_process_requests
@@ -43,6 +45,8 @@ def install() -> None:
     install_metric_index()
     install_kafka_connect()
     install_cloudformation()
+    install_policy_conditions()
+    install_event_targets()
     serialize_in_process_requests()
     emulator_state.clock.subscribe(health.publish_due)
     with emulator_state.lock:

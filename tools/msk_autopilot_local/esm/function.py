@@ -21,12 +21,8 @@ from msk_autopilot_local.local_lambda import (
     invoke_function,
     module_from_file,
 )
-from msk_autopilot_local.template.resolve import (
-    LOCAL_ACCOUNT,
-    ResolvedTemplate,
-    StackError,
-    find_template,
-)
+from msk_autopilot_local.stack import DeployedStack
+from msk_autopilot_local.template.resolve import LOCAL_ACCOUNT, StackError, find_template
 
 __all__ = ["ColdStartError", "Function", "resolve_function"]
 
@@ -86,10 +82,10 @@ def resolve_function(config: PollerConfig) -> Function:
             raise EsmError(f"--function {target}: {module_text} has no function {attribute!r}")
         return _callable_function(handler, attribute, config.env_vars)
     try:
-        stack = ResolvedTemplate(config.template or find_template())
+        stack = DeployedStack.from_environment(config.template or find_template())
         logical_id = stack.function_logical_id(target)
         code = stack.function_code_dir(logical_id) / "app.py"
-        physical = stack.physical_name(logical_id)
+        arn = str(stack.function_configuration(logical_id)["FunctionArn"])
     except StackError as error:
         raise EsmError(f"--function: {error}") from None
     if not code.is_file():
@@ -102,4 +98,4 @@ def resolve_function(config: PollerConfig) -> Function:
         except InvokeError as error:
             raise ColdStartError(str(error)) from None
 
-    return Function(name=target, arn=_arn(physical, stack.region, stack.account), call=call)
+    return Function(name=target, arn=arn, call=call)

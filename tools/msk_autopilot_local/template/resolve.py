@@ -1,9 +1,11 @@
-"""The SAM template as the local tools see it: functions, their environment, local resource names.
+"""The SAM template read, and resolved by hand with its defaults where no stack is deployed.
 
-`msk-autopilot invoke` and `msk-autopilot local-aws` must agree on what `!Ref NotificationTopic`
-means on this machine; both ask a `ResolvedTemplate`, which resolves the template's intrinsic
-functions with parameter defaults, the pseudo parameters of a local account, and a physical name
-for each resource derived from the stack name, the way CloudFormation would name it.
+The local tools that run functions (`invoke`, `esm`, `local-aws`, the demo) read the deployed
+stack instead (`msk_autopilot_local.stack`). What stays here is what a deploy cannot give:
+reading template.yaml (its YAML with CloudFormation's short tags) and finding it, and the
+settings the planning commands (`plan-storage`, `plan-upgrades`) take from the template's
+defaults, since they run against an account before, or without, the stack deployed in it (and
+the template tests, which resolve policies under many parameter values without deploying).
 """
 
 from __future__ import annotations
