@@ -75,9 +75,7 @@ class FuzzWorld:
     def __init__(self, session: boto3.Session, template: Path, emulator: EmulatorControl):
         self.session = session
         self.emulator = emulator
-        deployment = deploy_to_empty_account(
-            template, cloudformation=session.client("cloudformation"), s3=session.client("s3")
-        )
+        deployment = deploy_to_empty_account(template, session)
         self.stack = DeployedStack.read(session, template)
         self.tables = [
             each.physical_id

@@ -28,11 +28,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, msk_emulator: Any) -> boto3.Session:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.chdir(ROOT)
     session = boto3.Session(region_name=REGION)
-    deploy_to_empty_account(
-        ROOT / "template.yaml",
-        cloudformation=session.client("cloudformation"),
-        s3=session.client("s3"),
-    )
+    deploy_to_empty_account(ROOT / "template.yaml", session)
     return session
 
 

@@ -44,11 +44,7 @@ def _local_account(monkeypatch, msk_emulator):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     session = boto3.Session()
-    deploy_to_empty_account(
-        ROOT / "template.yaml",
-        cloudformation=session.client("cloudformation"),
-        s3=session.client("s3"),
-    )
+    deploy_to_empty_account(ROOT / "template.yaml", session)
 
 
 def event(name: str) -> dict:

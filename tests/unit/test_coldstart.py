@@ -21,9 +21,7 @@ def deployed(msk_emulator, monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     session = boto3.Session()
-    deploy_to_empty_account(
-        TEMPLATE, cloudformation=session.client("cloudformation"), s3=session.client("s3")
-    )
+    deploy_to_empty_account(TEMPLATE, session)
 
 
 @pytest.fixture(autouse=True)

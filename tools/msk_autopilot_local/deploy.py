@@ -248,16 +248,16 @@ _empty_account_deploys: dict[_EmptyAccountKey, tuple[Any, Deployment]] = {}
 
 def deploy_to_empty_account(
     template_path: Path,
+    clients: Any,
     *,
-    cloudformation: Any,
-    s3: Any,
     stack_name: str = DEFAULT_STACK_NAME,
     parameters: Mapping[str, str] | None = None,
 ) -> Deployment:
     """`deploy_working_tree` into an account just emptied, served by moto in this process (the
     tests' accounts, `local-aws`): the first deploy of a template version, stack name, Region and
     parameters is a real one, whose resulting state is snapshotted; the next ones put that state
-    back (tens of milliseconds instead of a second). Whatever the account held is replaced."""
+    back (tens of milliseconds instead of a second). Whatever the account held is replaced.
+    `clients` is anything with `.client(service)` bound to the account (a boto3 Session)."""
     from msk_autopilot_local.emulator.snapshot import MotoSnapshot  # noqa: PLC0415
 
     resolved = template_path.resolve()
@@ -267,7 +267,7 @@ def deploy_to_empty_account(
         stat.st_mtime_ns,
         stat.st_size,
         stack_name,
-        cloudformation.meta.region_name,
+        clients.client("cloudformation").meta.region_name,
         tuple(sorted((parameters or {}).items())),
     )
     if key in _empty_account_deploys:
@@ -276,8 +276,8 @@ def deploy_to_empty_account(
         return deployment
     deployment = deploy_working_tree(
         template_path,
-        cloudformation=cloudformation,
-        s3=s3,
+        cloudformation=clients.client("cloudformation"),
+        s3=clients.client("s3"),
         stack_name=stack_name,
         parameters=parameters,
     )

@@ -101,8 +101,7 @@ class LocalAws:
         clients = _EndpointClients(self.endpoint_url, self.region)
         deployment = deploy_to_empty_account(
             self.template_path,
-            cloudformation=clients.client("cloudformation"),
-            s3=clients.client("s3"),
+            clients,
             parameters=self.parameters,
         )
         self._stack = DeployedStack.read(clients, self.template_path, deployment.stack_name)

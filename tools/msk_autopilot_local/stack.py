@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from msk_autopilot_local.deploy import DEFAULT_STACK_NAME
-from msk_autopilot_local.template.resolve import StackError, load_template
+from msk_autopilot_local.errors import unreachable_aws
+from msk_autopilot_local.template.resolve import (
+    StackError,
+    function_in_template,
+    load_template,
+    template_functions,
+)
 
 __all__ = ["DeployedStack"]
 
@@ -53,7 +59,9 @@ class DeployedStack:
                 "start `msk-autopilot local-aws` (which deploys it) or run `msk-autopilot deploy`"
             ) from None
         except BotoCoreError as error:
-            raise StackError(f"cannot read stack {stack_name}: {error}") from None
+            raise StackError(
+                f"cannot read stack {stack_name}: {unreachable_aws(error) or error}"
+            ) from None
         (stack,) = stacks
         # arn:aws:cloudformation:<region>:<account>:stack/<name>/<id>
         _, _, _, region, account, _ = stack["StackId"].split(":", 5)
@@ -82,23 +90,21 @@ class DeployedStack:
 
     def functions(self) -> dict[str, str]:
         """Function folder name (functions/<folder>) -> logical ID, for the deployed functions."""
-        found: dict[str, str] = {}
-        for logical_id, resource in load_template(self.template_path)["Resources"].items():
-            deployed = logical_id in self.physical_ids  # its condition held
-            if resource.get("Type") == "AWS::Serverless::Function" and deployed:
-                code_uri = str(resource["Properties"]["CodeUri"]).rstrip("/")
-                found[Path(code_uri).name] = logical_id
-        return found
+        return {
+            folder: logical_id
+            for folder, logical_id in template_functions(self.template_path).items()
+            if logical_id in self.physical_ids  # its condition held
+        }
 
     def function_logical_id(self, name: str) -> str:
         """Accepts a folder name (storage_scaler) or a logical ID (StorageScalerFunction)."""
-        functions = self.functions()
-        if name in functions:
-            return functions[name]
-        if name in functions.values():
-            return name
-        known = ", ".join(f"{folder} ({logical})" for folder, logical in sorted(functions.items()))
-        raise StackError(f"unknown function {name!r}; deployed: {known}")
+        logical_id = function_in_template(self.template_path, name)
+        if logical_id not in self.physical_ids:
+            raise StackError(
+                f"function {name!r} is not deployed in stack {self.stack_name}: its condition "
+                "does not hold for the stack's parameters"
+            )
+        return logical_id
 
     def function_code_dir(self, logical_id: str) -> Path:
         code_uri = load_template(self.template_path)["Resources"][logical_id]["Properties"]

@@ -60,12 +60,6 @@ class Account:
             Attributes={"RawMessageDelivery": "true"},
         )
         self.queue = queue
-        session.client("dynamodb").create_table(
-            TableName=TABLE_NAME,
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
 
     # --- setting the scene -------------------------------------------------------------------
 

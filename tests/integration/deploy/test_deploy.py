@@ -571,13 +571,14 @@ def _moto_verdict(policies: list[IAMPolicy], action: str, resource: str) -> Perm
     return PermissionResult.NEUTRAL
 
 
-def test_moto_skips_the_opt_in_tag_condition(deployed: Deployed):
+def test_moto_cannot_judge_the_opt_in_tag_condition(deployed: Deployed):
     scaler = _deployed_statements(deployed, "StorageScalerFunctionRole")
-    # IAM allows this only for a cluster tagged msk-autopilot:managed=true. moto checks a
-    # condition key only against values the request itself carries (never aws:ResourceTag/*,
-    # aws:RequestedRegion or kms:ViaService), and a key without a value passes.
+    # IAM allows this for a cluster tagged msk-autopilot:managed=true. moto checks a condition
+    # key only against values the request itself carries (never aws:ResourceTag/*,
+    # aws:RequestedRegion or kms:ViaService); with the emulator a key without a value fails, as
+    # in IAM, so the opted-in cluster is refused.
     verdict = _moto_verdict(scaler, "kafka:UpdateBrokerStorage", CLUSTER_ARN)
-    assert verdict is PermissionResult.PERMITTED
+    assert verdict is PermissionResult.NEUTRAL
 
 
 def test_moto_reads_a_deny_with_not_resource_as_an_allow(deployed: Deployed):

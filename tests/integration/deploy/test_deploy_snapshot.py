@@ -35,9 +35,7 @@ def emptied() -> Iterator[None]:
 
 
 def deploy_into(session):
-    return deploy_to_empty_account(
-        TEMPLATE, cloudformation=session.client("cloudformation"), s3=session.client("s3")
-    )
+    return deploy_to_empty_account(TEMPLATE, session)
 
 
 def functions(session) -> set[str]:

@@ -2,15 +2,17 @@
 
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from msk_autopilot_local.broker import LocalBroker, start_broker
+from msk_autopilot_local.deploy import deploy_to_empty_account
 from msk_autopilot_local.esm import PollerConfig
 
 REGION = "us-east-1"
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="session")
@@ -55,15 +57,17 @@ def config_for(kafka) -> Callable[..., PollerConfig]:
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    """moto in this process: a bucket and a queue for on-failure destinations."""
+def aws(monkeypatch, msk_emulator):
+    """The emulator in this process with the stack deployed (the functions a poller runs are
+    read from it), and a bucket and a queue for on-failure destinations."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        s3 = boto3.client("s3", region_name=REGION)
-        s3.create_bucket(Bucket="esm-failures")
-        sqs = boto3.client("sqs", region_name=REGION)
-        queue_url = sqs.create_queue(QueueName="esm-failures")["QueueUrl"]
-        yield {"s3": s3, "sqs": sqs, "queue_url": queue_url}
+    session = boto3.Session(region_name=REGION)
+    deploy_to_empty_account(ROOT / "template.yaml", session)
+    s3 = session.client("s3")
+    s3.create_bucket(Bucket="esm-failures")
+    sqs = session.client("sqs")
+    queue_url = sqs.create_queue(QueueName="esm-failures")["QueueUrl"]
+    return {"s3": s3, "sqs": sqs, "queue_url": queue_url}

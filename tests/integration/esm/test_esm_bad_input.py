@@ -11,11 +11,13 @@ import threading
 import time
 from pathlib import Path
 
+import boto3
 import pytest
 from esm_kit import Recorder, Sent, committed, create_topic, produce
 
 from msk_autopilot_local.broker import free_port
 from msk_autopilot_local.cli import main
+from msk_autopilot_local.deploy import deploy_to_empty_account
 from msk_autopilot_local.esm import EsmError, PollerConfig, run_poller
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -28,6 +30,8 @@ Resources:
     Type: AWS::Serverless::Function
     Properties:
       CodeUri: functions/echo/
+      Handler: app.lambda_handler
+      Runtime: python3.13
       Environment:
         Variables:
           OUT_FILE: /nonexistent/out.jsonl
@@ -35,6 +39,8 @@ Resources:
     Type: AWS::Serverless::Function
     Properties:
       CodeUri: functions/broken/
+      Handler: app.lambda_handler
+      Runtime: python3.13
 """
 ECHO = """\
 import json
@@ -56,11 +62,17 @@ raise ValueError("BATCH_MODE='sometimes' is not one of: strict, lenient")
 
 
 @pytest.fixture
-def tiny_stack(tmp_path) -> Path:
+def tiny_stack(tmp_path, msk_emulator, monkeypatch) -> Path:
+    """A two-function template, deployed into the emulated account (the poller reads each
+    function from the deployed stack)."""
     (tmp_path / "template.yaml").write_text(TEMPLATE)
     for name, code in (("echo", ECHO), ("broken", BROKEN)):
         (tmp_path / "functions" / name).mkdir(parents=True)
         (tmp_path / "functions" / name / "app.py").write_text(code)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    deploy_to_empty_account(tmp_path / "template.yaml", boto3.Session(region_name="us-east-1"))
     return tmp_path / "template.yaml"
 
 

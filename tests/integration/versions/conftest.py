@@ -19,6 +19,7 @@ from upgrade_scenario import (
     run_upgrade_scenario,
 )
 
+from msk_autopilot_local.deploy import deploy_to_empty_account
 from msk_autopilot_local.emulator import control, install
 from msk_autopilot_local.emulator.seed import seed_fleet
 from msk_autopilot_local.local_lambda import invoke_function
@@ -29,7 +30,8 @@ TOPIC = "msk-autopilot-notifications"
 
 
 class InProcessWorld:
-    """The emulated account: the app's topic and table, the fleet, and an inbox on the topic."""
+    """The emulated account with the stack deployed (its topic and table), the fleet, and an
+    inbox on the topic."""
 
     def __init__(self, control: Any, **environment: str) -> None:
         self.session = boto3.session.Session(region_name=REGION)
@@ -43,12 +45,6 @@ class InProcessWorld:
             Protocol="sqs",
             Endpoint=queue_arn["Attributes"]["QueueArn"],
             Attributes={"RawMessageDelivery": "true"},
-        )
-        self.client("dynamodb").create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
         )
         self.clusters = seed_fleet(self.session, fleet(control.clock.now())).clusters
 
@@ -74,10 +70,13 @@ class InProcessWorld:
 
 
 def _account(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)  # invoke_function finds template.yaml from here
+    """Credentials for the emulated account, and the stack deployed in it (invoke_function
+    reads each function from it)."""
+    monkeypatch.chdir(ROOT)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    deploy_to_empty_account(ROOT / "template.yaml", boto3.Session(region_name=REGION))
 
 
 @pytest.fixture
@@ -90,9 +89,9 @@ def world(msk_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> InProcessWorld:
 def rolled_out() -> Iterator[tuple[InProcessWorld, ScenarioResult]]:
     """One rollout to its end, shared by the module's tests (it takes a dozen runs)."""
     with pytest.MonkeyPatch.context() as monkeypatch, mock_aws():
-        _account(monkeypatch)
         install()
         control.reset()
+        _account(monkeypatch)
         try:
             world = InProcessWorld(control, **ENVIRONMENT)
             yield world, run_upgrade_scenario(world)

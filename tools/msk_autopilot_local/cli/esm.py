@@ -40,11 +40,10 @@ from msk_autopilot_local.cli.options import (
     Subparsers,
     add_command,
     add_template_option,
-    resolved_template,
 )
 from msk_autopilot_local.esm import EsmError, PollerConfig, run_poller
 from msk_autopilot_local.local_lambda import read_env_vars_file
-from msk_autopilot_local.template.resolve import StackError
+from msk_autopilot_local.template.resolve import StackError, find_template, function_in_template
 
 __all__ = ["register"]
 
@@ -67,7 +66,7 @@ def _env_vars(args: argparse.Namespace) -> dict[str, str]:
     logical_id = function.rsplit(":", 1)[-1]
     if ":" not in function:
         try:
-            logical_id = resolved_template(args).function_logical_id(function)
+            logical_id = function_in_template(args.template or find_template(), function)
         except StackError as error:
             raise EsmError(f"--function: {error}") from None
     return read_env_vars_file(args.env_vars, logical_id)

@@ -26,6 +26,7 @@ from msk_autopilot_local.cli.options import (
 from msk_autopilot_local.documents import read_document
 from msk_autopilot_local.errors import LocalToolError, unreachable_aws
 from msk_autopilot_local.local_lambda import emulated_now, invoke_function, read_env_vars_file
+from msk_autopilot_local.template.resolve import find_template, function_in_template
 
 __all__ = ["register"]
 
@@ -42,6 +43,7 @@ def _run(args: argparse.Namespace) -> int:
     event = read_document(args.event, "event file")
     if args.now:
         event = _delivered_now(event)
+    function_in_template(args.template or find_template(), args.function)  # a typo, before AWS
     stack = deployed_stack(args)
     logical_id = stack.function_logical_id(args.function)
     overrides = read_env_vars_file(args.env_vars, logical_id) if args.env_vars else {}

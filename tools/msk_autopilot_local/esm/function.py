@@ -22,7 +22,12 @@ from msk_autopilot_local.local_lambda import (
     module_from_file,
 )
 from msk_autopilot_local.stack import DeployedStack
-from msk_autopilot_local.template.resolve import LOCAL_ACCOUNT, StackError, find_template
+from msk_autopilot_local.template.resolve import (
+    LOCAL_ACCOUNT,
+    StackError,
+    find_template,
+    function_in_template,
+)
 
 __all__ = ["ColdStartError", "Function", "resolve_function"]
 
@@ -82,7 +87,9 @@ def resolve_function(config: PollerConfig) -> Function:
             raise EsmError(f"--function {target}: {module_text} has no function {attribute!r}")
         return _callable_function(handler, attribute, config.env_vars)
     try:
-        stack = DeployedStack.from_environment(config.template or find_template())
+        template = config.template or find_template()
+        function_in_template(template, target)
+        stack = DeployedStack.from_environment(template)
         logical_id = stack.function_logical_id(target)
         code = stack.function_code_dir(logical_id) / "app.py"
         arn = str(stack.function_configuration(logical_id)["FunctionArn"])

@@ -23,7 +23,15 @@ import yaml
 
 from msk_autopilot_local.errors import LocalToolError
 
-__all__ = ["LOCAL_ACCOUNT", "ResolvedTemplate", "StackError", "find_template", "load_template"]
+__all__ = [
+    "LOCAL_ACCOUNT",
+    "ResolvedTemplate",
+    "StackError",
+    "find_template",
+    "function_in_template",
+    "load_template",
+    "template_functions",
+]
 
 LOCAL_ACCOUNT = "123456789012"  # moto's default account
 
@@ -93,6 +101,29 @@ def _kebab(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 
 
+def template_functions(template_path: Path) -> dict[str, str]:
+    """Function folder name (functions/<folder>) -> logical ID, for every function of the
+    template, deployed or not."""
+    return {
+        Path(str(resource["Properties"]["CodeUri"]).rstrip("/")).name: logical_id
+        for logical_id, resource in load_template(template_path)["Resources"].items()
+        if resource.get("Type") == "AWS::Serverless::Function"
+    }
+
+
+def function_in_template(template_path: Path, name: str) -> str:
+    """The logical ID of the template's function `name`, a folder name (storage_scaler) or a
+    logical ID (StorageScalerFunction): a typo is reported from the template, before any AWS
+    call."""
+    functions = template_functions(template_path)
+    if name in functions:
+        return functions[name]
+    if name in functions.values():
+        return name
+    known = ", ".join(f"{folder} ({logical})" for folder, logical in sorted(functions.items()))
+    raise StackError(f"unknown function {name!r}; known: {known}")
+
+
 @dataclass
 class ResolvedTemplate:
     """A template resolved for this machine: Region, account and stack name are local."""
@@ -122,23 +153,13 @@ class ResolvedTemplate:
     # --- functions ------------------------------------------------------------------------
 
     def functions(self) -> dict[str, str]:
-        """Function folder name (functions/<folder>) -> logical ID."""
-        found: dict[str, str] = {}
-        for logical_id, resource in self.resources.items():
-            if resource.get("Type") == "AWS::Serverless::Function":
-                code_uri = str(resource["Properties"]["CodeUri"]).rstrip("/")
-                found[Path(code_uri).name] = logical_id
-        return found
-
-    def function_logical_id(self, name: str) -> str:
-        """Accepts a folder name (storage_scaler) or a logical ID (StorageScalerFunction)."""
-        functions = self.functions()
-        if name in functions:
-            return functions[name]
-        if name in functions.values():
-            return name
-        known = ", ".join(f"{folder} ({logical})" for folder, logical in sorted(functions.items()))
-        raise StackError(f"unknown function {name!r}; known: {known}")
+        """Function folder name (functions/<folder>) -> logical ID, for the functions whose
+        condition holds."""
+        return {
+            folder: logical_id
+            for folder, logical_id in template_functions(self.template_path).items()
+            if logical_id in self.resources
+        }
 
     def function_code_dir(self, logical_id: str) -> Path:
         return self.root / str(self.resources[logical_id]["Properties"]["CodeUri"])
