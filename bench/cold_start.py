@@ -121,14 +121,18 @@ FUNCTIONS: dict[str, Scenario] = {
         "alarm_state_change", ("kafka", "cloudwatch", "sns", "dynamodb"), _filling_disks
     ),
     "config_rotator": Scenario(
-        "parameter_store_change", ("kafka", "ssm", "sns", "dynamodb"), _pushed_configuration
+        "parameter_store_change",
+        ("kafka", "ssm", "sns", "dynamodb", "cloudwatch"),
+        _pushed_configuration,
     ),
     "scram_rotator": Scenario(
-        "secret_rotation_create", ("kafka", "secretsmanager", "sns", "kms"), _rotation_started
+        "secret_rotation_create",
+        ("kafka", "secretsmanager", "sns", "kms", "cloudwatch", "dynamodb"),
+        _rotation_started,
     ),
     "security_auditor": Scenario(
         "cloudtrail_update_monitoring",
-        ("kafka", "kms", "secretsmanager", "securityhub", "s3", "sns"),
+        ("kafka", "kms", "secretsmanager", "securityhub", "s3", "sns", "ec2", "cloudtrail"),
         _aimed_at_orders,
     ),
     "record_consumer": Scenario("msk_records", ("s3",), _aimed_at_orders),
