@@ -1,11 +1,10 @@
 """checkov finds nothing to fix in the deployed CloudFormation; every skip says why."""
 
-import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.template.checkov_scan import checkov_report
 
 ROOT = Path(__file__).resolve().parents[2]
 MIN_JUSTIFICATION = 30  # characters: a reason, not a placeholder
@@ -13,24 +12,7 @@ MIN_JUSTIFICATION = 30  # characters: a reason, not a placeholder
 
 @pytest.mark.slow
 def test_checkov_passes_the_transformed_template(transformed_file):
-    checkov = os.environ.get("CHECKOV_CLI") or str(ROOT / ".tools/checkov/bin/checkov")
-    assert Path(checkov).exists(), "make test installs checkov into .tools/checkov"
-    result = subprocess.run(
-        [
-            checkov,
-            "--file",
-            str(transformed_file),
-            "--framework",
-            "cloudformation",
-            "--output",
-            "json",
-            "--skip-download",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    report = json.loads(result.stdout)
+    report = checkov_report(transformed_file)
     failed = [(c["check_id"], c["resource"]) for c in report["results"]["failed_checks"]]
     assert failed == []
     assert report["summary"]["passed"] >= 100  # the scan really ran over the resources

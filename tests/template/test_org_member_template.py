@@ -2,7 +2,6 @@
 and its audit role grants what the auditor declares for a member account, nothing else."""
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import pytest
 from samtranslator.yaml_helper import yaml_parse
 
 from msk_autopilot.audit import OUTPUT_PERMISSIONS, required_permissions
+from tests.template.checkov_scan import checkov_report
 
 ROOT = Path(__file__).resolve().parents[2]
 MEMBER_TEMPLATE = ROOT / "org" / "member-account.yaml"
@@ -40,24 +40,7 @@ def test_the_member_template_is_lint_clean():
 
 @pytest.mark.slow
 def test_checkov_passes_the_member_template():
-    checkov = os.environ.get("CHECKOV_CLI") or str(ROOT / ".tools/checkov/bin/checkov")
-    assert Path(checkov).exists(), "make test installs checkov into .tools/checkov"
-    result = subprocess.run(
-        [
-            checkov,
-            "--file",
-            str(MEMBER_TEMPLATE),
-            "--framework",
-            "cloudformation",
-            "--output",
-            "json",
-            "--skip-download",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    report = json.loads(result.stdout)
+    report = checkov_report(MEMBER_TEMPLATE)
     assert report["results"]["failed_checks"] == []
     assert report["summary"]["passed"] >= 1  # the scan really ran over the role
 

@@ -28,10 +28,13 @@ class Throttled(MskError):
     error_type = "TooManyRequestsException"
 
 
-def member_session(account: str, region: str = REGION) -> boto3.Session:
-    """A session in another (moto) account, as the auditor's assumed role sees it."""
+def member_session(
+    account: str, region: str = REGION, role: str = "msk-autopilot-audit"
+) -> boto3.Session:
+    """A session in another (moto) account through `role`: by default as the auditor's assumed
+    role sees it."""
     credentials = boto3.client("sts", region_name=region).assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/msk-autopilot-audit", RoleSessionName="seed"
+        RoleArn=f"arn:aws:iam::{account}:role/{role}", RoleSessionName="seed"
     )["Credentials"]
     return boto3.Session(
         aws_access_key_id=credentials["AccessKeyId"],

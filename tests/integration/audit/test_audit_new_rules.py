@@ -61,8 +61,9 @@ def test_connectors_pass_and_fail_msk3_and_msk5(world, aws):
     assert report["summary"]["resources"] == {"cluster": 1, "connector": 2, "account-region": 1}
 
 
-def test_connector_findings_reach_security_hub_as_connectors(world, aws, invoke, findings):
-    arns = seed_fleet(
+def seed_plain_connector(aws) -> dict[str, str]:
+    """One cluster and a connector of it without TLS in transit; the connectors' ARNs."""
+    return seed_fleet(
         aws,
         {
             "clusters": [{"name": "source"}],
@@ -71,6 +72,10 @@ def test_connector_findings_reach_security_hub_as_connectors(world, aws, invoke,
             ],
         },
     ).connectors
+
+
+def test_connector_findings_reach_security_hub_as_connectors(world, aws, invoke, findings):
+    arns = seed_plain_connector(aws)
 
     invoke(scheduled_event())
 
@@ -173,15 +178,7 @@ def test_topic_durability_passes_and_fails_per_cluster(world, aws):
 def test_connectors_that_cannot_be_listed_are_an_error_and_keep_their_findings(
     world, aws, invoke, findings, stored_report, monkeypatch
 ):
-    arns = seed_fleet(
-        aws,
-        {
-            "clusters": [{"name": "source"}],
-            "connectors": [
-                {"name": "plain", "cluster": "source", "encryptionInTransit": "PLAINTEXT"}
-            ],
-        },
-    ).connectors
+    arns = seed_plain_connector(aws)
     invoke(scheduled_event())
 
     def denied(self, *args, **kwargs):

@@ -10,7 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
-from audit_world import REGION, World, scheduled_event
+from audit_world import REGION, World, member_session, scheduled_event
 from moto.iam.exceptions import NotFoundException
 from moto.iam.models import iam_backends
 from moto.sts.exceptions import STSClientError
@@ -86,16 +86,7 @@ def assume_role_needs_the_role(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def in_account(account: str) -> boto3.Session:
     """A session in a member account through the role Organizations creates in each account."""
-    credentials = boto3.client("sts", region_name=REGION).assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
-        RoleSessionName="seed",
-    )["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=REGION,
-    )
+    return member_session(account, role="OrganizationAccountAccessRole")
 
 
 def seed_one(session: boto3.Session, name: str) -> str:
