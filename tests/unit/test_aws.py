@@ -104,3 +104,17 @@ def test_pages_stops_on_a_repeated_token_instead_of_looping():
         {"Filter": "x", "NextToken": "a"},
         {"Filter": "x", "NextToken": "b"},
     ]
+
+
+def test_pages_follows_a_token_spelled_otherwise():
+    answers = iter([{"items": [1], "nextToken": "a"}, {"items": [2]}])
+    requests = []
+
+    def list_connectors(**parameters):
+        requests.append(parameters)
+        return next(answers)
+
+    listing = list(pages(list_connectors, cursor="nextToken", maxResults=100))
+
+    assert [page["items"] for page in listing] == [[1], [2]]
+    assert requests == [{"maxResults": 100}, {"maxResults": 100, "nextToken": "a"}]

@@ -149,29 +149,30 @@ class ClientFactory:
 
 
 class PaginationError(RuntimeError):
-    """A service answered the same NextToken twice: following it would never end."""
+    """A service answered the same page token twice: following it would never end."""
 
 
 def pages(
-    call: Callable[..., Mapping[str, Any]], /, **parameters: Any
+    call: Callable[..., Mapping[str, Any]], /, *, cursor: str = "NextToken", **parameters: Any
 ) -> Iterator[Mapping[str, Any]]:
-    """Every page of a NextToken-paginated call: `pages(kafka.list_clusters_v2)`.
+    """Every page of a token-paginated call: `pages(kafka.list_clusters_v2)`. `cursor` names
+    the token for the services that spell it otherwise (MSK Connect: nextToken).
 
-    Every list call of the core pages with NextToken. botocore's paginators would do the same,
-    but their first use in a process scans botocore's whole data directory for the paginator
-    model: about 10 ms of each cold start.
+    Every list call of the core pages this way. botocore's paginators would do the same, but
+    their first use in a process scans botocore's whole data directory for the paginator model:
+    about 10 ms of each cold start.
     """
     seen: set[str] = set()
     while True:
         page = call(**parameters)
         yield page
-        token = page.get("NextToken")
+        token = page.get(cursor)
         if not token:
             return
         if token in seen:
-            raise PaginationError(f"{getattr(call, '__name__', call)} repeated NextToken {token!r}")
+            raise PaginationError(f"{getattr(call, '__name__', call)} repeated {cursor} {token!r}")
         seen.add(token)
-        parameters = {**parameters, "NextToken": token}
+        parameters = {**parameters, cursor: token}
 
 
 def error_code(error: ClientError) -> str:

@@ -47,7 +47,7 @@ from msk_autopilot.audit.controls import (
 )
 from msk_autopilot.audit.durability import ClusterTopics, read_cluster_topics
 from msk_autopilot.audit.trails import AdvancedEventSelector, EventSelector, Trail
-from msk_autopilot.aws import ClientFactory, error_code, error_message, pages
+from msk_autopilot.aws import ClientFactory, PaginationError, error_code, error_message, pages
 from msk_autopilot.msk import ClusterSnapshot
 
 __all__ = [
@@ -196,20 +196,17 @@ def list_region(target: AuditTarget) -> RegionInventory:
 def list_connectors(target: AuditTarget) -> list[Connector]:
     """Every MSK Connect connector of the target's account and Region (ListConnectors, 100 a
     page); raises DataUnavailable when MSK Connect does not answer."""
-    list_page = target.client("kafkaconnect").list_connectors
-    connectors: list[Connector] = []
-    parameters: dict[str, Any] = {"maxResults": 100}
+    listing = pages(
+        target.client("kafkaconnect").list_connectors, cursor="nextToken", maxResults=100
+    )
     try:
-        # MSK Connect pages with a lowercase nextToken, which aws.pages does not follow.
-        while True:
-            page = list_page(**parameters)
-            connectors += msgspec.convert(page.get("connectors", []), type=list[Connector])
-            token = page.get("nextToken")
-            if not token:
-                return connectors
-            if token == parameters.get("nextToken"):
-                raise DataUnavailable(f"ListConnectors repeated its nextToken {token!r}")
-            parameters["nextToken"] = token
+        return [
+            connector
+            for page in listing
+            for connector in msgspec.convert(page.get("connectors", []), type=list[Connector])
+        ]
+    except PaginationError as error:
+        raise DataUnavailable(str(error)) from None
     except (ClientError, BotoCoreError) as error:
         raise DataUnavailable(describe_error(error)) from None
     except msgspec.ValidationError as error:
