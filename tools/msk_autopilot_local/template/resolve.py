@@ -65,11 +65,16 @@ _TemplateLoader.add_multi_constructor("!", _construct_tag)
 
 def load_template(path: Path) -> dict[str, Any]:
     """The template as a fresh dict (callers may change theirs), parsed once per file version."""
+    return copy.deepcopy(_shared_parse(path))
+
+
+def _shared_parse(path: Path) -> dict[str, Any]:
+    """The parse of this file version every caller shares: read it, never change it."""
     try:
         stat = path.stat()
     except OSError as error:
         raise StackError(f"cannot read template {path}: {error.strerror}") from None
-    return copy.deepcopy(_parsed(path.resolve(), stat.st_mtime_ns, stat.st_size))
+    return _parsed(path.resolve(), stat.st_mtime_ns, stat.st_size)
 
 
 @functools.lru_cache(maxsize=8)
@@ -106,7 +111,7 @@ def template_functions(template_path: Path) -> dict[str, str]:
     template, deployed or not."""
     return {
         Path(str(resource["Properties"]["CodeUri"]).rstrip("/")).name: logical_id
-        for logical_id, resource in load_template(template_path)["Resources"].items()
+        for logical_id, resource in _shared_parse(template_path)["Resources"].items()
         if resource.get("Type") == "AWS::Serverless::Function"
     }
 
